@@ -50,6 +50,7 @@ TEST(SocketAddress, CanonicalisesIpv6Text) {
 }
 
 struct BadAddress {
+  const char* name;  // the test's name: NN.BadInput/SocketAddressRejects.WithTheRightReason/<name>
   const char* text;
   AddressError error;
 };
@@ -65,30 +66,32 @@ TEST_P(SocketAddressRejects, WithTheRightReason) {
   EXPECT_EQ(r.address.family(), AF_UNSPEC) << "a failed parse leaves no half-filled address";
 }
 
-INSTANTIATE_TEST_SUITE_P(BadInput, SocketAddressRejects,
-                         ::testing::Values(BadAddress{"", AddressError::empty},
-                                           BadAddress{"127.0.0.1", AddressError::missing_port},
-                                           BadAddress{"127.0.0.1:", AddressError::missing_port},
-                                           BadAddress{"127.0.0.1:65536", AddressError::bad_port},
-                                           BadAddress{"127.0.0.1:99999999", AddressError::bad_port},
-                                           BadAddress{"127.0.0.1:-1", AddressError::bad_port},
-                                           BadAddress{"127.0.0.1:+80", AddressError::bad_port},
-                                           BadAddress{"127.0.0.1:8o", AddressError::bad_port},
-                                           BadAddress{"127.0.0.1: 80", AddressError::bad_port},
-                                           BadAddress{"127.0.0.1:0x50", AddressError::bad_port},
-                                           BadAddress{"256.0.0.1:80", AddressError::bad_host},
-                                           BadAddress{"1.2.3:80", AddressError::bad_host},
-                                           BadAddress{"localhost:80", AddressError::bad_host},
-                                           BadAddress{" 127.0.0.1:80", AddressError::bad_host},
-                                           BadAddress{":80", AddressError::bad_host},
-                                           BadAddress{"[]:80", AddressError::bad_brackets},
-                                           BadAddress{"::1:80", AddressError::bad_brackets},
-                                           BadAddress{"[::1:80", AddressError::bad_brackets},
-                                           BadAddress{"[1.2.3.4]:80", AddressError::bad_brackets},
-                                           BadAddress{"[::1]80", AddressError::missing_port},
-                                           BadAddress{"[::1]:", AddressError::missing_port},
-                                           BadAddress{"[::1]", AddressError::missing_port},
-                                           BadAddress{"[::g]:80", AddressError::bad_host}));
+INSTANTIATE_TEST_SUITE_P(
+    BadInput, SocketAddressRejects,
+    ::testing::Values(BadAddress{"Empty", "", AddressError::empty},
+                      BadAddress{"NoPort", "127.0.0.1", AddressError::missing_port},
+                      BadAddress{"EmptyPort", "127.0.0.1:", AddressError::missing_port},
+                      BadAddress{"PortTooLarge", "127.0.0.1:65536", AddressError::bad_port},
+                      BadAddress{"PortTooLong", "127.0.0.1:99999999", AddressError::bad_port},
+                      BadAddress{"NegativePort", "127.0.0.1:-1", AddressError::bad_port},
+                      BadAddress{"SignedPort", "127.0.0.1:+80", AddressError::bad_port},
+                      BadAddress{"LetterInPort", "127.0.0.1:8o", AddressError::bad_port},
+                      BadAddress{"SpaceInPort", "127.0.0.1: 80", AddressError::bad_port},
+                      BadAddress{"HexPort", "127.0.0.1:0x50", AddressError::bad_port},
+                      BadAddress{"OctetTooLarge", "256.0.0.1:80", AddressError::bad_host},
+                      BadAddress{"ThreeOctets", "1.2.3:80", AddressError::bad_host},
+                      BadAddress{"HostName", "localhost:80", AddressError::bad_host},
+                      BadAddress{"LeadingSpace", " 127.0.0.1:80", AddressError::bad_host},
+                      BadAddress{"NoHost", ":80", AddressError::bad_host},
+                      BadAddress{"EmptyBrackets", "[]:80", AddressError::bad_brackets},
+                      BadAddress{"Ipv6WithoutBrackets", "::1:80", AddressError::bad_brackets},
+                      BadAddress{"UnclosedBracket", "[::1:80", AddressError::bad_brackets},
+                      BadAddress{"Ipv4InBrackets", "[1.2.3.4]:80", AddressError::bad_brackets},
+                      BadAddress{"NoColonAfterBracket", "[::1]80", AddressError::missing_port},
+                      BadAddress{"EmptyPortAfterBracket", "[::1]:", AddressError::missing_port},
+                      BadAddress{"BracketsWithoutPort", "[::1]", AddressError::missing_port},
+                      BadAddress{"BadIpv6Digit", "[::g]:80", AddressError::bad_host}),
+    [](const ::testing::TestParamInfo<BadAddress>& p) { return std::string(p.param.name); });
 
 TEST(SocketAddress, FromIpAndPortAsConfigFilesGiveThem) {
   const AddressParse v4 = SocketAddress::from_ip_port("0.0.0.0", 20023);
