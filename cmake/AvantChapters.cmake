@@ -32,6 +32,7 @@ endfunction()
 
 # --- The chapters, in the order of DESIGN §2. A chapter is listed once it has code. ---
 avant_chapter(01 sockets MODULES net)
+avant_chapter(02 reactor MODULES reactor tcp)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)
@@ -91,7 +92,7 @@ function(avant_add_module name)
     # A starter file the module does not list would silently be ignored: refuse it instead.
     file(GLOB_RECURSE starter_files RELATIVE "${starter_root}" "${starter_root}/*")
     foreach(f IN LISTS starter_files)
-      if(NOT f MATCHES "^include/" AND NOT f IN_LIST arg_SOURCES)
+      if(NOT f MATCHES "^include/" AND NOT f IN_LIST arg_SOURCES AND NOT EXISTS "${ref_root}/${f}")
         message(FATAL_ERROR "labs/${nn}-${topic}/starter/src/${name}/${f} replaces no source of "
                             "module ${name} (its sources: ${arg_SOURCES})")
       endif()
@@ -109,6 +110,12 @@ function(avant_add_module name)
   add_library(avant_${name} STATIC ${sources})
   add_library(avant::${name} ALIAS avant_${name})
   target_include_directories(avant_${name} PUBLIC "${include_root}")
+  # Private headers next to the sources ("timer_queue.hpp"): the starter's first, then the
+  # reference's, so a starter that replaces only some files still finds the others.
+  if(starter_root)
+    target_include_directories(avant_${name} PRIVATE "${starter_root}")
+  endif()
+  target_include_directories(avant_${name} PRIVATE "${ref_root}")
   target_link_libraries(avant_${name} PUBLIC ${arg_PUBLIC_LINK}
                                       PRIVATE avant::warnings ${arg_PRIVATE_LINK})
   set_property(GLOBAL APPEND PROPERTY AVANT_MODULES ${name})

@@ -1,0 +1,189 @@
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <avant/reactor/channel.hpp>
+#include <avant/reactor/event_loop.hpp>
+#include <avant/reactor/poller.hpp>
+
+#include "timer_queue.hpp"
+
+namespace avant::reactor {
+
+namespace {
+
+thread_local EventLoop* t_loop_of_this_thread = nullptr;
+
+// Nothing needs a periodic wake-up (timers have the timerfd, tasks the eventfd); the timeout only
+// bounds how long a loop sleeps if something is ever missed.
+constexpr std::chrono::milliseconds kPollTimeout{10'000};
+
+std::thread::id claim_this_thread() {
+  if (t_loop_of_this_thread != nullptr) {
+    throw std::logic_error(
+        "EventLoop: this thread already has an event loop (one loop per thread)");
+  }
+  return std::this_thread::get_id();
+}
+
+}  // namespace
+
+EventLoop::EventLoop()
+    : thread_id_(claim_this_thread()),
+      poller_(std::make_unique<Poller>()),
+      timers_(std::make_unique<TimerQueue>(*this)),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (!wake_fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
+  wake_channel_ = std::make_unique<Channel>(*this, wake_fd_.get());
+  wake_channel_->on_read([this] { drain_wake_up(); });
+  wake_channel_->enable_reading();
+  t_loop_of_this_thread = this;
+}
+
+EventLoop::~EventLoop() {
+  assert_in_loop_thread();
+  wake_channel_->remove();
+  wake_channel_.reset();
+  timers_.reset();
+  t_loop_of_this_thread = nullptr;
+}
+
+EventLoop* EventLoop::of_current_thread() noexcept {
+  return t_loop_of_this_thread;
+}
+
+void EventLoop::run() {
+  assert_in_loop_thread();
+  while (!quit_.load(std::memory_order_acquire)) {
+    active_.clear();
+    poller_->poll(kPollTimeout, active_);
+    poll_time_ = Clock::now();
+    handling_events_ = true;
+    for (std::size_t i = 0; i < active_.size(); ++i) {
+      // remove_channel() nulls entries of channels removed by an earlier callback this iteration.
+      if (active_[i] != nullptr) active_[i]->handle_event();
+    }
+    handling_events_ = false;
+    run_queued_tasks();
+    iterations_.fetch_add(1, std::memory_order_relaxed);
+  }
+  quit_.store(false, std::memory_order_relaxed);  // the loop can be run again
+}
+
+void EventLoop::quit() {
+  quit_.store(true, std::memory_order_release);
+  if (!is_in_loop_thread()) wake_up();
+}
+
+void EventLoop::run_in_loop(Task task) {
+  if (is_in_loop_thread()) {
+    task();
+  } else {
+    queue_in_loop(std::move(task));
+  }
+}
+
+void EventLoop::queue_in_loop(Task task) {
+  {
+    const std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(task));
+  }
+  // From another thread the loop may be asleep in epoll_wait. On the loop thread, a task queued
+  // by a queued task would otherwise wait for the next unrelated event.
+  if (!is_in_loop_thread() || running_tasks_) wake_up();
+}
+
+std::size_t EventLoop::queued_tasks() const {
+  const std::lock_guard lock(mutex_);
+  return queue_.size();
+}
+
+void EventLoop::run_queued_tasks() {
+  std::vector<Task> tasks;
+  {
+    const std::lock_guard lock(mutex_);
+    tasks.swap(queue_);
+  }
+  running_tasks_ = true;
+  for (Task& task : tasks)
+    task();
+  running_tasks_ = false;
+}
+
+void EventLoop::wake_up() {
+  // One pending wake-up is enough: drain_wake_up() clears the flag before the queue is swapped,
+  // so a task queued after that point always writes again.
+  if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;
+  const std::uint64_t one = 1;
+  if (::write(wake_fd_.get(), &one, sizeof one) != sizeof one && errno != EAGAIN) {
+    std::perror("avant: eventfd write");
+  }
+}
+
+void EventLoop::drain_wake_up() {
+  std::uint64_t count = 0;
+  static_cast<void>(::read(wake_fd_.get(), &count, sizeof count));
+  wake_pending_.store(false, std::memory_order_release);
+}
+
+TimerId EventLoop::run_at(TimePoint when, Task task) {
+  const TimerId id{next_timer_id_.fetch_add(1, std::memory_order_relaxed)};
+  run_in_loop([this, id, when, task = std::move(task)]() mutable {
+    timers_->add(id, when, Duration::zero(), std::move(task));
+  });
+  return id;
+}
+
+TimerId EventLoop::run_after(Duration delay, Task task) {
+  return run_at(Clock::now() + delay, std::move(task));
+}
+
+TimerId EventLoop::run_every(Duration period, Task task) {
+  if (period <= Duration::zero()) throw std::invalid_argument("EventLoop::run_every: period <= 0");
+  const TimerId id{next_timer_id_.fetch_add(1, std::memory_order_relaxed)};
+  run_in_loop([this, id, period, task = std::move(task)]() mutable {
+    timers_->add(id, Clock::now() + period, period, std::move(task));
+  });
+  return id;
+}
+
+void EventLoop::cancel(TimerId id) {
+  if (!id.valid()) return;
+  run_in_loop([this, id] { timers_->cancel(id); });
+}
+
+void EventLoop::update_channel(Channel& channel) {
+  assert_in_loop_thread();
+  poller_->update_channel(channel);
+}
+
+void EventLoop::remove_channel(Channel& channel) {
+  assert_in_loop_thread();
+  if (handling_events_) std::replace(active_.begin(), active_.end(), &channel, static_cast<Channel*>(nullptr));
+  poller_->remove_channel(channel);
+}
+
+bool EventLoop::has_channel(const Channel& channel) const {
+  assert_in_loop_thread();
+  return poller_->has_channel(channel);
+}
+
+void EventLoop::abort_not_in_loop_thread() const noexcept {
+  std::ostringstream text;
+  text << "avant: EventLoop " << static_cast<const void*>(this) << " belongs to thread "
+       << thread_id_ << " but was used from thread " << std::this_thread::get_id()
+       << " (use run_in_loop/queue_in_loop to cross threads)\n";
+  std::fputs(text.str().c_str(), stderr);
+  std::abort();
+}
+
+}  // namespace avant::reactor

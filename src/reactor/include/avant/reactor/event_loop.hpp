@@ -1,0 +1,123 @@
+// event_loop.hpp — the reactor: one thread, one epoll, many descriptors.
+//
+// One iteration of run():
+//
+//   1. wait in epoll_wait until a descriptor is ready, a timer is due (timerfd) or another thread
+//      queued a task (eventfd) — or up to the poll timeout;
+//   2. for each ready Channel, call its callbacks (read, write, close, error);
+//   3. run the tasks queued with queue_in_loop, in the order they were queued; tasks queued while
+//      these run wait for the next iteration (and wake it at once), so no task starves the loop.
+//
+// The rule about threads: an EventLoop belongs to the thread that constructed it. Everything it
+// owns — channels, connections, timers — is touched on that thread only. Other threads talk to it
+// through exactly two doors, run_in_loop() and queue_in_loop(), which take a task and wake the loop
+// through an eventfd. quit(), the timer calls and cancel() use those doors too, so they are safe
+// from any thread. A thread has at most one EventLoop (the constructor enforces it).
+//
+// Lifetime: the loop must outlive every Channel registered with it; destroy it on its own thread,
+// after run() returned. Tasks still queued at destruction are dropped without running.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <avant/net/file_descriptor.hpp>
+#include <avant/reactor/timer.hpp>
+
+namespace avant::reactor {
+
+class Channel;
+class Poller;
+class TimerQueue;
+
+class EventLoop {
+ public:
+  using Task = std::function<void()>;
+
+  // Throws std::logic_error if this thread already has an EventLoop, std::system_error if the
+  // epoll, eventfd or timerfd cannot be created.
+  EventLoop();
+  // Loop thread only (asserted).
+  ~EventLoop();
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  // Loop thread only. Runs iterations until quit() is called; returns after the iteration in
+  // which quit took effect.
+  void run();
+  // Any thread. Makes run() return after its current iteration.
+  void quit();
+
+  // Any thread. On the loop thread runs `task` now; elsewhere queues it (queue_in_loop).
+  void run_in_loop(Task task);
+  // Any thread. Runs `task` on the loop thread in step 3 of an iteration, after every task queued
+  // before it (FIFO per loop), and wakes the loop if needed.
+  void queue_in_loop(Task task);
+  // Any thread. Tasks queued and not yet started.
+  [[nodiscard]] std::size_t queued_tasks() const;
+
+  // Timers; any thread. The task runs on the loop thread. run_every repeats with a fixed period
+  // from the first expiry (a late run does not shift later ones, and missed runs are not replayed).
+  TimerId run_at(TimePoint when, Task task);
+  TimerId run_after(Duration delay, Task task);
+  TimerId run_every(Duration period, Task task);
+  // Any thread. Cancels a pending timer; a timer that already fired, was already cancelled, or is
+  // running right now (cancelling itself from its own callback) is fine: a repeating timer then
+  // stops, a one-shot simply does not run again.
+  void cancel(TimerId id);
+
+  [[nodiscard]] bool is_in_loop_thread() const noexcept {
+    return thread_id_ == std::this_thread::get_id();
+  }
+  // Aborts the process, naming both threads, when called off the loop thread: a threading bug is
+  // found at its cause, not as memory corruption later.
+  void assert_in_loop_thread() const noexcept {
+    if (!is_in_loop_thread()) abort_not_in_loop_thread();
+  }
+  // The loop of the calling thread, or nullptr.
+  [[nodiscard]] static EventLoop* of_current_thread() noexcept;
+
+  // Any thread. Completed iterations of run() (how busy the loop is: tests count them).
+  [[nodiscard]] std::uint64_t iterations() const noexcept {
+    return iterations_.load(std::memory_order_relaxed);
+  }
+  // Loop thread. When the current iteration's epoll_wait returned.
+  [[nodiscard]] TimePoint poll_time() const noexcept { return poll_time_; }
+
+  // Channel plumbing, called by Channel; loop thread only.
+  void update_channel(Channel& channel);
+  void remove_channel(Channel& channel);
+  [[nodiscard]] bool has_channel(const Channel& channel) const;
+
+ private:
+  [[noreturn]] void abort_not_in_loop_thread() const noexcept;
+  void wake_up();
+  void drain_wake_up();
+  void run_queued_tasks();
+
+  const std::thread::id thread_id_;
+  std::atomic<bool> quit_{false};
+  std::atomic<std::uint64_t> iterations_{0};
+  TimePoint poll_time_{};
+  bool running_tasks_ = false;    // loop thread only
+  bool handling_events_ = false;  // loop thread only
+
+  std::unique_ptr<Poller> poller_;
+  std::unique_ptr<TimerQueue> timers_;
+  net::FileDescriptor wake_fd_;
+  std::unique_ptr<Channel> wake_channel_;
+  std::vector<Channel*> active_;
+
+  mutable std::mutex mutex_;
+  std::vector<Task> queue_;  // guarded by mutex_
+  std::atomic<bool> wake_pending_{false};
+  std::atomic<std::uint64_t> next_timer_id_{1};
+};
+
+}  // namespace avant::reactor

@@ -1,0 +1,158 @@
+// tcp_connection.hpp — one accepted TCP stream, owned by exactly one EventLoop.
+//
+// States:
+//
+//   connecting ──connect_established()──> connected ──shutdown()/force_close()/peer EOF──┐
+//                                             │                                          v
+//                                             └──────── peer reset, error ──────> disconnecting
+//                                                                                        │
+//                                        disconnected <──handle_close()──────────────────┘
+//
+// Output and backpressure:
+//
+//   send() ──> [ queued bytes: output Buffer + sends still on their way to the loop ] ──> socket
+//                       │ crosses high_water_mark upwards: on_high_water(conn, queued);
+//                       │   OverflowPolicy::pause_reading also stops reading from the peer until
+//                       │   the output drains below high_water_mark / 2
+//                       └ a send that would pass max_output: pause_reading and drop refuse it
+//                         (SendStatus::dropped, the connection stays); close closes the connection
+//
+// The output is never silently unbounded: max_output is a hard cap on the queued bytes, exact even
+// with several threads sending (a compare-and-swap on one counter).
+//
+// Lifetime: held by shared_ptr; the server keeps one reference while the connection is open, and
+// every callback runs with a reference held, so `this` stays valid inside it.
+// Threads: send(), shutdown(), force_close(), state(), queued_output() and the statistics from any
+// thread; everything else on the owning loop's thread only.
+#pragma once
+
+#include <any>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <avant/net/buffer.hpp>
+#include <avant/net/socket.hpp>
+#include <avant/reactor/channel.hpp>
+#include <avant/reactor/event_loop.hpp>
+#include <avant/tcp/callbacks.hpp>
+
+namespace avant::tcp {
+
+// The answer of send(): ok (queued below the high-water mark), backpressure (queued, but the
+// output is now at or above the high-water mark: slow down), dropped (not queued: the connection
+// is not connected, or the send would pass max_output).
+enum class [[nodiscard]] SendStatus : std::uint8_t{ok, backpressure, dropped};
+
+// What a send that would pass max_output does (see the header comment).
+enum class OverflowPolicy : std::uint8_t { pause_reading, drop, close };
+
+struct ConnectionOptions {
+  std::size_t high_water_mark = 4u << 20;  // queued output bytes that fire on_high_water (4 MiB)
+  std::size_t max_output = 64u << 20;      // hard cap on queued output bytes (64 MiB)
+  OverflowPolicy overflow = OverflowPolicy::pause_reading;
+  std::size_t max_input = 64u << 20;  // input Buffer limit; a peer that fills it is disconnected
+  bool no_delay = true;               // TCP_NODELAY: small replies leave at once
+};
+
+[[nodiscard]] std::string_view to_string(SendStatus status) noexcept;
+[[nodiscard]] std::string_view to_string(OverflowPolicy policy) noexcept;
+
+class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+ public:
+  enum class State : std::uint8_t { connecting, connected, disconnecting, disconnected };
+
+  // Takes a connected socket; the connection starts in `connecting` until connect_established().
+  TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
+                const net::SocketAddress& peer, const ConnectionOptions& options);
+  ~TcpConnection();
+  TcpConnection(const TcpConnection&) = delete;
+  TcpConnection& operator=(const TcpConnection&) = delete;
+
+  // --- any thread ---
+  // Queues bytes for the peer (see SendStatus). On the loop thread with nothing queued, writes at
+  // once and copies only what the kernel did not take; from another thread the bytes are copied
+  // (or moved, for the std::string overload) and the write happens on the loop.
+  SendStatus send(std::string_view bytes);
+  SendStatus send(std::span<const std::byte> bytes);
+  SendStatus send(std::string&& bytes);
+  // Half-closes (FIN) after every queued byte has been written; reading continues until the peer
+  // closes too.
+  void shutdown();
+  // Closes now; queued output is discarded.
+  void force_close();
+  [[nodiscard]] State state() const noexcept { return state_.load(std::memory_order_acquire); }
+  [[nodiscard]] bool connected() const noexcept { return state() == State::connected; }
+  [[nodiscard]] std::size_t queued_output() const noexcept {
+    return queued_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t bytes_read() const noexcept {
+    return bytes_read_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t bytes_written() const noexcept {
+    return bytes_written_.load(std::memory_order_relaxed);
+  }
+  [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
+  [[nodiscard]] reactor::EventLoop& loop() const noexcept { return loop_; }
+  [[nodiscard]] const net::SocketAddress& peer_address() const noexcept { return peer_; }
+  [[nodiscard]] const ConnectionOptions& options() const noexcept { return options_; }
+
+  // --- loop thread only ---
+  // Stops or resumes reading from the peer (an application's own flow control). Backpressure
+  // pauses combine with this: reading happens only when neither wants it paused.
+  void set_reading(bool on);
+  [[nodiscard]] bool is_reading() const noexcept { return channel_.is_reading(); }
+  // When the peer last sent or took bytes (the loop's poll time), for idle timeouts.
+  [[nodiscard]] reactor::TimePoint last_activity() const noexcept { return last_activity_; }
+  // Per-connection state of the protocol above (a parser, a session): anything, owned here.
+  [[nodiscard]] std::any& context() noexcept { return context_; }
+
+  void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
+  void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
+  void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
+  void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
+  void on_close(CloseCallback cb) { close_cb_ = std::move(cb); }
+
+  // Owner plumbing (TcpServer): start I/O and report "up"; and the final step after close.
+  void connect_established();
+  void connect_destroyed();
+
+ private:
+  [[nodiscard]] SendStatus reserve(std::size_t n);
+  void send_in_loop(std::string_view bytes, std::size_t reserved);
+  void handle_read();
+  void handle_write();
+  void handle_close();
+  void handle_error();
+  void update_reading();
+
+  reactor::EventLoop& loop_;
+  const std::uint64_t id_;
+  net::Socket socket_;
+  reactor::Channel channel_;
+  const net::SocketAddress peer_;
+  const ConnectionOptions options_;
+  std::atomic<State> state_{State::connecting};
+  net::Buffer input_;
+  net::Buffer output_;
+  std::atomic<std::size_t> queued_{0};
+  std::atomic<std::uint64_t> bytes_read_{0};
+  std::atomic<std::uint64_t> bytes_written_{0};
+  reactor::TimePoint last_activity_{};
+  bool reading_wanted_ = true;  // the application's wish (set_reading)
+  bool paused_by_backpressure_ = false;
+  bool peer_closed_ = false;  // read end of stream; close once output drains
+  std::any context_;
+
+  ConnectionCallback connection_cb_;
+  MessageCallback message_cb_;
+  WriteCompleteCallback write_complete_cb_;
+  HighWaterCallback high_water_cb_;
+  CloseCallback close_cb_;
+};
+
+}  // namespace avant::tcp

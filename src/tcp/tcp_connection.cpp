@@ -1,0 +1,297 @@
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <avant/reactor/log.hpp>
+#include <avant/tcp/tcp_connection.hpp>
+
+namespace avant::tcp {
+
+std::string_view to_string(SendStatus status) noexcept {
+  switch (status) {
+    case SendStatus::ok:
+      return "ok";
+    case SendStatus::backpressure:
+      return "backpressure";
+    case SendStatus::dropped:
+      return "dropped";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(OverflowPolicy policy) noexcept {
+  switch (policy) {
+    case OverflowPolicy::pause_reading:
+      return "pause_reading";
+    case OverflowPolicy::drop:
+      return "drop";
+    case OverflowPolicy::close:
+      return "close";
+  }
+  return "unknown";
+}
+
+TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
+                             const net::SocketAddress& peer, const ConnectionOptions& options)
+    : loop_(loop),
+      id_(id),
+      socket_(std::move(socket)),
+      channel_(loop, socket_.fd()),
+      peer_(peer),
+      options_(options),
+      input_(net::BufferOptions{.initial_size = 2048, .max_size = options.max_input}),
+      output_(net::BufferOptions{.initial_size = 0, .max_size = options.max_output}),
+      connection_cb_([](const TcpConnectionPtr&) {}),
+      message_cb_([](const TcpConnectionPtr&, net::Buffer& in) { in.retrieve_all(); }) {
+  channel_.on_read([this] { handle_read(); });
+  channel_.on_write([this] { handle_write(); });
+  channel_.on_close([this] { handle_close(); });
+  channel_.on_error([this] { handle_error(); });
+  if (options_.no_delay) socket_.set_no_delay(true);
+}
+
+TcpConnection::~TcpConnection() = default;
+
+SendStatus TcpConnection::reserve(std::size_t n) {
+  if (state() != State::connected) return SendStatus::dropped;
+  std::size_t queued = queued_.load(std::memory_order_relaxed);
+  do {
+    if (n > options_.max_output || queued > options_.max_output - n) {
+      if (options_.overflow == OverflowPolicy::close) {
+        reactor::log::warn("tcp", "connection " + std::to_string(id_) + " to " + peer_.to_string() +
+                                      ": output over max_output (" +
+                                      std::to_string(options_.max_output) + " bytes), closing");
+        force_close();
+      }
+      return SendStatus::dropped;
+    }
+  } while (!queued_.compare_exchange_weak(queued, queued + n, std::memory_order_relaxed));
+  return queued + n >= options_.high_water_mark ? SendStatus::backpressure : SendStatus::ok;
+}
+
+SendStatus TcpConnection::send(std::string_view bytes) {
+  const SendStatus status = reserve(bytes.size());
+  if (status == SendStatus::dropped) return status;
+  if (loop_.is_in_loop_thread()) {
+    send_in_loop(bytes, bytes.size());
+  } else {
+    loop_.queue_in_loop([self = shared_from_this(), copy = std::string(bytes)] {
+      self->send_in_loop(copy, copy.size());
+    });
+  }
+  return status;
+}
+
+SendStatus TcpConnection::send(std::span<const std::byte> bytes) {
+  return send(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
+SendStatus TcpConnection::send(std::string&& bytes) {
+  const SendStatus status = reserve(bytes.size());
+  if (status == SendStatus::dropped) return status;
+  if (loop_.is_in_loop_thread()) {
+    send_in_loop(bytes, bytes.size());
+  } else {
+    loop_.queue_in_loop([self = shared_from_this(), moved = std::move(bytes)] {
+      self->send_in_loop(moved, moved.size());
+    });
+  }
+  return status;
+}
+
+void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
+  loop_.assert_in_loop_thread();
+  if (state() == State::disconnected) {  // closed while the bytes were on their way
+    queued_.fetch_sub(reserved, std::memory_order_relaxed);
+    return;
+  }
+  std::size_t written = 0;
+  if (!channel_.is_writing() && output_.empty() && !bytes.empty()) {
+    // Nothing queued ahead: try the socket directly and copy only what it does not take.
+    const net::IoResult r = socket_.write(bytes);
+    if (r.ok()) {
+      written = r.bytes;
+      bytes_written_.fetch_add(written, std::memory_order_relaxed);
+      last_activity_ = loop_.poll_time();
+    } else if (r.status == net::IoStatus::error) {
+      // EPIPE or ECONNRESET: the peer is gone. Close from a task, not from inside the caller
+      // (which may be a message callback still using the connection).
+      queued_.fetch_sub(reserved, std::memory_order_relaxed);
+      force_close();
+      return;
+    }
+  }
+  const std::size_t remaining = bytes.size() - written;
+  if (remaining > 0) {
+    const std::size_t before = output_.readable_bytes();
+    // Cannot be refused: reserve() kept every queued byte within max_output == output_'s limit.
+    const bool appended = output_.append(bytes.substr(written));
+    static_cast<void>(appended);
+    const std::size_t after = output_.readable_bytes();
+    if (before < options_.high_water_mark && after >= options_.high_water_mark) {
+      if (high_water_cb_) {
+        loop_.queue_in_loop(
+            [self = shared_from_this(), after] { self->high_water_cb_(self, after); });
+      }
+      if (options_.overflow == OverflowPolicy::pause_reading) {
+        paused_by_backpressure_ = true;
+        update_reading();
+      }
+    }
+    if (!channel_.is_writing()) channel_.enable_writing();
+  }
+  queued_.fetch_sub(written, std::memory_order_relaxed);
+  if (remaining == 0 && written > 0 && write_complete_cb_) {
+    loop_.queue_in_loop([self = shared_from_this()] { self->write_complete_cb_(self); });
+  }
+}
+
+void TcpConnection::shutdown() {
+  State expected = State::connected;
+  if (!state_.compare_exchange_strong(expected, State::disconnecting)) return;
+  // Queued, never run inline: sends queued before this call (from any thread) are written first.
+  loop_.queue_in_loop([self = shared_from_this()] {
+    if (self->state() != State::disconnected && !self->channel_.is_writing()) {
+      static_cast<void>(self->socket_.shutdown_write());
+    }
+  });
+}
+
+void TcpConnection::force_close() {
+  State s = state();
+  while (s == State::connected || s == State::disconnecting) {
+    if (state_.compare_exchange_weak(s, State::disconnecting)) {
+      loop_.queue_in_loop([self = shared_from_this()] { self->handle_close(); });
+      return;
+    }
+  }
+}
+
+void TcpConnection::set_reading(bool on) {
+  loop_.assert_in_loop_thread();
+  reading_wanted_ = on;
+  update_reading();
+}
+
+void TcpConnection::update_reading() {
+  const State s = state();
+  const bool want = reading_wanted_ && !paused_by_backpressure_ && !peer_closed_ &&
+                    (s == State::connected || s == State::disconnecting);
+  if (want && !channel_.is_reading()) {
+    channel_.enable_reading();
+  } else if (!want && channel_.is_reading()) {
+    channel_.disable_reading();
+  }
+}
+
+void TcpConnection::connect_established() {
+  loop_.assert_in_loop_thread();
+  state_.store(State::connected, std::memory_order_release);
+  last_activity_ = reactor::Clock::now();
+  channel_.tie(shared_from_this());
+  update_reading();
+  connection_cb_(shared_from_this());
+}
+
+void TcpConnection::connect_destroyed() {
+  loop_.assert_in_loop_thread();
+  const State s = state();
+  if (s == State::connected || s == State::disconnecting) {
+    // The owner is going away with the connection still open (server shutdown).
+    state_.store(State::disconnected, std::memory_order_release);
+    channel_.disable_all();
+    connection_cb_(shared_from_this());
+  }
+  channel_.remove();
+}
+
+void TcpConnection::handle_read() {
+  loop_.assert_in_loop_thread();
+  if (state() == State::disconnected) return;  // closed by an earlier callback of this event
+  const net::IoResult r = input_.read_fd(socket_.fd());
+  switch (r.status) {
+    case net::IoStatus::ok:
+      bytes_read_.fetch_add(r.bytes, std::memory_order_relaxed);
+      last_activity_ = loop_.poll_time();
+      message_cb_(shared_from_this(), input_);
+      return;
+    case net::IoStatus::would_block:
+      return;
+    case net::IoStatus::closed:
+      // The peer half-closed. Finish writing what is queued, then close.
+      peer_closed_ = true;
+      if (output_.empty()) {
+        handle_close();
+      } else {
+        State expected = State::connected;
+        state_.compare_exchange_strong(expected, State::disconnecting);
+        update_reading();
+      }
+      return;
+    case net::IoStatus::full:
+      reactor::log::warn("tcp", "connection " + std::to_string(id_) + " from " + peer_.to_string() +
+                                    ": input over max_input (" +
+                                    std::to_string(options_.max_input) + " bytes), closing");
+      handle_close();
+      return;
+    case net::IoStatus::error:
+      reactor::log::debug("tcp",
+                          "connection " + std::to_string(id_) + " read: " + std::strerror(r.error));
+      handle_close();
+      return;
+  }
+}
+
+void TcpConnection::handle_write() {
+  loop_.assert_in_loop_thread();
+  if (state() == State::disconnected || !channel_.is_writing()) return;
+  const net::IoResult r = output_.write_fd(socket_.fd());
+  if (r.status == net::IoStatus::would_block) return;
+  if (!r.ok()) {
+    reactor::log::debug("tcp",
+                        "connection " + std::to_string(id_) + " write: " + std::strerror(r.error));
+    handle_close();
+    return;
+  }
+  queued_.fetch_sub(r.bytes, std::memory_order_relaxed);
+  bytes_written_.fetch_add(r.bytes, std::memory_order_relaxed);
+  last_activity_ = loop_.poll_time();
+  if (paused_by_backpressure_ && output_.readable_bytes() <= options_.high_water_mark / 2) {
+    paused_by_backpressure_ = false;
+    update_reading();
+  }
+  if (!output_.empty()) return;
+  channel_.disable_writing();
+  if (write_complete_cb_) {
+    loop_.queue_in_loop([self = shared_from_this()] { self->write_complete_cb_(self); });
+  }
+  if (peer_closed_) {
+    handle_close();
+  } else if (state() == State::disconnecting) {
+    static_cast<void>(socket_.shutdown_write());
+  }
+}
+
+void TcpConnection::handle_close() {
+  loop_.assert_in_loop_thread();
+  if (state() == State::disconnected) return;
+  state_.store(State::disconnected, std::memory_order_release);
+  channel_.disable_all();
+  // Queued output dies with the connection; sends still on their way give back their share when
+  // they arrive (send_in_loop), so queued_ ends at 0.
+  queued_.fetch_sub(output_.readable_bytes(), std::memory_order_relaxed);
+  output_.retrieve_all();
+  const TcpConnectionPtr self = shared_from_this();
+  connection_cb_(self);
+  if (close_cb_) close_cb_(self);
+}
+
+void TcpConnection::handle_error() {
+  const int error = socket_.pending_error();
+  reactor::log::debug("tcp",
+                      "connection " + std::to_string(id_) + " error: " + std::strerror(error));
+  // Level-triggered epoll reports EPOLLERR until the descriptor is gone: close, do not spin.
+  handle_close();
+}
+
+}  // namespace avant::tcp
