@@ -1,7 +1,11 @@
 // avant-echo — chapter 02's server: every client at once, on one thread, with the reactor.
 //
-//   avant-echo [--listen 127.0.0.1:20023] [--framed] [--max-frame BYTES] [--idle-timeout MS]
-//              [--max-connections N]
+//   avant-echo [--listen 127.0.0.1:20023] [--mode raw|framed] [--max-frame BYTES]
+//              [--idle-timeout MS] [--max-connections N] [--threads 1]
+//
+// The command line and the banner are those of the benchmark ceiling (bench/ceiling), so the
+// harness and tests/support/echo_conformance.py drive both alike. One loop, one thread: --threads
+// other than 1 arrives with chapter 03.
 //
 // Raw mode echoes every byte as it arrives. Framed mode speaks Avant's stream format,
 //
@@ -104,7 +108,7 @@ int run(const Args& args) {
     });
   }
   server.start();
-  std::printf("avant-echo: listening on %s (%s, one loop; Ctrl-C stops)\n",
+  std::printf("avant-echo: listening on %s (mode %s, 1 thread)\n",
               server.listen_address().to_string().c_str(), args.framed ? "framed" : "raw");
   std::fflush(stdout);
 
@@ -125,8 +129,18 @@ int main(int argc, char** argv) {
     const bool has_value = i + 1 < argc;
     if (arg == "--listen" && has_value) {
       args.listen = argv[++i];
-    } else if (arg == "--framed") {
-      args.framed = true;
+    } else if (arg == "--mode" && has_value) {
+      const std::string_view mode = argv[++i];
+      if (mode != "raw" && mode != "framed") {
+        std::fprintf(stderr, "avant-echo: --mode must be raw or framed\n");
+        return 2;
+      }
+      args.framed = mode == "framed";
+    } else if (arg == "--threads" && has_value) {
+      if (std::string_view(argv[++i]) != "1") {
+        std::fprintf(stderr, "avant-echo: one loop on one thread (chapter 02); --threads 1 only\n");
+        return 2;
+      }
     } else if (arg == "--max-frame" && has_value) {
       args.max_frame = std::strtoull(argv[++i], nullptr, 10);
     } else if (arg == "--idle-timeout" && has_value) {
@@ -135,8 +149,8 @@ int main(int argc, char** argv) {
       args.max_connections = std::strtol(argv[++i], nullptr, 10);
     } else {
       std::fprintf(stderr,
-                   "usage: %s [--listen IP:PORT] [--framed] [--max-frame BYTES] "
-                   "[--idle-timeout MS] [--max-connections N]\n",
+                   "usage: %s [--listen IP:PORT] [--mode raw|framed] [--max-frame BYTES] "
+                   "[--idle-timeout MS] [--max-connections N] [--threads 1]\n",
                    argv[0]);
       return 2;
     }

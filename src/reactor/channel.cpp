@@ -9,8 +9,9 @@ Channel::Channel(EventLoop& loop, int fd) noexcept : loop_(loop), fd_(fd) {}
 
 Channel::~Channel() {
   assert(!handling_ && "a Channel must not be destroyed by its own callback");
-  // An owner that forgot remove() would leave the poller with a dangling pointer.
-  if (state_ != PollerState::fresh || loop_.has_channel(*this)) remove();
+  // An owner that forgot remove() would leave the poller with a dangling pointer. A channel that
+  // is not in the poller (state fresh) touches nothing, so it may die on any thread.
+  if (state_ != PollerState::fresh) remove();
 }
 
 void Channel::tie(const std::shared_ptr<void>& owner) {

@@ -97,9 +97,10 @@ void EventLoop::queue_in_loop(Task task) {
     const std::lock_guard lock(mutex_);
     queue_.push_back(std::move(task));
   }
-  // From another thread the loop may be asleep in epoll_wait. On the loop thread, a task queued
-  // by a queued task would otherwise wait for the next unrelated event.
-  if (!is_in_loop_thread() || running_tasks_) wake_up();
+  // Only a task queued by a callback of step 2 is sure to run without a wake-up (step 3 follows).
+  // From another thread the loop may be asleep in epoll_wait; from a task of step 3, or before
+  // run(), the next epoll_wait would otherwise sleep with the task waiting.
+  if (!is_in_loop_thread() || !handling_events_) wake_up();
 }
 
 std::size_t EventLoop::queued_tasks() const {
@@ -113,10 +114,8 @@ void EventLoop::run_queued_tasks() {
     const std::lock_guard lock(mutex_);
     tasks.swap(queue_);
   }
-  running_tasks_ = true;
   for (Task& task : tasks)
     task();
-  running_tasks_ = false;
 }
 
 void EventLoop::wake_up() {
@@ -168,13 +167,24 @@ void EventLoop::update_channel(Channel& channel) {
 
 void EventLoop::remove_channel(Channel& channel) {
   assert_in_loop_thread();
-  if (handling_events_) std::replace(active_.begin(), active_.end(), &channel, static_cast<Channel*>(nullptr));
+  if (handling_events_)
+    std::replace(active_.begin(), active_.end(), &channel, static_cast<Channel*>(nullptr));
   poller_->remove_channel(channel);
 }
 
 bool EventLoop::has_channel(const Channel& channel) const {
   assert_in_loop_thread();
   return poller_->has_channel(channel);
+}
+
+std::size_t EventLoop::channel_count() const {
+  assert_in_loop_thread();
+  return poller_->channel_count();
+}
+
+std::size_t EventLoop::timer_count() const {
+  assert_in_loop_thread();
+  return timers_->size();
 }
 
 void EventLoop::abort_not_in_loop_thread() const noexcept {

@@ -48,12 +48,13 @@ void Poller::poll(std::chrono::milliseconds timeout, std::vector<Channel*>& acti
 
 void Poller::update_channel(Channel& channel) {
   using State = Channel::PollerState;
-  channels_[channel.fd()] = &channel;
+  // Invariant: a channel is in channels_ exactly when its state is not `fresh`.
   switch (channel.poller_state()) {
     case State::fresh:
     case State::detached:
       if (channel.has_no_events()) return;
       control(EPOLL_CTL_ADD, channel);
+      channels_[channel.fd()] = &channel;
       channel.set_poller_state(State::added);
       return;
     case State::added:

@@ -64,22 +64,34 @@ void Acceptor::handle_read() {
 }
 
 void Acceptor::handle_no_fds(int error) {
+  // accept4 reports EMFILE before it looks at the queue, so the queue may even be empty (the last
+  // descriptor just went to the previous connection). The spare tells the two cases apart.
   std::uint64_t refused = 0;
+  bool still_failing = !spare_;
   if (spare_) {
     spare_.reset();  // one descriptor free: enough to accept and close the waiting peers
     for (std::size_t i = 0; i < options_.accept_per_tick; ++i) {
-      net::AcceptResult r = socket_.accept();
-      if (r.status != net::IoStatus::ok) break;
-      ++refused;  // r.socket closes at the end of this iteration
+      const net::AcceptResult r = socket_.accept();
+      if (r.status == net::IoStatus::ok) {
+        ++refused;  // r.socket closes here, freeing the descriptor for the next one
+        continue;
+      }
+      still_failing = r.status == net::IoStatus::error;  // ENFILE: the whole system is out
+      break;
     }
     spare_ = open_spare();
   }
-  refused_no_fds_.fetch_add(refused, std::memory_order_relaxed);
-  reactor::log::warn("acceptor", local_.to_string() + ": out of descriptors (" +
-                                     (error == EMFILE ? "EMFILE" : "ENFILE") + "): refused " +
-                                     std::to_string(refused) + " connection(s)");
-  if (refused == 0 || !spare_) {
+  if (refused > 0) {
+    refused_no_fds_.fetch_add(refused, std::memory_order_relaxed);
+    reactor::log::warn("acceptor", local_.to_string() + ": out of descriptors (" +
+                                       (error == EMFILE ? "EMFILE" : "ENFILE") + "): refused " +
+                                       std::to_string(refused) + " connection(s)");
+  }
+  if (still_failing || !spare_) {
     // No spare, or it did not help: stop listening for a while instead of spinning.
+    reactor::log::warn("acceptor", local_.to_string() +
+                                       ": out of descriptors, pausing accepts for " +
+                                       std::to_string(options_.fd_backoff.count()) + " ms");
     channel_.disable_reading();
     backoff_timer_ = loop_.run_after(options_.fd_backoff, [this] {
       if (!spare_) spare_ = open_spare();

@@ -203,6 +203,9 @@ void TcpConnection::connect_destroyed() {
     connection_cb_(shared_from_this());
   }
   channel_.remove();
+  // Close the descriptor now, not when the last reference goes: the application may keep a
+  // TcpConnectionPtr for a while, and the peer must see the close when it happens.
+  socket_ = net::Socket{net::FileDescriptor{}};
 }
 
 void TcpConnection::handle_read() {

@@ -94,6 +94,11 @@ class EventLoop {
   void update_channel(Channel& channel);
   void remove_channel(Channel& channel);
   [[nodiscard]] bool has_channel(const Channel& channel) const;
+  // Loop thread. Channels registered, including the loop's own two (wake-up eventfd, timerfd):
+  // tests check that everything else is gone when its owner is.
+  [[nodiscard]] std::size_t channel_count() const;
+  // Loop thread. Timers scheduled and not yet fired or cancelled.
+  [[nodiscard]] std::size_t timer_count() const;
 
  private:
   [[noreturn]] void abort_not_in_loop_thread() const noexcept;
@@ -105,7 +110,6 @@ class EventLoop {
   std::atomic<bool> quit_{false};
   std::atomic<std::uint64_t> iterations_{0};
   TimePoint poll_time_{};
-  bool running_tasks_ = false;    // loop thread only
   bool handling_events_ = false;  // loop thread only
 
   std::unique_ptr<Poller> poller_;

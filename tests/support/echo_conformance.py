@@ -1,6 +1,11 @@
-"""End-to-end test of the benchmark ceiling (avant-ceiling-echo) with python3's socket module.
+"""Conformance test of an echo server with python3's socket module, for every echo server of the
+project: the reactor's avant-echo (chapter 02) and the benchmark ceiling avant-ceiling-echo. Both
+speak the same command line and banner, so the harness can drive either:
 
-    /usr/bin/python3 ceiling_test.py <path-to-avant-ceiling-echo>
+    NAME [--listen IP:PORT] [--mode raw|framed] [--max-frame BYTES] [--threads N]
+    NAME: listening on 127.0.0.1:PORT (mode raw, 1 thread)
+
+    /usr/bin/python3 echo_conformance.py <binary> [--threads N]   (N: thread count to test, 2)
 
 raw mode: echoes 1 byte, 1 MiB (sent while receiving), 3.5 MiB to a client that reads only after
 sending and closing its side (the echo must drain before the server closes), and 20 concurrent
@@ -19,7 +24,7 @@ import tempfile
 import threading
 
 DEADLINE = 10.0
-BANNER = re.compile(r"avant-ceiling-echo: listening on 127\.0\.0\.1:(\d+) "
+BANNER = re.compile(r"[\w.-]+: listening on 127\.0\.0\.1:(\d+) "
                     r"\(mode (raw|framed), (\d+) threads?\)\n")
 
 
@@ -226,10 +231,10 @@ def check_framed(binary: str) -> None:
         server.close()
 
 
-def check_threads(binary: str) -> None:
-    server = Server(binary, "--threads", "2")
+def check_threads(binary: str, threads: int) -> None:
+    server = Server(binary, "--threads", str(threads))
     try:
-        check(server.threads == 2, "threads: banner does not say 2 threads")
+        check(server.threads == threads, f"threads: banner does not say {threads} threads")
         clients = [server.connect() for _ in range(8)]
         try:
             for i, sock in enumerate(clients):
@@ -246,14 +251,15 @@ def check_threads(binary: str) -> None:
 
 
 def main() -> None:
-    if len(sys.argv) != 2:
-        print("usage: ceiling_test.py <path-to-avant-ceiling-echo>")
+    if len(sys.argv) not in (2, 4) or (len(sys.argv) == 4 and sys.argv[2] != "--threads"):
+        print("usage: echo_conformance.py <echo-server-binary> [--threads N]")
         sys.exit(2)
     binary = sys.argv[1]
+    threads = int(sys.argv[3]) if len(sys.argv) == 4 else 2
     try:
         check_raw(binary)
         check_framed(binary)
-        check_threads(binary)
+        check_threads(binary, threads)
     except Failure as e:
         print("FAIL:", e)
         sys.exit(1)
@@ -262,7 +268,7 @@ def main() -> None:
         sys.exit(1)
     print("ok: raw echoes 1 B, 1 MiB, 3.5 MiB queued past EOF and 20 concurrent clients; framed "
           "echoes 0/5/70000-byte frames whole and split, holds partial frames, closes over "
-          "--max-frame; --threads 2 echoes; exits 0 on SIGTERM/SIGINT")
+          "--max-frame; --threads", threads, "echoes; exits 0 on SIGTERM/SIGINT")
 
 
 if __name__ == "__main__":
