@@ -51,6 +51,8 @@ EventLoop::EventLoop()
 
 EventLoop::~EventLoop() {
   assert_in_loop_thread();
+  // Wait for a quit() or queue_in_loop() still inside its critical section on another thread.
+  { const std::lock_guard lock(mutex_); }
   wake_channel_->remove();
   wake_channel_.reset();
   timers_.reset();
@@ -80,8 +82,15 @@ void EventLoop::run() {
 }
 
 void EventLoop::quit() {
+  if (is_in_loop_thread()) {
+    quit_.store(true, std::memory_order_release);
+    return;
+  }
+  // Under the mutex: the loop may leave run() and be destroyed as soon as it sees the flag, and
+  // its destructor takes the mutex first, so it waits until this call no longer touches it.
+  const std::lock_guard lock(mutex_);
   quit_.store(true, std::memory_order_release);
-  if (!is_in_loop_thread()) wake_up();
+  wake_up_locked();
 }
 
 void EventLoop::run_in_loop(Task task) {
@@ -93,14 +102,13 @@ void EventLoop::run_in_loop(Task task) {
 }
 
 void EventLoop::queue_in_loop(Task task) {
-  {
-    const std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(task));
-  }
+  const std::lock_guard lock(mutex_);
+  queue_.push_back(std::move(task));
   // Only a task queued by a callback of step 2 is sure to run without a wake-up (step 3 follows).
   // From another thread the loop may be asleep in epoll_wait; from a task of step 3, or before
-  // run(), the next epoll_wait would otherwise sleep with the task waiting.
-  if (!is_in_loop_thread() || !handling_events_) wake_up();
+  // run(), the next epoll_wait would otherwise sleep with the task waiting. The wake-up is written
+  // under the mutex for the reason given in quit().
+  if (!is_in_loop_thread() || !handling_events_) wake_up_locked();
 }
 
 std::size_t EventLoop::queued_tasks() const {
@@ -118,7 +126,7 @@ void EventLoop::run_queued_tasks() {
     task();
 }
 
-void EventLoop::wake_up() {
+void EventLoop::wake_up_locked() {
   // One pending wake-up is enough: drain_wake_up() clears the flag before the queue is swapped,
   // so a task queued after that point always writes again.
   if (wake_pending_.exchange(true, std::memory_order_acq_rel)) return;

@@ -3,6 +3,7 @@
 #include <array>
 #include <atomic>
 #include <future>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -78,9 +79,9 @@ TEST(EventLoop, RunInLoopRunsAtOnceOnTheLoopThread) {
   });
   EXPECT_TRUE(inline_run);
   const bool deferred = lt.call([&lt] {
-    bool ran = false;
-    lt.loop().queue_in_loop([&ran] { ran = true; });
-    return ran;  // queue_in_loop never runs the task before returning
+    auto ran = std::make_shared<bool>(false);  // outlives this call: the task runs later
+    lt.loop().queue_in_loop([ran] { *ran = true; });
+    return *ran;  // queue_in_loop never runs the task before returning
   });
   EXPECT_FALSE(deferred);
 }

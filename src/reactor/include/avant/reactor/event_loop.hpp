@@ -15,7 +15,9 @@
 // from any thread. A thread has at most one EventLoop (the constructor enforces it).
 //
 // Lifetime: the loop must outlive every Channel registered with it; destroy it on its own thread,
-// after run() returned. Tasks still queued at destruction are dropped without running.
+// after run() returned. Tasks still queued at destruction are dropped without running. A quit()
+// or queue_in_loop() from another thread may race with the loop's own exit: the loop's destructor
+// waits until such a call is done with it, so "quit(), then join the loop's thread" is safe.
 #pragma once
 
 #include <atomic>
@@ -102,7 +104,7 @@ class EventLoop {
 
  private:
   [[noreturn]] void abort_not_in_loop_thread() const noexcept;
-  void wake_up();
+  void wake_up_locked();  // mutex_ held
   void drain_wake_up();
   void run_queued_tasks();
 
