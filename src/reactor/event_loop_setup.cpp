@@ -1,0 +1,105 @@
+// The given half of event_loop.hpp: construction and destruction (one loop per thread), timers,
+// and the threading check. Lab 02 does not replace this file.
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+
+#include <sys/eventfd.h>
+
+#include <avant/reactor/channel.hpp>
+#include <avant/reactor/event_loop.hpp>
+#include <avant/reactor/poller.hpp>
+
+#include "timer_queue.hpp"
+
+namespace avant::reactor {
+
+namespace {
+
+thread_local EventLoop* t_loop_of_this_thread = nullptr;
+
+std::thread::id claim_this_thread() {
+  if (t_loop_of_this_thread != nullptr) {
+    throw std::logic_error(
+        "EventLoop: this thread already has an event loop (one loop per thread)");
+  }
+  return std::this_thread::get_id();
+}
+
+}  // namespace
+
+EventLoop::EventLoop()
+    : thread_id_(claim_this_thread()),
+      poller_(std::make_unique<Poller>()),
+      timers_(std::make_unique<TimerQueue>(*this)),
+      wake_fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+  if (!wake_fd_) throw std::system_error(errno, std::generic_category(), "eventfd");
+  wake_channel_ = std::make_unique<Channel>(*this, wake_fd_.get());
+  wake_channel_->on_read([this] { drain_wake_up(); });
+  wake_channel_->enable_reading();
+  t_loop_of_this_thread = this;
+}
+
+EventLoop::~EventLoop() {
+  assert_in_loop_thread();
+  // Wait for a quit() or queue_in_loop() still inside its critical section on another thread.
+  { const std::lock_guard lock(mutex_); }
+  wake_channel_->remove();
+  wake_channel_.reset();
+  timers_.reset();
+  t_loop_of_this_thread = nullptr;
+}
+
+EventLoop* EventLoop::of_current_thread() noexcept {
+  return t_loop_of_this_thread;
+}
+
+TimerId EventLoop::run_at(TimePoint when, Task task) {
+  const TimerId id{next_timer_id_.fetch_add(1, std::memory_order_relaxed)};
+  run_in_loop([this, id, when, task = std::move(task)]() mutable {
+    timers_->add(id, when, Duration::zero(), std::move(task));
+  });
+  return id;
+}
+
+TimerId EventLoop::run_after(Duration delay, Task task) {
+  return run_at(Clock::now() + delay, std::move(task));
+}
+
+TimerId EventLoop::run_every(Duration period, Task task) {
+  if (period <= Duration::zero()) throw std::invalid_argument("EventLoop::run_every: period <= 0");
+  const TimerId id{next_timer_id_.fetch_add(1, std::memory_order_relaxed)};
+  run_in_loop([this, id, period, task = std::move(task)]() mutable {
+    timers_->add(id, Clock::now() + period, period, std::move(task));
+  });
+  return id;
+}
+
+void EventLoop::cancel(TimerId id) {
+  if (!id.valid()) return;
+  run_in_loop([this, id] { timers_->cancel(id); });
+}
+
+std::size_t EventLoop::channel_count() const {
+  assert_in_loop_thread();
+  return poller_->channel_count();
+}
+
+std::size_t EventLoop::timer_count() const {
+  assert_in_loop_thread();
+  return timers_->size();
+}
+
+void EventLoop::abort_not_in_loop_thread() const noexcept {
+  std::ostringstream text;
+  text << "avant: EventLoop " << static_cast<const void*>(this) << " belongs to thread "
+       << thread_id_ << " but was used from thread " << std::this_thread::get_id()
+       << " (use run_in_loop/queue_in_loop to cross threads)\n";
+  std::fputs(text.str().c_str(), stderr);
+  std::abort();
+}
+
+}  // namespace avant::reactor
