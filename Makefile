@@ -33,11 +33,11 @@ test: deps
 # server the finished layers allow, and says so.
 run: deps
 	$(call CONFIGURE,default)
-	cmake --build --preset default -j $(JOBS) --target avant-iterative-echo
+	cmake --build --preset default -j $(JOBS) --target avant-echo
 	@echo "make run: the assembled avant server arrives with chapter 05 (HTTP)."
-	@echo "make run: until then this is chapter 01's iterative echo server, one client at a time."
-	@echo "make run: try  printf 'hello\n' | nc -q1 $(subst :, ,$(LISTEN))   (Ctrl-C stops the server)"
-	build/default/examples/iterative-echo/avant-iterative-echo --listen $(LISTEN)
+	@echo "make run: until then this is chapter 02's echo server: one epoll loop, every client at once."
+	@echo "make run: try  nc $(subst :, ,$(LISTEN))  from several terminals   (Ctrl-C stops the server)"
+	build/default/examples/echo/avant-echo --listen $(LISTEN)
 
 # N=05 -> "05"; refuses anything that is not a chapter number.
 NN = $(shell n='$(N)'; [[ "$$n" =~ ^[0-9]{1,2}$$ ]] && printf '%02d' $$((10\#$$n)))

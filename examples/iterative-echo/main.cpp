@@ -33,10 +33,14 @@ std::size_t serve(Socket& client) {
   std::size_t echoed = 0;
   bool open = true;
   while (open || !pending.empty()) {
-    const short want = static_cast<short>((open ? POLLIN : 0) | (pending.empty() ? 0 : POLLOUT));
+    // Read only while the buffer has room: a client that sends without reading would otherwise
+    // make poll report POLLIN forever while read_fd answers `full` (a busy loop).
+    const bool room = pending.readable_bytes() < pending.max_size();
+    const short want =
+        static_cast<short>((open && room ? POLLIN : 0) | (pending.empty() ? 0 : POLLOUT));
     const short ready = avant::net::wait_ready(client.fd(), want, kForever);
     if ((ready & (POLLERR | POLLNVAL)) != 0) return echoed;
-    if ((ready & (POLLIN | POLLHUP)) != 0 && open) {
+    if ((ready & (POLLIN | POLLHUP)) != 0 && open && room) {
       const auto r = pending.read_fd(client.fd());
       if (r.status == IoStatus::closed) open = false;
       if (r.status == IoStatus::error) return echoed;

@@ -2,9 +2,11 @@
 //
 // A network program spends its life on descriptors that are not ready yet. Here EAGAIN is not an
 // error but an answer (IoStatus::would_block), end of stream is an answer (IoStatus::closed), and a
-// real failure carries its errno (IoStatus::error) for the caller to log or act on. Only setup
-// calls (socket, bind, listen, fcntl on a fresh descriptor) throw std::system_error. Threads: free
-// functions on a descriptor; callers serialise use of one descriptor themselves.
+// real failure carries its errno (IoStatus::error) for the caller to log or act on. Only setup and
+// query calls (socket, bind, listen, fcntl, setsockopt/getsockopt, getsockname, poll) throw
+// std::system_error.
+//
+// Threads: free functions on a descriptor; callers serialise use of one descriptor themselves.
 #pragma once
 
 #include <chrono>
@@ -38,7 +40,8 @@ struct [[nodiscard]] IoResult {
 // One read(2) into `into`, retried on EINTR.
 IoResult read_some(int fd, std::span<char> into) noexcept;
 // One write(2) of `from`, retried on EINTR. A partial write is ok with bytes < from.size().
-// Writing to a socket whose peer has gone gives error EPIPE, never SIGPIPE (see ignore_sigpipe).
+// Writing to a socket whose peer has gone gives error EPIPE once ignore_sigpipe() has run (without
+// it, the kernel's SIGPIPE ends the process).
 IoResult write_some(int fd, std::span<const char> from) noexcept;
 
 // Sets or clears O_NONBLOCK. Throws std::system_error naming fcntl on failure.

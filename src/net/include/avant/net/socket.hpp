@@ -4,8 +4,8 @@
 // block on a descriptor, and no socket leaks into a child process. Setup calls (create, bind,
 // listen, setsockopt) throw std::system_error whose message names the call and, where there is
 // one, the address: "bind 127.0.0.1:20023: Address already in use". Data-path calls (accept,
-// connect, read, write, send_to, receive_from) return an IoResult: EAGAIN is an answer, not an
-// error.
+// connect, read, write, send_to, receive_from) return values (an IoResult; accept an
+// AcceptResult): EAGAIN is an answer, not an error.
 //
 // Ownership: a Socket owns its descriptor through a FileDescriptor; it is move-only.
 // Threads: not synchronised; one thread at a time uses a given Socket (in Avant: its loop's

@@ -27,7 +27,7 @@ enum class AddressError : std::uint8_t {
   missing_port,  // no ":port" (or nothing after the colon)
   bad_port,      // port is not a decimal number in 0..65535
   bad_host,      // host part is not a numeric IPv4 or IPv6 address
-  bad_brackets,  // IPv6 without brackets, or unbalanced brackets
+  bad_brackets,  // IPv6 without brackets, unbalanced, or around a non-IPv6 host
 };
 
 [[nodiscard]] std::string_view to_string(AddressError error) noexcept;
@@ -53,8 +53,8 @@ class SocketAddress {
   static SocketAddress ipv6_any(std::uint16_t port) noexcept;       // [::]:port
   static SocketAddress ipv6_loopback(std::uint16_t port) noexcept;  // [::1]:port
 
-  // Copies what the kernel filled in (accept, getsockname, recvfrom). Lengths that do not match
-  // the family give an unspecified address.
+  // Copies what the kernel filled in (accept, getsockname, recvfrom). A length shorter than the
+  // family's sockaddr, or a family other than IPv4/IPv6, gives an unspecified address.
   static SocketAddress from_sockaddr(const sockaddr* addr, socklen_t length) noexcept;
 
   [[nodiscard]] sa_family_t family() const noexcept { return storage_.any.sa_family; }
