@@ -28,6 +28,8 @@ packages=(
   curl openssl python3 python3-websockets
   # load tools for bench/ (callgrind counts instructions)
   wrk nginx valgrind
+  # the chapters' experiments: nc clients, system-call traces, socket tables
+  netcat-openbsd strace iproute2
 )
 
 # Node.js and npm run the project-local test peers (npm `ws`, `playwright-core`). A machine that
