@@ -314,7 +314,7 @@ TEST(TcpConnection, SendsFromAnotherThreadArriveInOrder) {
   const TcpConnectionPtr conn = server.last();
   std::string expected;
   for (int i = 0; i < 2000; ++i) {
-    char line[16];
+    char line[32];
     std::snprintf(line, sizeof line, "msg %05d\n", i);
     expected += line;
     ASSERT_NE(conn->send(std::string(line)), SendStatus::dropped);  // moved across threads
