@@ -5,7 +5,7 @@
 #   make lab N=01       build chapter 01 from labs/01-*/starter into build/lab01
 #   make check N=03     run chapters 01..03 against build/lab03 (a layer is done when all below pass)
 #   make asan | tsan    the suite under AddressSanitizer+UBSan | ThreadSanitizer
-#   make bench          release build + micro-benchmarks, report in bench/results/
+#   make bench          release build + the benchmark harness, report in bench/results/
 #   make format         clang-format every C/C++ source in place (format-check: CI's check)
 #   make clean          remove build/
 SHELL := /bin/bash
@@ -66,8 +66,6 @@ tsan: deps
 	setarch $$(uname -m) -R ctest --preset tsan
 
 bench: deps
-	$(call CONFIGURE,release)
-	cmake --build --preset release -j $(JOBS)
 	bench/run
 
 SOURCES = git ls-files -co --exclude-standard -- '*.cpp' '*.hpp' '*.c' '*.h'

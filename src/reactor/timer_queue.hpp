@@ -1,9 +1,10 @@
 // timer_queue.hpp — the timers of one EventLoop, on one timerfd (private to module reactor).
 //
 // Timers are ordered by (expiry, id) in a std::set — O(log n) insert and cancel, the earliest at
-// begin() — and the timerfd is armed for the earliest one. Expired timers run one at a time,
-// taken from the front of the set, so a callback that cancels another due timer really prevents
-// it; timers added by callbacks during a batch wait for the next batch (no starvation).
+// begin() — and the timerfd is armed for the earliest one (after a cancel, possibly for an earlier
+// deadline that is gone: it then fires once for nothing and is armed again). Expired timers run one
+// at a time, taken from the front of the set, so a callback that cancels another due timer really
+// prevents it; timers added by callbacks during a batch wait for the next batch (no starvation).
 // Threads: the loop thread only; EventLoop's run_at/run_every/cancel marshal calls here.
 #pragma once
 

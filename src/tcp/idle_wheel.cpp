@@ -42,7 +42,9 @@ void IdleWheel::tick() {
   const reactor::TimePoint now = reactor::Clock::now();
   for (auto& weak : due) {
     const TcpConnectionPtr connection = weak.lock();
-    if (!connection || !connection->connected()) continue;  // closed meanwhile: forget it
+    // Closed meanwhile: forget it. A connection that is only disconnecting (shut down, or a peer
+    // that half-closed and does not read) is still watched: it can idle forever too.
+    if (!connection || connection->state() == TcpConnection::State::disconnected) continue;
     const reactor::Duration silent = now - connection->last_activity();
     if (silent >= timeout_) {
       closed_.fetch_add(1, std::memory_order_relaxed);

@@ -11,8 +11,9 @@
 // The rule about threads: an EventLoop belongs to the thread that constructed it. Everything it
 // owns — channels, connections, timers — is touched on that thread only. Other threads talk to it
 // through exactly two doors, run_in_loop() and queue_in_loop(), which take a task and wake the loop
-// through an eventfd. quit(), the timer calls and cancel() use those doors too, so they are safe
-// from any thread. A thread has at most one EventLoop (the constructor enforces it).
+// through an eventfd. The timer calls and cancel() use those doors too, and quit() sets a flag
+// and writes the same eventfd, so all of them are safe from any thread. A thread has at most one
+// EventLoop (the constructor enforces it).
 //
 // Lifetime: the loop must outlive every Channel registered with it; destroy it on its own thread,
 // after run() returned. Tasks still queued at destruction are dropped without running. A quit()

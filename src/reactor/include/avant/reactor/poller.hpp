@@ -1,13 +1,13 @@
 // poller.hpp — the readiness source of one EventLoop: epoll, level-triggered.
 //
 // Why level-triggered: a connection reads at most one buffer-full per readiness event and may stop
-// reading on purpose (backpressure: its output is above the high-water mark; or its input buffer is
-// at its maximum). With level-triggered epoll the kernel simply reports the descriptor again on the
-// next iteration while data remains, so fairness and backpressure cost nothing. Edge-triggered
-// epoll reports only changes: every reader would have to drain to EAGAIN before returning (one
-// greedy peer starves the others) or keep its own "still readable" list, and a missed drain is a
-// silent stall. The price of level-triggered is one epoll_ctl to turn EPOLLOUT off when an output
-// buffer drains — paid only by connections that filled their socket buffer.
+// reading on purpose (backpressure: its output is above the high-water mark). With level-triggered
+// epoll the kernel simply reports the descriptor again on the next iteration while data remains, so
+// fairness and backpressure cost nothing. Edge-triggered epoll reports only changes: every reader
+// would have to drain to EAGAIN before returning (one greedy peer starves the others) or keep its
+// own "still readable" list, and a missed drain is a silent stall. The price of level-triggered is
+// one epoll_ctl to turn EPOLLOUT off when an output buffer drains — paid only by connections that
+// filled their socket buffer.
 //
 // Ownership: owns the epoll descriptor; knows Channels by pointer and owns none of them.
 // Threads: the owning loop's thread only.

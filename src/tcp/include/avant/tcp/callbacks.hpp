@@ -23,7 +23,7 @@ using ConnectionCallback = std::function<void(const TcpConnectionPtr&)>;
 using MessageCallback = std::function<void(const TcpConnectionPtr&, net::Buffer& input)>;
 // The output buffer drained completely (all queued bytes were handed to the kernel).
 using WriteCompleteCallback = std::function<void(const TcpConnectionPtr&)>;
-// The queued output crossed the high-water mark upwards; `queued` is its size now.
+// The output buffer crossed the high-water mark upwards; `queued` is the bytes it holds now.
 using HighWaterCallback = std::function<void(const TcpConnectionPtr&, std::size_t queued)>;
 // Internal: the connection closed; its owner (TcpServer) forgets it.
 using CloseCallback = std::function<void(const TcpConnectionPtr&)>;

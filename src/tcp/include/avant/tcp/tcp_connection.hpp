@@ -2,20 +2,24 @@
 //
 // States:
 //
-//   connecting ──connect_established()──> connected ──shutdown()/force_close()/peer EOF──┐
-//                                             │                                          v
-//                                             └──────── peer reset, error ──────> disconnecting
-//                                                                                        │
-//                                        disconnected <──handle_close()──────────────────┘
+//   connecting --connect_established()--> connected --(1)--> disconnecting --(2)--> disconnected
+//                                              |                                        ^
+//                                              +------------------(3)-------------------+
+//
+//   (1) shutdown(), force_close(), or peer EOF while output is still queued
+//   (2) handle_close(): output drained after a peer EOF, the peer's EOF after our shutdown(),
+//       or force_close()
+//   (3) peer reset, read/write error, or peer EOF with nothing queued: handle_close()
 //
 // Output and backpressure:
 //
 //   send() ──> [ queued bytes: output Buffer + sends still on their way to the loop ] ──> socket
-//                       │ crosses high_water_mark upwards: on_high_water(conn, queued);
-//                       │   OverflowPolicy::pause_reading also stops reading from the peer until
-//                       │   the output drains below high_water_mark / 2
-//                       └ a send that would pass max_output: pause_reading and drop refuse it
-//                         (SendStatus::dropped, the connection stays); close closes the connection
+//                │ the output Buffer crosses high_water_mark upwards: on_high_water(conn, bytes
+//                │   buffered); OverflowPolicy::pause_reading also stops reading from the peer
+//                │   until the output drains to high_water_mark / 2 or below
+//                │ send() answers backpressure once the queued bytes reach high_water_mark
+//                └ a send that would pass max_output: pause_reading and drop refuse it
+//                  (SendStatus::dropped, the connection stays); close closes the connection
 //
 // The output is never silently unbounded: max_output is a hard cap on the queued bytes, exact even
 // with several threads sending (a compare-and-swap on one counter).

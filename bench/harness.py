@@ -1,0 +1,492 @@
+"""Avant's benchmark harness: every ratio measured in one run, one report.
+
+    bench/run [--quick] [--dry-run] [--rounds N] [--warmup S] [--duration S] [SCENARIO ...]
+
+Method (bench/README.md has the why):
+  * Servers under test and reference servers start once, on 127.0.0.1 ephemeral ports, pinned to
+    one core (taskset); the load generator runs pinned to the other core.
+  * For each case the pair is measured A B A B ... (alternating which goes first each round), at
+    least 3 rounds (5 by default); each run warms up (discarded) then measures.
+  * Each run records throughput, latency percentiles, the client's CPU and the server's CPU over the
+    measured window (/proc/<pid>/stat, user and system apart). A ratio is computed per round and
+    the report quotes medians with min-max.
+  * A run whose client used nearly a whole core while the server did not is marked client-bound:
+    its throughput says more about the load generator than about the server.
+  * callgrind counts user-space instructions per message over a fixed message count: the
+    deterministic number for regressions, immune to the noise of a shared machine.
+Every process the harness starts is stopped by pid before it exits, also on errors and Ctrl-C.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BANNER = re.compile(r"listening on (127\.0\.0\.1:\d+)")
+CLIENT_BOUND_SHARE = 0.90  # a client using >= 90% of a core ...
+SERVER_IDLE_SHARE = 0.90   # ... while the server uses less is client-bound
+SCHEMA_VERSION = 1
+
+
+# --- arithmetic (unit-tested in bench/test_harness.py) ---------------------------------------
+
+def summary(values: list[float]) -> dict:
+    """Median and range of a list of measurements."""
+    if not values:
+        return {"median": None, "min": None, "max": None, "n": 0}
+    return {"median": statistics.median(values), "min": min(values), "max": max(values),
+            "n": len(values)}
+
+
+def pairwise_ratios(a: list[float], b: list[float]) -> list[float]:
+    """A/B per round: each round's two runs were measured next to each other."""
+    if len(a) != len(b):
+        raise ValueError(f"unpaired runs: {len(a)} vs {len(b)}")
+    return [x / y for x, y in zip(a, b) if y]
+
+
+def cpu_per_message_us(run: dict) -> float | None:
+    """Server CPU microseconds per message over the measured window."""
+    if not run.get("messages"):
+        return None
+    return (run["server_user_s"] + run["server_system_s"]) * 1e6 / run["messages"]
+
+
+def is_client_bound(run: dict) -> bool:
+    seconds = run.get("seconds") or 0
+    if seconds <= 0:
+        return False
+    client = run["client_cpu_s"] / seconds
+    server = (run["server_user_s"] + run["server_system_s"]) / seconds
+    return client >= CLIENT_BOUND_SHARE and server < SERVER_IDLE_SHARE
+
+
+def alternation(rounds: int) -> list[tuple[str, str]]:
+    """A B, B A, A B, ...: neither server always runs first (warm caches, CPU frequency)."""
+    return [("A", "B") if r % 2 == 0 else ("B", "A") for r in range(rounds)]
+
+
+# --- processes --------------------------------------------------------------------------------
+
+class Server:
+    """A server started by the harness, pinned to a core; stop() ends it by pid."""
+
+    def __init__(self, name: str, argv: list[str], core: int, wrap: list[str] | None = None):
+        self.name = name
+        command = ["taskset", "-c", str(core), *(wrap or []), *argv, "--listen", "127.0.0.1:0"]
+        self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True, start_new_session=True)
+        line = self.proc.stdout.readline()
+        match = BANNER.search(line)
+        if not match:
+            self.stop()
+            raise RuntimeError(f"{name}: no banner (got {line!r}); stderr: {self.stderr_tail()}")
+        self.address = match.group(1)
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def stderr_tail(self) -> str:
+        try:
+            return (self.proc.stderr.read() or "")[-500:] if self.proc.poll() is not None else ""
+        except (OSError, ValueError):
+            return ""
+
+    def stop(self, timeout: float = 30.0) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+
+def run_load(load: Path, core: int, address: str, server_pid: int, case: dict, warmup: float,
+             duration: float | None, count: int | None = None) -> dict:
+    argv = ["taskset", "-c", str(core), str(load), "--connect", address, "--mode", case["mode"],
+            "--connections", str(case["connections"]), "--size", str(case["size"]),
+            "--pipeline", str(case.get("pipeline", 1)), "--server-pid", str(server_pid)]
+    if count:
+        argv += ["--count", str(count)]
+        limit = 600
+    else:
+        argv += ["--warmup", str(warmup), "--duration", str(duration)]
+        limit = warmup + duration + 60
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=limit)
+    if done.returncode != 0:
+        raise RuntimeError(f"avant-load failed ({done.returncode}): {done.stderr.strip()}")
+    result = json.loads(done.stdout)
+    if result.get("errors"):
+        raise RuntimeError(f"avant-load reported {result['errors']} connection errors: "
+                           f"{done.stderr.strip()}")
+    return result
+
+
+# --- scenarios --------------------------------------------------------------------------------
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    a: tuple[str, list[str]]          # (label, argv) of the server under test
+    b: tuple[str, list[str]]          # (label, argv) of the reference
+    cases: list[dict]
+    pending: str | None = None         # why it cannot run yet
+    goals: dict = field(default_factory=dict)
+
+
+def scenarios(build: Path) -> dict[str, Scenario]:
+    echo = str(build / "examples/echo/avant-echo")
+    ceiling = str(build / "bench/ceiling/avant-ceiling-echo")
+    cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
+             for size in (64, 4096) for conns in (1, 50, 256)]
+    return {
+        "echo": Scenario(
+            name="echo",
+            description="TCP echo ping-pong (one message in flight per connection): avant-echo "
+                        "(one loop) against the C epoll ceiling (one thread)",
+            a=("avant-echo", [echo, "--mode", "raw"]),
+            b=("ceiling", [ceiling, "--mode", "raw", "--threads", "1"]),
+            cases=cases,
+            goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15}),
+        "echo-mt": Scenario(
+            name="echo-mt",
+            description="multi-loop avant-echo against the ceiling with SO_REUSEPORT x 2 threads, "
+                        "client co-located",
+            a=("avant-echo x2", [echo, "--mode", "raw", "--threads", "2"]),
+            b=("ceiling x2", [ceiling, "--mode", "raw", "--threads", "2"]),
+            cases=cases,
+            pending="needs chapter 03 (a pool of loops: avant-echo --threads 2)"),
+    }
+
+
+def case_label(case: dict) -> str:
+    return f"{case['mode']} {case['size']} B x {case['connections']} conn"
+
+
+def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: float,
+                     duration: float, only: list[str] | None, log) -> dict:
+    a = Server(s.a[0], s.a[1], cores["server"])
+    b = None
+    try:
+        b = Server(s.b[0], s.b[1], cores["server"])
+        servers = {"A": a, "B": b}
+        results = []
+        for case in s.cases:
+            if only and case_label(case) not in only:
+                continue
+            runs = {"A": [], "B": []}
+            for order in alternation(rounds):
+                for key in order:
+                    server = servers[key]
+                    run = run_load(load, cores["load"], server.address, server.pid, case, warmup,
+                                   duration)
+                    run["client_bound"] = is_client_bound(run)
+                    runs[key].append(run)
+                    log(f"  {s.name} | {case_label(case):26} | {server.name:14} | "
+                        f"{run['msgs_per_s']:>11.0f} msg/s | p99 {run['latency_us']['p99']:>8.1f} us")
+            results.append(summarize_case(case, runs))
+        return {"name": s.name, "description": s.description, "a": s.a[0], "b": s.b[0],
+                "goals": s.goals, "cases": results}
+    finally:
+        for server in (a, b):
+            if server is not None:
+                server.stop()
+
+
+def summarize_case(case: dict, runs: dict) -> dict:
+    def series(key: str, metric) -> list[float]:
+        return [v for v in (metric(r) for r in runs[key]) if v is not None]
+
+    msgs = {k: series(k, lambda r: r["msgs_per_s"]) for k in runs}
+    cpu = {k: series(k, cpu_per_message_us) for k in runs}
+    p99 = {k: series(k, lambda r: r["latency_us"]["p99"]) for k in runs}
+    user_share = {k: series(k, lambda r: r["server_user_s"] /
+                            ((r["server_user_s"] + r["server_system_s"]) or 1)) for k in runs}
+    return {
+        "case": case,
+        "label": case_label(case),
+        "runs": runs,
+        "A": {"msgs_per_s": summary(msgs["A"]), "cpu_us_per_msg": summary(cpu["A"]),
+              "p99_us": summary(p99["A"]), "server_user_share": summary(user_share["A"])},
+        "B": {"msgs_per_s": summary(msgs["B"]), "cpu_us_per_msg": summary(cpu["B"]),
+              "p99_us": summary(p99["B"]), "server_user_share": summary(user_share["B"])},
+        "ratio": {"msgs_per_s": summary(pairwise_ratios(msgs["A"], msgs["B"])),
+                  "cpu_us_per_msg": summary(pairwise_ratios(cpu["A"], cpu["B"]))
+                  if len(cpu["A"]) == len(cpu["B"]) else summary([])},
+        "client_bound": any(r["client_bound"] for k in runs for r in runs[k]),
+    }
+
+
+# --- callgrind --------------------------------------------------------------------------------
+
+def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int) -> int:
+    """Total user-space instructions of a server run that serves `count` echo messages."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        server = Server("callgrind", argv, cores["server"],
+                        wrap=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"])
+        try:
+            case = {"mode": "raw", "size": 64, "connections": 1, "pipeline": 1}
+            run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
+        finally:
+            server.stop(timeout=120)
+        text = out.read_text()
+    totals = re.search(r"^(?:totals|summary):\s+(\d+)", text, re.M)
+    if not totals:
+        raise RuntimeError("no totals in the callgrind output")
+    return int(totals.group(1))
+
+
+def instructions_per_message(argv: list[str], load: Path, cores: dict, low: int,
+                             high: int) -> float:
+    """Instructions per message, start-up and shutdown cancelled out: (I(high) - I(low)) / n."""
+    return (callgrind_instructions(argv, load, cores, high)
+            - callgrind_instructions(argv, load, cores, low)) / (high - low)
+
+
+# --- the report -------------------------------------------------------------------------------
+
+def command_version(argv: list[str]) -> str:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return "not installed"
+    text = (done.stdout + done.stderr).strip().splitlines()
+    return text[0] if text else "unknown"
+
+
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {"cores": os.cpu_count(), "model": model, "kernel": platform.release()}
+
+
+def revision() -> str:
+    done = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
+                          capture_output=True, text=True)
+    return done.stdout.strip() or "unknown"
+
+
+def validate_report(report: dict) -> list[str]:
+    """Problems with a report's shape; [] when well formed. Used by tests and by --check."""
+    problems = []
+    for key in ("schema", "revision", "started", "machine", "cores", "versions", "method",
+                "scenarios"):
+        if key not in report:
+            problems.append(f"missing '{key}'")
+    for s in report.get("scenarios", []):
+        if s.get("pending"):
+            continue
+        if not s.get("cases"):
+            problems.append(f"scenario {s.get('name')}: no cases")
+        for c in s.get("cases", []):
+            for side in ("A", "B"):
+                median = c.get(side, {}).get("msgs_per_s", {}).get("median")
+                if not isinstance(median, (int, float)) or median <= 0:
+                    problems.append(f"{s.get('name')} {c.get('label')}: {side} has no throughput")
+            if c.get("ratio", {}).get("msgs_per_s", {}).get("median") is None:
+                problems.append(f"{s.get('name')} {c.get('label')}: no ratio")
+    return problems
+
+
+def fmt(value, digits=2) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def render_markdown(report: dict) -> str:
+    m = report["method"]
+    lines = [
+        f"# Avant benchmarks — {report['started']}",
+        "",
+        f"- revision `{report['revision']}`; machine: {report['machine']['cores']} cores, "
+        f"{report['machine']['model']}, kernel {report['machine']['kernel']}",
+        f"- cores: servers pinned to core {report['cores']['server']}, load generator to core "
+        f"{report['cores']['load']} (taskset)",
+        f"- method: A/B alternation, {m['rounds']} rounds, {m['warmup']} s warm-up discarded, "
+        f"{m['duration']} s measured; medians with min–max over rounds; ratio = A/B per round",
+        "- versions: " + "; ".join(f"{k}: {v}" for k, v in report["versions"].items()),
+        "",
+    ]
+    for s in report["scenarios"]:
+        lines.append(f"## {s['name']}: {s['description']}")
+        lines.append("")
+        if s.get("pending"):
+            lines += [f"Not measured: {s['pending']}.", ""]
+            continue
+        goals = s.get("goals") or {}
+        if goals:
+            lines.append(f"Goals: throughput ratio ≥ {goals.get('msgs_ratio_min')}, CPU per "
+                         f"message ratio ≤ {goals.get('cpu_ratio_max')}.")
+            lines.append("")
+        lines.append(f"| case | {s['a']} msg/s | {s['b']} msg/s | ratio (min–max) | "
+                     f"CPU µs/msg {s['a']} | {s['b']} | CPU ratio | p99 µs A / B | note |")
+        lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+        for c in s["cases"]:
+            r, cr = c["ratio"]["msgs_per_s"], c["ratio"]["cpu_us_per_msg"]
+            note = "client-bound" if c["client_bound"] else ""
+            lines.append(
+                f"| {c['label']} | {fmt(c['A']['msgs_per_s']['median'], 0)} | "
+                f"{fmt(c['B']['msgs_per_s']['median'], 0)} | {fmt(r['median'])} "
+                f"({fmt(r['min'])}–{fmt(r['max'])}) | {fmt(c['A']['cpu_us_per_msg']['median'])} | "
+                f"{fmt(c['B']['cpu_us_per_msg']['median'])} | {fmt(cr['median'])} | "
+                f"{fmt(c['A']['p99_us']['median'], 0)} / {fmt(c['B']['p99_us']['median'], 0)} | "
+                f"{note} |")
+        lines.append("")
+    if report.get("callgrind"):
+        lines += ["## Instructions per message (callgrind, 64 B raw echo, one connection)", "",
+                  "| server | instructions / message |", "|---|---:|"]
+        for name, value in report["callgrind"].items():
+            lines.append(f"| {name} | {fmt(value, 0)} |")
+        lines.append("")
+    if report.get("micro"):
+        lines += ["## Micro-benchmarks (Google Benchmark, median of repetitions)", "",
+                  "| benchmark | time (ns) |", "|---|---:|"]
+        for b in report["micro"]:
+            lines.append(f"| {b['name']} | {fmt(b['real_time_ns'], 1)} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def micro_benchmarks(build: Path, repetitions: int, log) -> list[dict]:
+    found = []
+    for exe in sorted((build / "bench/micro").glob("avant-micro-*")):
+        with tempfile.NamedTemporaryFile(suffix=".json") as out:
+            log(f"  micro: {exe.name}")
+            subprocess.run([str(exe), f"--benchmark_repetitions={repetitions}",
+                            "--benchmark_report_aggregates_only=true",
+                            f"--benchmark_out={out.name}", "--benchmark_out_format=json"],
+                           check=True, capture_output=True, timeout=900)
+            data = json.loads(Path(out.name).read_text())
+        for b in data["benchmarks"]:
+            if b.get("aggregate_name") == "median":
+                found.append({"name": f"{exe.name}: {b['run_name']}",
+                              "real_time_ns": b["real_time"] if b.get("time_unit") == "ns"
+                              else b["real_time"] * {"us": 1e3, "ms": 1e6}.get(b["time_unit"], 1)})
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("scenarios", nargs="*", help="scenarios to run (default: all)")
+    parser.add_argument("--build", default=str(ROOT / "build/release"), help="build folder")
+    parser.add_argument("--out", default=str(ROOT / "bench/results"), help="report folder")
+    parser.add_argument("--quick", action="store_true", help="3 rounds of 0.5 s + 1.5 s")
+    parser.add_argument("--rounds", type=int)
+    parser.add_argument("--warmup", type=float)
+    parser.add_argument("--duration", type=float)
+    parser.add_argument("--case", action="append", help="only this case label, e.g. 'raw 64 B x 1 conn'")
+    parser.add_argument("--no-callgrind", action="store_true")
+    parser.add_argument("--no-micro", action="store_true")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
+    args = parser.parse_args(argv)
+
+    rounds = args.rounds or (3 if args.quick else 5)
+    warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)
+    duration = args.duration if args.duration is not None else (1.5 if args.quick else 10.0)
+    build = Path(args.build)
+    load = build / "bench/load/avant-load"
+    all_scenarios = scenarios(build)
+    chosen = args.scenarios or list(all_scenarios)
+    unknown = [s for s in chosen if s not in all_scenarios]
+    if unknown:
+        parser.error(f"unknown scenario(s) {unknown}; known: {list(all_scenarios)}")
+    cores = {"server": 0, "load": 1 if (os.cpu_count() or 1) > 1 else 0}
+
+    def log(text: str) -> None:
+        print(text, flush=True)
+
+    if args.dry_run:
+        for name in chosen:
+            s = all_scenarios[name]
+            log(f"{name}: {s.description}" + (f" [pending: {s.pending}]" if s.pending else ""))
+            for case in s.cases:
+                if not args.case or case_label(case) in args.case:
+                    log(f"  {case_label(case)}: {rounds} rounds x ({s.a[0]}, {s.b[0]}), "
+                        f"{warmup} s + {duration} s each")
+        return 0
+
+    for tool in [load, *(Path(all_scenarios[n].a[1][0]) for n in chosen),
+                 *(Path(all_scenarios[n].b[1][0]) for n in chosen)]:
+        if not tool.exists():
+            parser.error(f"{tool} is missing: build the release preset first (make bench does)")
+    if rounds < 3:
+        log(f"bench: {rounds} round(s) — fewer than 3 rounds is a smoke test, not a comparison")
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    report = {
+        "schema": SCHEMA_VERSION,
+        "revision": revision(),
+        "started": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "machine": machine(),
+        "cores": cores,
+        "versions": {"nginx": command_version(["nginx", "-v"]),
+                     "node": command_version(["node", "--version"]),
+                     "wrk": command_version(["wrk", "--version"]),
+                     "valgrind": command_version(["valgrind", "--version"])},
+        "method": {"rounds": rounds, "warmup": warmup, "duration": duration,
+                   "client_bound_share": CLIENT_BOUND_SHARE},
+        "scenarios": [],
+    }
+    for name in chosen:
+        s = all_scenarios[name]
+        if s.pending:
+            log(f"bench: {name}: pending ({s.pending})")
+            report["scenarios"].append({"name": name, "description": s.description,
+                                        "pending": s.pending})
+            continue
+        log(f"bench: {name}: {s.description}")
+        report["scenarios"].append(measure_scenario(s, load, cores, rounds, warmup, duration,
+                                                    args.case, log))
+    if not args.no_callgrind and "echo" in chosen and shutil.which("valgrind"):
+        log("bench: callgrind instructions per message")
+        s = all_scenarios["echo"]
+        low, high = (200, 1200) if args.quick else (1000, 6000)
+        report["callgrind"] = {label: instructions_per_message(argv, load, cores, low, high)
+                               for label, argv in (s.a, s.b)}
+    if not args.no_micro:
+        log("bench: micro-benchmarks")
+        report["micro"] = micro_benchmarks(build, 3 if args.quick else 5, log)
+
+    problems = validate_report(report)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = started.strftime("%Y%m%dT%H%M%SZ")
+    (out / f"{stem}.json").write_text(json.dumps(report, indent=1))
+    markdown = render_markdown(report)
+    (out / f"{stem}.md").write_text(markdown + "\n")
+    log(markdown)
+    log(f"bench: report in {out / (stem + '.md')} and .json")
+    if problems:
+        log("bench: the report is not well formed: " + "; ".join(problems))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,367 @@
+// avant-load — the load client of Avant's benchmark harness, for what wrk cannot drive.
+//
+//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed] [--connections N] [--size BYTES]
+//              [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES] [--server-pid PID]
+//
+// Each of N connections keeps K messages of --size bytes in flight (K = 1: ping-pong) against an
+// echo server, and checks every echoed byte. A message is --size bytes on the wire: raw mode sends
+// them as they are; framed mode sends Avant's stream frame, an 8-byte big-endian length and
+// --size - 8 payload bytes. After --warmup seconds (not measured) it measures for --duration
+// seconds, or until --count messages came back, and prints one JSON object:
+//
+//   {"messages": 1234567, "seconds": 10.0, "msgs_per_s": 123456.7, "connections": 50, "size": 64,
+//    "mode": "raw", "pipeline": 1, "latency_us": {"p50": 35.2, "p99": 80.1, "p999": 120.4,
+//    "max": 950.0}, "client_cpu_s": 9.8, "server_user_s": 3.1, "server_system_s": 6.2,
+//    "errors": 0}
+//
+// With --server-pid, the server's CPU time over the measured window comes from /proc/<pid>/stat
+// (user and system separately): CPU per message is what separates servers when the kernel or the
+// client bounds throughput.
+//
+// Why plain epoll and not Avant's own reactor: the load generator must not share code with the
+// server under test — a slowdown or a bug in the reactor would then move both sides of the ratio
+// at once — and it must be at least as lean as the C ceiling it also drives. It uses module net
+// (chapter 01) only for sockets and addresses.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <exception>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <avant/net/file_descriptor.hpp>
+#include <avant/net/socket.hpp>
+
+#include "histogram.hpp"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using avant::net::IoStatus;
+
+struct Options {
+  std::string connect;
+  bool framed = false;
+  std::size_t connections = 1;
+  std::size_t size = 64;
+  std::size_t pipeline = 1;
+  double warmup = 2.0;
+  double duration = 10.0;
+  std::uint64_t count = 0;  // 0: run for duration
+  long server_pid = 0;      // >0: also measure that process's CPU time over the window
+};
+
+// CPU seconds (user, system) of a whole process, from /proc/<pid>/stat fields 14 and 15.
+struct CpuTimes {
+  double user = 0;
+  double system = 0;
+};
+
+CpuTimes process_cpu(long pid) {
+  CpuTimes times;
+  if (pid <= 0) return times;
+  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
+  std::FILE* file = std::fopen(path.c_str(), "r");
+  if (file == nullptr) return times;
+  char text[1024] = {};
+  const std::size_t n = std::fread(text, 1, sizeof text - 1, file);
+  std::fclose(file);
+  // The command name (field 2) may hold spaces; fields 3.. follow its closing parenthesis.
+  const char* rest = std::strrchr(text, ')');
+  if (rest == nullptr || n == 0) return times;
+  unsigned long long utime = 0;
+  unsigned long long stime = 0;
+  if (std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) == 2) {
+    const double tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    times.user = static_cast<double>(utime) / tick;
+    times.system = static_cast<double>(stime) / tick;
+  }
+  return times;
+}
+
+struct Connection {
+  avant::net::Socket socket{avant::net::FileDescriptor{}};
+  std::uint64_t sent = 0;      // bytes written so far
+  std::uint64_t queued = 0;    // bytes the client wants written so far (sent <= queued)
+  std::uint64_t received = 0;  // bytes echoed so far
+  std::deque<Clock::time_point> in_flight;  // enqueue time of each message not yet echoed whole
+  bool want_write = false;
+  bool alive = true;
+};
+
+double seconds_of(const rusage& r) {
+  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
+         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
+}
+
+double cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  return seconds_of(usage);
+}
+
+class Load {
+ public:
+  explicit Load(const Options& options)
+      : options_(options), epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (!epoll_) throw std::runtime_error("epoll_create1 failed");
+    // One message, repeated: every message is identical, so the bytes to send and the bytes to
+    // expect back at stream offset x are pattern_[x % size] — no per-message copies.
+    message_.resize(options_.size);
+    for (std::size_t i = 0; i < message_.size(); ++i) {
+      message_[i] = static_cast<char>('a' + (i * 7) % 26);
+    }
+    if (options_.framed) {
+      const std::uint64_t payload = options_.size - 8;
+      for (int i = 0; i < 8; ++i)
+        message_[static_cast<std::size_t>(i)] = static_cast<char>(payload >> (56 - 8 * i));
+    }
+    const std::size_t copies = std::max<std::size_t>(1, (256 * 1024) / options_.size);
+    for (std::size_t i = 0; i < copies + 1; ++i)
+      stream_ += message_;
+  }
+
+  int run() {
+    const auto parsed = avant::net::SocketAddress::parse(options_.connect);
+    if (!parsed.ok()) {
+      std::fprintf(stderr, "avant-load: --connect '%s': %s\n", options_.connect.c_str(),
+                   std::string(to_string(parsed.error)).c_str());
+      return 2;
+    }
+    connections_.resize(options_.connections);
+    for (std::size_t i = 0; i < connections_.size(); ++i)
+      open(i, parsed.address);
+
+    const auto start = Clock::now();
+    const auto measure_from = start + to_duration(options_.warmup);
+    const auto measure_until = measure_from + to_duration(options_.duration);
+    bool measuring = options_.warmup <= 0;
+    Clock::time_point measured_start = start;
+    double cpu_start = cpu_seconds();
+    CpuTimes server_start = process_cpu(options_.server_pid);
+    std::vector<epoll_event> events(256);
+    std::vector<char> chunk(256 * 1024);
+
+    for (;;) {
+      const auto now = Clock::now();
+      if (!measuring && now >= measure_from) {
+        measuring = true;
+        measured_start = now;
+        cpu_start = cpu_seconds();
+        server_start = process_cpu(options_.server_pid);
+        histogram_ = avant::bench::Histogram{};
+        messages_ = 0;
+      }
+      measuring_ = measuring;
+      if (options_.count > 0 ? messages_ >= options_.count : (measuring && now >= measure_until)) {
+        break;
+      }
+      if (alive_ == 0) {
+        std::fprintf(stderr, "avant-load: every connection failed\n");
+        return 1;
+      }
+      const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 50);
+      for (int e = 0; e < n; ++e) {
+        const std::size_t index = events[static_cast<std::size_t>(e)].data.u64;
+        Connection& c = connections_[index];
+        if (!c.alive) continue;
+        if ((events[static_cast<std::size_t>(e)].events & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) {
+          on_readable(index, chunk);
+        }
+        if (c.alive && c.want_write) flush(index);
+      }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - measured_start).count();
+    const double cpu = cpu_seconds() - cpu_start;
+    const CpuTimes server_end = process_cpu(options_.server_pid);
+    report(seconds, cpu,
+           CpuTimes{server_end.user - server_start.user, server_end.system - server_start.system});
+    return 0;
+  }
+
+ private:
+  static Clock::duration to_duration(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  void open(std::size_t index, const avant::net::SocketAddress& address) {
+    Connection& c = connections_[index];
+    c.socket = avant::net::Socket::create(address.family(), avant::net::SocketType::tcp);
+    c.socket.set_no_delay(true);
+    const auto r = c.socket.connect(address);
+    if (r.status == IoStatus::error) {
+      throw std::runtime_error(std::string("connect: ") + std::strerror(r.error));
+    }
+    epoll_event event{};
+    event.events = EPOLLIN | EPOLLOUT;
+    event.data.u64 = index;
+    if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, c.socket.fd(), &event) != 0) {
+      throw std::runtime_error("epoll_ctl ADD failed");
+    }
+    c.want_write = true;
+    ++alive_;
+    for (std::size_t k = 0; k < options_.pipeline; ++k)
+      enqueue(c);
+  }
+
+  void enqueue(Connection& c) {
+    c.queued += options_.size;
+    c.in_flight.push_back(Clock::now());
+  }
+
+  void fail(std::size_t index, const char* why) {
+    Connection& c = connections_[index];
+    if (!c.alive) return;
+    c.alive = false;
+    --alive_;
+    ++errors_;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, c.socket.fd(), nullptr);
+    c.socket = avant::net::Socket{avant::net::FileDescriptor{}};
+    std::fprintf(stderr, "avant-load: connection %zu: %s\n", index, why);
+  }
+
+  void flush(std::size_t index) {
+    Connection& c = connections_[index];
+    while (c.sent < c.queued) {
+      const std::size_t offset = c.sent % options_.size;
+      const std::size_t length =
+          std::min<std::uint64_t>(c.queued - c.sent, stream_.size() - offset);
+      const auto r = c.socket.write(std::string_view(stream_).substr(offset, length));
+      if (r.status == IoStatus::would_block) break;
+      if (!r.ok()) return fail(index, "write failed");
+      c.sent += r.bytes;
+    }
+    set_write_interest(index, c.sent < c.queued);
+  }
+
+  void set_write_interest(std::size_t index, bool on) {
+    Connection& c = connections_[index];
+    if (c.want_write == on) return;
+    c.want_write = on;
+    epoll_event event{};
+    event.events = EPOLLIN | (on ? EPOLLOUT : 0U);
+    event.data.u64 = index;
+    ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, c.socket.fd(), &event);
+  }
+
+  void on_readable(std::size_t index, std::vector<char>& chunk) {
+    Connection& c = connections_[index];
+    const auto r = c.socket.read(chunk);
+    if (r.status == IoStatus::would_block) return;
+    if (!r.ok())
+      return fail(index, r.status == IoStatus::closed ? "closed by the server" : "read failed");
+    // Every echoed byte must be the byte that was sent at that stream offset.
+    std::size_t checked = 0;
+    while (checked < r.bytes) {
+      const std::size_t offset = (c.received + checked) % options_.size;
+      const std::size_t length = std::min(r.bytes - checked, stream_.size() - offset);
+      if (std::memcmp(chunk.data() + checked, stream_.data() + offset, length) != 0) {
+        return fail(index, "echo differs from what was sent");
+      }
+      checked += length;
+    }
+    const std::uint64_t before = c.received / options_.size;
+    c.received += r.bytes;
+    const std::uint64_t after = c.received / options_.size;
+    const auto now = Clock::now();
+    for (std::uint64_t m = before; m < after && !c.in_flight.empty(); ++m) {
+      if (measuring_) {
+        histogram_.record(static_cast<std::uint64_t>(
+            std::chrono::duration_cast<std::chrono::nanoseconds>(now - c.in_flight.front())
+                .count()));
+        ++messages_;
+      }
+      c.in_flight.pop_front();
+      enqueue(c);
+    }
+    if (c.sent < c.queued) flush(index);
+  }
+
+  void report(double seconds, double cpu, const CpuTimes& server) const {
+    const auto us = [this](double q) { return static_cast<double>(histogram_.quantile(q)) / 1e3; };
+    std::printf(
+        "{\"messages\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.1f, \"connections\": %zu, "
+        "\"size\": %zu, \"mode\": \"%s\", \"pipeline\": %zu, \"latency_us\": {\"p50\": %.1f, "
+        "\"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f}, \"client_cpu_s\": %.3f, "
+        "\"server_user_s\": %.3f, \"server_system_s\": %.3f, \"errors\": %llu}\n",
+        static_cast<unsigned long long>(messages_), seconds,
+        seconds > 0 ? static_cast<double>(messages_) / seconds : 0.0, options_.connections,
+        options_.size, options_.framed ? "framed" : "raw", options_.pipeline, us(0.50), us(0.99),
+        us(0.999), static_cast<double>(histogram_.max()) / 1e3, cpu, server.user, server.system,
+        static_cast<unsigned long long>(errors_));
+  }
+
+  Options options_;
+  avant::net::FileDescriptor epoll_;
+  std::string message_;
+  std::string stream_;
+  std::vector<Connection> connections_;
+  std::size_t alive_ = 0;
+  std::uint64_t errors_ = 0;
+  std::uint64_t messages_ = 0;
+  bool measuring_ = false;
+  avant::bench::Histogram histogram_;
+};
+
+[[noreturn]] void usage(const char* self) {
+  std::fprintf(stderr,
+               "usage: %s --connect IP:PORT [--mode raw|framed] [--connections N] [--size BYTES]\n"
+               "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
+               "          [--server-pid PID]\n",
+               self);
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (i + 1 >= argc) usage(argv[0]);
+    const char* value = argv[++i];
+    if (arg == "--connect") {
+      options.connect = value;
+    } else if (arg == "--mode") {
+      options.framed = std::string_view(value) == "framed";
+      if (!options.framed && std::string_view(value) != "raw") usage(argv[0]);
+    } else if (arg == "--connections") {
+      options.connections = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--size") {
+      options.size = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--pipeline") {
+      options.pipeline = std::strtoull(value, nullptr, 10);
+    } else if (arg == "--warmup") {
+      options.warmup = std::strtod(value, nullptr);
+    } else if (arg == "--duration") {
+      options.duration = std::strtod(value, nullptr);
+    } else if (arg == "--server-pid") {
+      options.server_pid = std::strtol(value, nullptr, 10);
+    } else if (arg == "--count") {
+      options.count = std::strtoull(value, nullptr, 10);
+    } else {
+      usage(argv[0]);
+    }
+  }
+  if (options.connect.empty() || options.connections == 0 || options.pipeline == 0 ||
+      options.size == 0 || (options.framed && options.size < 8)) {
+    usage(argv[0]);
+  }
+  if (options.count > 0) options.warmup = 0;
+  try {
+    avant::net::ignore_sigpipe();
+    return Load(options).run();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "avant-load: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,126 @@
+"""Tests of the benchmark harness (ctest 00.Bench.Harness*, label `bench`).
+
+    test_harness.py unit                    the arithmetic and the report, no processes
+    test_harness.py smoke <build-folder>    one short real scenario; the report must be well formed
+
+No timing is asserted anywhere: only shapes, arithmetic and that every number is present.
+"""
+import json
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import harness  # noqa: E402
+
+
+def run(messages, seconds=1.0, client=0.5, user=0.2, system=0.3, p99=50.0):
+    return {"messages": messages, "seconds": seconds, "msgs_per_s": messages / seconds,
+            "client_cpu_s": client, "server_user_s": user, "server_system_s": system,
+            "latency_us": {"p50": 10.0, "p99": p99, "p999": 90.0, "max": 100.0}, "errors": 0}
+
+
+class Arithmetic(unittest.TestCase):
+    def test_summary_is_median_and_range(self):
+        self.assertEqual(harness.summary([3.0, 1.0, 2.0]),
+                         {"median": 2.0, "min": 1.0, "max": 3.0, "n": 3})
+        self.assertEqual(harness.summary([1.0, 2.0, 3.0, 10.0])["median"], 2.5)
+        self.assertIsNone(harness.summary([])["median"])
+
+    def test_ratios_are_per_round(self):
+        self.assertEqual(harness.pairwise_ratios([10.0, 20.0], [5.0, 40.0]), [2.0, 0.5])
+        with self.assertRaises(ValueError):
+            harness.pairwise_ratios([1.0], [1.0, 2.0])
+
+    def test_alternation_swaps_who_goes_first(self):
+        self.assertEqual(harness.alternation(3), [("A", "B"), ("B", "A"), ("A", "B")])
+
+    def test_cpu_per_message(self):
+        self.assertAlmostEqual(harness.cpu_per_message_us(run(1000, user=0.001, system=0.002)),
+                               3.0)
+        self.assertIsNone(harness.cpu_per_message_us(run(0)))
+
+    def test_client_bound_needs_a_busy_client_and_a_spare_server(self):
+        self.assertTrue(harness.is_client_bound(run(100, client=0.95, user=0.2, system=0.3)))
+        self.assertFalse(harness.is_client_bound(run(100, client=0.95, user=0.5, system=0.45)))
+        self.assertFalse(harness.is_client_bound(run(100, client=0.5)))
+
+    def test_case_summary(self):
+        runs = {"A": [run(900), run(1100), run(1000)], "B": [run(1000), run(1000), run(1000)]}
+        for r in runs["A"] + runs["B"]:
+            r["client_bound"] = harness.is_client_bound(r)
+        case = harness.summarize_case({"mode": "raw", "size": 64, "connections": 1}, runs)
+        self.assertEqual(case["A"]["msgs_per_s"]["median"], 1000.0)
+        self.assertEqual(case["ratio"]["msgs_per_s"], {"median": 1.0, "min": 0.9, "max": 1.1,
+                                                        "n": 3})
+        self.assertEqual(case["label"], "raw 64 B x 1 conn")
+        self.assertFalse(case["client_bound"])
+
+
+def sample_report():
+    runs = {"A": [run(1000)], "B": [run(2000)]}
+    for r in runs["A"] + runs["B"]:
+        r["client_bound"] = False
+    case = harness.summarize_case({"mode": "raw", "size": 64, "connections": 1}, runs)
+    return {"schema": 1, "revision": "abc", "started": "2026-01-01T00:00:00Z",
+            "machine": {"cores": 2, "model": "m", "kernel": "k"}, "cores": {"server": 0, "load": 1},
+            "versions": {"nginx": "x"}, "method": {"rounds": 1, "warmup": 0.1, "duration": 0.2},
+            "scenarios": [{"name": "echo", "description": "d", "a": "A", "b": "B", "goals": {},
+                           "cases": [case]},
+                          {"name": "later", "description": "d", "pending": "chapter 03"}],
+            "callgrind": {"A": 600.0, "B": 300.0},
+            "micro": [{"name": "avant-micro-net: BM_X", "real_time_ns": 5.0}]}
+
+
+class Report(unittest.TestCase):
+    def test_a_well_formed_report_validates_and_renders(self):
+        report = sample_report()
+        self.assertEqual(harness.validate_report(report), [])
+        text = harness.render_markdown(report)
+        self.assertIn("| raw 64 B x 1 conn | 1000 | 2000 | 0.50 (0.50–0.50)", text)
+        self.assertIn("Not measured: chapter 03.", text)
+        self.assertIn("| A | 600 |", text)
+        # The JSON survives a round trip unchanged.
+        self.assertEqual(json.loads(json.dumps(report)), report)
+
+    def test_problems_are_named(self):
+        report = sample_report()
+        del report["machine"]
+        report["scenarios"][0]["cases"][0]["B"]["msgs_per_s"]["median"] = 0
+        problems = harness.validate_report(report)
+        self.assertIn("missing 'machine'", problems)
+        self.assertTrue(any("B has no throughput" in p for p in problems), problems)
+
+
+def smoke(build: str) -> int:
+    with tempfile.TemporaryDirectory() as out:
+        code = harness.main(["echo", "--build", build, "--out", out, "--rounds", "1",
+                             "--warmup", "0.2", "--duration", "1.0", "--quick",
+                             "--case", "raw 64 B x 1 conn", "--no-micro"])
+        reports = list(Path(out).glob("*.json"))
+        if code != 0 or len(reports) != 1:
+            print(f"FAIL: harness exited {code} with {len(reports)} report(s)")
+            return 1
+        report = json.loads(reports[0].read_text())
+        problems = harness.validate_report(report)
+        if problems:
+            print("FAIL: report not well formed:", problems)
+            return 1
+        if not list(Path(out).glob("*.md")):
+            print("FAIL: no markdown report")
+            return 1
+        if not all(v > 0 for v in report.get("callgrind", {}).values()) or not report.get(
+                "callgrind"):
+            print("FAIL: no callgrind instruction counts")
+            return 1
+    print("ok: a 1-round echo scenario produced a well-formed report")
+    return 0
+
+
+if __name__ == "__main__":
+    if len(sys.argv) >= 2 and sys.argv[1] == "smoke":
+        sys.exit(smoke(sys.argv[2]))
+    if len(sys.argv) >= 2 and sys.argv[1] == "unit":
+        sys.argv = sys.argv[:1]
+    unittest.main(verbosity=2)
