@@ -21,15 +21,19 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -80,20 +84,59 @@ def alternation(rounds: int) -> list[tuple[str, str]]:
 
 # --- processes --------------------------------------------------------------------------------
 
-class Server:
-    """A server started by the harness, pinned to a core; stop() ends it by pid."""
+def free_port() -> int:
+    """An ephemeral port for servers that cannot be asked to pick one (nginx)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
-    def __init__(self, name: str, argv: list[str], core: int, wrap: list[str] | None = None):
+
+def wait_until_accepting(address: str, proc: subprocess.Popen, deadline: float = 10.0) -> None:
+    """Start-up probe for a server without a banner: connect until it accepts (bounded)."""
+    host, port = address.rsplit(":", 1)
+    until = time.monotonic() + deadline
+    while time.monotonic() < until:
+        if proc.poll() is not None:
+            raise RuntimeError(f"exited with {proc.returncode} before accepting connections")
+        try:
+            with socket.create_connection((host, int(port)), timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.01)  # refused: not listening yet; nothing to wait on but the clock
+    raise RuntimeError(f"nothing accepted on {address} within {deadline}s")
+
+
+class Server:
+    """A server started by the harness, pinned to a core; stop() ends it by pid.
+
+    Avant's servers and the C ceilings take --listen 127.0.0.1:0 and print a banner with the port;
+    a server given a `port` (nginx) is ready when it accepts a connection."""
+
+    def __init__(self, name: str, argv: list[str], core: int, wrap: list[str] | None = None,
+                 port: int | None = None):
         self.name = name
-        command = ["taskset", "-c", str(core), *(wrap or []), *argv, "--listen", "127.0.0.1:0"]
+        self.keep = None  # anything that must live as long as the server (nginx's prefix)
+        banner = port is None
+        if banner:
+            argv = argv + ["--listen", "127.0.0.1:0"]
+        command = ["taskset", "-c", str(core), *(wrap or []), *argv]
         self.proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, start_new_session=True)
-        line = self.proc.stdout.readline()
-        match = BANNER.search(line)
-        if not match:
-            self.stop()
-            raise RuntimeError(f"{name}: no banner (got {line!r}); stderr: {self.stderr_tail()}")
-        self.address = match.group(1)
+        if banner:
+            line = self.proc.stdout.readline()
+            match = BANNER.search(line)
+            if not match:
+                self.stop()
+                raise RuntimeError(f"{name}: no banner (got {line!r}); stderr: "
+                                   f"{self.stderr_tail()}")
+            self.address = match.group(1)
+        else:
+            self.address = f"127.0.0.1:{port}"
+            try:
+                wait_until_accepting(self.address, self.proc)
+            except RuntimeError as e:
+                self.stop()
+                raise RuntimeError(f"{name}: {e}; stderr: {self.stderr_tail()}") from None
 
     @property
     def pid(self) -> int:
@@ -143,16 +186,106 @@ def run_load(load: Path, core: int, address: str, server_pid: int, case: dict, w
 class Scenario:
     name: str
     description: str
-    a: tuple[str, list[str]]          # (label, argv) of the server under test
-    b: tuple[str, list[str]]          # (label, argv) of the reference
+    a: tuple[str, list[str]]          # (label, argv) of the server under test; argv ["nginx"]
+    b: tuple[str, list[str]]          # (label, argv) of the reference         means bench/nginx
     cases: list[dict]
+    load: str = "echo"                 # "echo": avant-load; "http": wrk
     pending: str | None = None         # why it cannot run yet
     goals: dict = field(default_factory=dict)
+    default: bool = True               # part of a plain `bench/run`
+
+
+def start_server(label: str, argv: list[str], core: int) -> Server:
+    if argv != ["nginx"]:
+        return Server(label, argv, core)
+    # nginx: a private prefix and a config rendered from bench/nginx/nginx.conf.in.
+    prefix = tempfile.TemporaryDirectory(prefix="avant-nginx-")
+    port = free_port()
+    template = (ROOT / "bench/nginx/nginx.conf.in").read_text()
+    conf = Path(prefix.name) / "nginx.conf"
+    conf.write_text(template.replace("@PORT@", str(port)).replace("@PREFIX@", prefix.name))
+    server = Server(label, ["nginx", "-p", prefix.name, "-c", str(conf), "-e",
+                            f"{prefix.name}/error.log"], core, port=port)
+    server.keep = prefix
+    return server
+
+
+def process_cpu(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a whole process, from /proc/<pid>/stat fields 14 and 15."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2:].split()
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+def wrk_time_us(text: str) -> float:
+    """'812.00us', '1.23ms', '2.00s' -> microseconds."""
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        raise ValueError(f"not a wrk time: {text!r}")
+    scale = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 6e7}[match.group(2)]
+    return float(match.group(1)) * scale
+
+
+def parse_wrk(output: str) -> dict:
+    """The numbers of one `wrk --latency` run; errors counts socket errors and non-2xx replies."""
+    requests = re.search(r"^\s*(\d+) requests in ([\d.]+)(us|ms|s|m)", output, re.M)
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.M)
+    if not requests or not rate:
+        raise ValueError("wrk output without a request count")
+    latency = {}
+    for q, key in (("50", "p50"), ("99", "p99")):
+        m = re.search(rf"^\s+{q}%\s+(\S+)", output, re.M)
+        latency[key] = wrk_time_us(m.group(1)) if m else None
+    latency["p999"] = None  # wrk reports 50/75/90/99 only
+    m = re.search(r"^[ \t]+Latency[ \t]+\S+[ \t]+\S+[ \t]+(\S+)", output, re.M)
+    latency["max"] = wrk_time_us(m.group(1)) if m else None
+    errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", output))
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors += int(non2xx.group(1)) if non2xx else 0
+    return {"messages": int(requests.group(1)),
+            "seconds": wrk_time_us(requests.group(2) + requests.group(3)) / 1e6,
+            "msgs_per_s": float(rate.group(1)), "latency_us": latency, "errors": errors}
+
+
+def run_wrk(core: int, address: str, server_pid: int, case: dict, warmup: float,
+            duration: float) -> dict:
+    """wrk against http://address/: a discarded warm-up run, then the measured run, with the
+    server's CPU (/proc) and wrk's CPU (RUSAGE_CHILDREN) over the measured run only."""
+    base = ["taskset", "-c", str(core), "wrk", f"-t{case.get('threads', 1)}",
+            f"-c{case['connections']}", "--latency"]
+    url = f"http://{address}/"
+
+    def seconds(value: float) -> str:  # wrk takes whole seconds only
+        return f"-d{max(1, math.ceil(value))}s"
+
+    if warmup > 0:
+        subprocess.run(base + [seconds(warmup), url], capture_output=True, check=True,
+                       timeout=warmup + 60)
+    server_before = process_cpu(server_pid)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    done = subprocess.run(base + [seconds(duration), url], capture_output=True, text=True,
+                          timeout=duration + 60)
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_after = process_cpu(server_pid)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk failed ({done.returncode}): {done.stderr.strip()}")
+    result = parse_wrk(done.stdout)
+    if result["errors"]:
+        raise RuntimeError(f"wrk saw {result['errors']} errors:\n{done.stdout}")
+    result.update({
+        "client_cpu_s": (client_after.ru_utime - client_before.ru_utime)
+        + (client_after.ru_stime - client_before.ru_stime),
+        "server_user_s": server_after[0] - server_before[0],
+        "server_system_s": server_after[1] - server_before[1],
+        "connections": case["connections"]})
+    return result
 
 
 def scenarios(build: Path) -> dict[str, Scenario]:
     echo = str(build / "examples/echo/avant-echo")
     ceiling = str(build / "bench/ceiling/avant-ceiling-echo")
+    http_ceiling = str(build / "bench/ceiling/avant-ceiling-http")
     cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
              for size in (64, 4096) for conns in (1, 50, 256)]
     return {
@@ -172,6 +305,18 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             b=("ceiling x2", [ceiling, "--mode", "raw", "--threads", "2"]),
             cases=cases,
             pending="needs chapter 03 (a pool of loops: avant-echo --threads 2)"),
+        "http-refs": Scenario(
+            name="http-refs",
+            description="the HTTP references against each other with wrk (keep-alive, fixed "
+                        "13-byte body): nginx (one process) against the C epoll HTTP ceiling; "
+                        "Avant's HTTP server joins as A with chapter 05",
+            a=("nginx", ["nginx"]),
+            b=("http ceiling", [http_ceiling, "--threads", "1"]),
+            cases=[{"mode": "http", "size": 13, "connections": 50, "threads": 1}],
+            load="http",
+            # Reference against reference: run on request (`bench/run http-refs`) until chapter
+            # 05 puts Avant's HTTP server in as A; this keeps the default run under 15 minutes.
+            default=False),
     }
 
 
@@ -179,12 +324,20 @@ def case_label(case: dict) -> str:
     return f"{case['mode']} {case['size']} B x {case['connections']} conn"
 
 
+def uses(s: Scenario) -> list[str]:
+    """The executables a scenario needs."""
+    tools = ["wrk" if s.load == "http" else "avant-load"]
+    for _, argv in (s.a, s.b):
+        tools.append(argv[0])
+    return tools
+
+
 def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: float,
                      duration: float, only: list[str] | None, log) -> dict:
-    a = Server(s.a[0], s.a[1], cores["server"])
+    a = start_server(s.a[0], s.a[1], cores["server"])
     b = None
     try:
-        b = Server(s.b[0], s.b[1], cores["server"])
+        b = start_server(s.b[0], s.b[1], cores["server"])
         servers = {"A": a, "B": b}
         results = []
         for case in s.cases:
@@ -194,8 +347,12 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
             for order in alternation(rounds):
                 for key in order:
                     server = servers[key]
-                    run = run_load(load, cores["load"], server.address, server.pid, case, warmup,
-                                   duration)
+                    if s.load == "http":
+                        run = run_wrk(cores["load"], server.address, server.pid, case, warmup,
+                                      duration)
+                    else:
+                        run = run_load(load, cores["load"], server.address, server.pid, case,
+                                       warmup, duration)
                     run["client_bound"] = is_client_bound(run)
                     runs[key].append(run)
                     log(f"  {s.name} | {case_label(case):26} | {server.name:14} | "
@@ -409,7 +566,7 @@ def main(argv: list[str] | None = None) -> int:
     build = Path(args.build)
     load = build / "bench/load/avant-load"
     all_scenarios = scenarios(build)
-    chosen = args.scenarios or list(all_scenarios)
+    chosen = args.scenarios or [n for n, s in all_scenarios.items() if s.default]
     unknown = [s for s in chosen if s not in all_scenarios]
     if unknown:
         parser.error(f"unknown scenario(s) {unknown}; known: {list(all_scenarios)}")
@@ -428,10 +585,14 @@ def main(argv: list[str] | None = None) -> int:
                         f"{warmup} s + {duration} s each")
         return 0
 
-    for tool in [load, *(Path(all_scenarios[n].a[1][0]) for n in chosen),
-                 *(Path(all_scenarios[n].b[1][0]) for n in chosen)]:
-        if not tool.exists():
-            parser.error(f"{tool} is missing: build the release preset first (make bench does)")
+    for name in chosen:
+        if all_scenarios[name].pending:
+            continue
+        for tool in uses(all_scenarios[name]):
+            path = load if tool == "avant-load" else Path(tool)
+            if not (path.exists() if path.is_absolute() else shutil.which(tool)):
+                parser.error(f"{tool} is missing: build the release preset and run "
+                             f"scripts/install-deps.sh (make bench does both)")
     if rounds < 3:
         log(f"bench: {rounds} round(s) — fewer than 3 rounds is a smoke test, not a comparison")
 

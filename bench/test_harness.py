@@ -58,6 +58,49 @@ class Arithmetic(unittest.TestCase):
         self.assertFalse(case["client_bound"])
 
 
+WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8080/
+  1 threads and 50 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   505.43us   45.12us   2.50ms   90.12%
+    Req/Sec    85.12k     3.21k   90.00k    80.00%
+  Latency Distribution
+     50%  498.00us
+     75%  510.00us
+     90%  530.00us
+     99%    1.20ms
+  85012 requests in 1.00s, 10.00MB read
+Requests/sec:  84912.34
+Transfer/sec:     10.00MB
+"""
+
+
+class Wrk(unittest.TestCase):
+    def test_times(self):
+        self.assertEqual(harness.wrk_time_us("812.00us"), 812.0)
+        self.assertEqual(harness.wrk_time_us("1.5ms"), 1500.0)
+        self.assertEqual(harness.wrk_time_us("2.00s"), 2e6)
+        with self.assertRaises(ValueError):
+            harness.wrk_time_us("fast")
+
+    def test_parse(self):
+        r = harness.parse_wrk(WRK_OUTPUT)
+        self.assertEqual(r["messages"], 85012)
+        self.assertEqual(r["seconds"], 1.0)
+        self.assertEqual(r["msgs_per_s"], 84912.34)
+        self.assertEqual(r["latency_us"], {"p50": 498.0, "p99": 1200.0, "p999": None,
+                                           "max": 2500.0})
+        self.assertEqual(r["errors"], 0)
+
+    def test_errors_are_counted(self):
+        text = WRK_OUTPUT.replace("Requests/sec", "  Socket errors: connect 0, read 2, write 0, "
+                                  "timeout 1\n  Non-2xx or 3xx responses: 4\nRequests/sec")
+        self.assertEqual(harness.parse_wrk(text)["errors"], 7)
+
+    def test_output_without_counts_is_refused(self):
+        with self.assertRaises(ValueError):
+            harness.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
 def sample_report():
     runs = {"A": [run(1000)], "B": [run(2000)]}
     for r in runs["A"] + runs["B"]:
