@@ -7,6 +7,7 @@
 #   make asan | tsan    the suite under AddressSanitizer+UBSan | ThreadSanitizer
 #   make bench          release build + the benchmark harness, report in bench/results/
 #   make format         clang-format every C/C++ source in place (format-check: CI's check)
+#   make tidy           clang-tidy (.clang-tidy) on every source of the default build
 #   make clean          remove build/
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -16,10 +17,10 @@ WERROR := $(if $(CI),ON,OFF)
 CONFIGURE = cmake --preset $(1) -DAVANT_LAB= -DAVANT_WERROR=$(WERROR) >/dev/null
 LISTEN ?= 127.0.0.1:20023
 
-.PHONY: help deps run test lab check asan tsan bench format format-check clean
+.PHONY: help deps run test lab check asan tsan bench format format-check tidy clean
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/install-deps.sh
@@ -75,6 +76,12 @@ format:
 
 format-check:
 	$(SOURCES) | xargs -r clang-format --dry-run -Werror
+
+# Every C++ source the default build compiles (lab starters are checked by their own builds).
+tidy:
+	$(call CONFIGURE,default)
+	git ls-files -- 'src/*.cpp' 'tests/*.cpp' 'examples/*.cpp' 'bench/*.cpp' | \
+	  xargs -r -P $(JOBS) -n 4 clang-tidy -p build/default --quiet --warnings-as-errors='*'
 
 clean:
 	rm -rf build

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include <pthread.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
@@ -80,7 +81,9 @@ int run(const Args& args) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
-  if (::sigprocmask(SIG_BLOCK, &signals, nullptr) != 0) throw std::runtime_error("sigprocmask");
+  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
+    throw std::runtime_error("pthread_sigmask");
+  }
   avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
   if (!signal_fd) throw std::runtime_error("signalfd");
 

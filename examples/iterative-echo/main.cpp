@@ -36,7 +36,7 @@ std::size_t serve(Socket& client) {
     // Read only while the buffer has room: a client that sends without reading would otherwise
     // make poll report POLLIN forever while read_fd answers `full` (a busy loop).
     const bool room = pending.readable_bytes() < pending.max_size();
-    const short want =
+    const auto want =
         static_cast<short>((open && room ? POLLIN : 0) | (pending.empty() ? 0 : POLLOUT));
     const short ready = avant::net::wait_ready(client.fd(), want, kForever);
     if ((ready & (POLLERR | POLLNVAL)) != 0) return echoed;

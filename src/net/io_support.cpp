@@ -2,10 +2,11 @@
 // Lab 01 does not replace this file.
 #include <algorithm>
 #include <cerrno>
+#include <csignal>
+#include <cstring>
 #include <system_error>
 
 #include <poll.h>
-#include <signal.h>
 
 #include <avant/net/io.hpp>
 
@@ -25,6 +26,12 @@ std::string_view to_string(IoStatus status) noexcept {
       return "error";
   }
   return "unknown";
+}
+
+std::string error_text(int error) {
+  char text[256] = {};
+  // GNU strerror_r: returns a pointer to the text, in `text` or a static string.
+  return ::strerror_r(error, text, sizeof text);
 }
 
 void ignore_sigpipe() {

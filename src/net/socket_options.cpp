@@ -30,19 +30,19 @@ int Socket::get_option(int level, int name, const char* what) const {
 }
 
 void Socket::set_reuse_address(bool on) {
-  set_option(SOL_SOCKET, SO_REUSEADDR, on, "SO_REUSEADDR");
+  set_option(SOL_SOCKET, SO_REUSEADDR, on ? 1 : 0, "SO_REUSEADDR");
 }
 void Socket::set_reuse_port(bool on) {
-  set_option(SOL_SOCKET, SO_REUSEPORT, on, "SO_REUSEPORT");
+  set_option(SOL_SOCKET, SO_REUSEPORT, on ? 1 : 0, "SO_REUSEPORT");
 }
 void Socket::set_no_delay(bool on) {
-  set_option(IPPROTO_TCP, TCP_NODELAY, on, "TCP_NODELAY");
+  set_option(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0, "TCP_NODELAY");
 }
 void Socket::set_keep_alive(bool on) {
-  set_option(SOL_SOCKET, SO_KEEPALIVE, on, "SO_KEEPALIVE");
+  set_option(SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0, "SO_KEEPALIVE");
 }
 void Socket::set_v6_only(bool on) {
-  set_option(IPPROTO_IPV6, IPV6_V6ONLY, on, "IPV6_V6ONLY");
+  set_option(IPPROTO_IPV6, IPV6_V6ONLY, on ? 1 : 0, "IPV6_V6ONLY");
 }
 void Socket::set_send_buffer(int bytes) {
   set_option(SOL_SOCKET, SO_SNDBUF, bytes, "SO_SNDBUF");

@@ -28,9 +28,9 @@ void EventLoop::run() {
     poller_->poll(kPollTimeout, active_);
     poll_time_ = Clock::now();
     handling_events_ = true;
-    for (std::size_t i = 0; i < active_.size(); ++i) {
+    for (Channel* channel : active_) {
       // remove_channel() nulls entries of channels removed by an earlier callback this iteration.
-      if (active_[i] != nullptr) active_[i]->handle_event();
+      if (channel != nullptr) channel->handle_event();
     }
     handling_events_ = false;
     run_queued_tasks();

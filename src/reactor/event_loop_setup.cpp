@@ -19,6 +19,8 @@ namespace avant::reactor {
 
 namespace {
 
+// The one loop of each thread (one loop per thread is enforced through it).
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
 thread_local EventLoop* t_loop_of_this_thread = nullptr;
 
 std::thread::id claim_this_thread() {

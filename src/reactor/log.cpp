@@ -12,6 +12,7 @@
 namespace avant::reactor::log {
 
 namespace {
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables): the process-wide log level, atomic
 std::atomic<Level> g_level{Level::info};
 
 std::string_view name(Level l) noexcept {

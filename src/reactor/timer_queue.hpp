@@ -30,6 +30,8 @@ class TimerQueue {
   ~TimerQueue();
   TimerQueue(const TimerQueue&) = delete;
   TimerQueue& operator=(const TimerQueue&) = delete;
+  TimerQueue(TimerQueue&&) = delete;
+  TimerQueue& operator=(TimerQueue&&) = delete;
 
   // period == 0: one-shot.
   void add(TimerId id, TimePoint when, Duration period, Task task);

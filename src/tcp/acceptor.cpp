@@ -52,7 +52,8 @@ void Acceptor::handle_read() {
         handle_no_fds(r.error);
       } else {
         // ENOBUFS, ENOMEM, EPERM (a firewall): transient; the next readiness event retries.
-        reactor::log::warn("acceptor", local_.to_string() + ": accept4: " + std::strerror(r.error));
+        reactor::log::warn("acceptor",
+                           local_.to_string() + ": accept4: " + net::error_text(r.error));
       }
       return;
     }

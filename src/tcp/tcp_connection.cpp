@@ -135,8 +135,8 @@ void TcpConnection::handle_read() {
       handle_close();
       return;
     case net::IoStatus::error:
-      reactor::log::debug("tcp",
-                          "connection " + std::to_string(id_) + " read: " + std::strerror(r.error));
+      reactor::log::debug(
+          "tcp", "connection " + std::to_string(id_) + " read: " + net::error_text(r.error));
       handle_close();
       return;
   }
@@ -148,8 +148,8 @@ void TcpConnection::handle_write() {
   const net::IoResult r = output_.write_fd(socket_.fd());
   if (r.status == net::IoStatus::would_block) return;
   if (!r.ok()) {
-    reactor::log::debug("tcp",
-                        "connection " + std::to_string(id_) + " write: " + std::strerror(r.error));
+    reactor::log::debug(
+        "tcp", "connection " + std::to_string(id_) + " write: " + net::error_text(r.error));
     handle_close();
     return;
   }

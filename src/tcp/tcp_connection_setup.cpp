@@ -116,7 +116,7 @@ void TcpConnection::connect_destroyed() {
 void TcpConnection::handle_error() {
   const int error = socket_.pending_error();
   reactor::log::debug("tcp",
-                      "connection " + std::to_string(id_) + " error: " + std::strerror(error));
+                      "connection " + std::to_string(id_) + " error: " + net::error_text(error));
   // Level-triggered epoll reports EPOLLERR until the descriptor is gone: close, do not spin.
   handle_close();
 }

@@ -51,8 +51,9 @@ TEST(FileDescriptor, MoveConstructionTransfersOwnership) {
   FileDescriptor a(r);
   {
     const FileDescriptor b(std::move(a));
-    EXPECT_EQ(a.get(), -1)
-        << "a moved-from descriptor is empty";  // NOLINT(bugprone-use-after-move)
+    // The moved-from state is what this test checks.
+    // NOLINTNEXTLINE(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
+    EXPECT_EQ(a.get(), -1) << "a moved-from descriptor is empty";
     EXPECT_EQ(b.get(), r);
     EXPECT_TRUE(is_open(r));
   }
@@ -67,7 +68,8 @@ TEST(FileDescriptor, MoveAssignmentClosesWhatItHeld) {
   EXPECT_FALSE(is_open(w)) << "assignment closes the old descriptor";
   EXPECT_TRUE(is_open(r));
   EXPECT_EQ(b.get(), r);
-  EXPECT_EQ(a.get(), -1);  // NOLINT(bugprone-use-after-move)
+  // NOLINTNEXTLINE(bugprone-use-after-move,clang-analyzer-cplusplus.Move)
+  EXPECT_EQ(a.get(), -1);
 }
 
 TEST(FileDescriptor, SelfMoveAssignmentKeepsTheDescriptor) {

@@ -39,6 +39,7 @@ using test02::Client;
 rlim_t limit_leaving(int free) {
   std::set<int> open;
   if (DIR* dir = ::opendir("/proc/self/fd")) {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): the forked child has one thread
     while (const dirent* entry = ::readdir(dir)) {
       if (entry->d_name[0] != '.') open.insert(std::atoi(entry->d_name));
     }
@@ -46,7 +47,7 @@ rlim_t limit_leaving(int free) {
   }
   int limit = 0;
   for (int available = 0; available < free; ++limit) {
-    if (open.count(limit) == 0) ++available;
+    if (!open.contains(limit)) ++available;
   }
   // opendir's own descriptor was in the set but is closed again: one more free number below.
   return static_cast<rlim_t>(limit - 1);
@@ -126,6 +127,8 @@ class Child {
   }
   Child(const Child&) = delete;
   Child& operator=(const Child&) = delete;
+  Child(Child&&) = delete;
+  Child& operator=(Child&&) = delete;
 
   std::string read_line() {
     std::string line;

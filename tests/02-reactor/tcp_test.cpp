@@ -83,18 +83,24 @@ class Server {
     });
   }
   ~Server() {
-    lt_.call([this] { server_.reset(); });
-    // Then, after the tasks the destruction queued have run: nothing of the server is left in the
-    // loop, only the loop's own wake-up and timer channels.
-    lt_.call([this] {
-      EXPECT_EQ(lt_.loop().channel_count(), 2U);
-      EXPECT_EQ(lt_.loop().timer_count(), 0U);
-    });
+    try {
+      lt_.call([this] { server_.reset(); });
+      // Then, after the tasks the destruction queued have run: nothing of the server is left in
+      // the loop, only the loop's own wake-up and timer channels.
+      lt_.call([this] {
+        EXPECT_EQ(lt_.loop().channel_count(), 2U);
+        EXPECT_EQ(lt_.loop().timer_count(), 0U);
+      });
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "tearing the server down: " << e.what();
+    }
     const std::lock_guard lock(events.mutex);
     events.last.reset();
   }
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
+  Server(Server&&) = delete;
+  Server& operator=(Server&&) = delete;
 
   [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
   TcpServer& get() { return *server_; }
@@ -128,6 +134,7 @@ TEST(TcpServer, ServesTwoHundredClientsAtOnce) {
   Server server;
   constexpr int kClients = 200;
   std::vector<std::unique_ptr<Client>> clients;
+  clients.reserve(kClients);
   for (int i = 0; i < kClients; ++i)
     clients.push_back(std::make_unique<Client>(server.address()));
   ASSERT_TRUE(server.events.wait([](const Events& e) { return e.up == kClients; }));

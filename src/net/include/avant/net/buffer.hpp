@@ -42,6 +42,7 @@ class Buffer {
  public:
   static constexpr std::size_t kCheapPrepend = 8;   // room for one uint64 length prefix
   static constexpr std::size_t kExtraRead = 65536;  // stack side buffer of read_fd's readv
+  // NOLINTNEXTLINE(readability-identifier-naming): named like std::string::npos on purpose
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
   explicit Buffer(BufferOptions options = {});

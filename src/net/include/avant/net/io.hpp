@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace avant::net {
@@ -36,6 +37,9 @@ struct [[nodiscard]] IoResult {
 
 // "ok", "would_block", ... for logs and test messages.
 [[nodiscard]] std::string_view to_string(IoStatus status) noexcept;
+
+// The text of an errno value, thread-safe (std::strerror is not: it may share one buffer).
+[[nodiscard]] std::string error_text(int error);
 
 // One read(2) into `into`, retried on EINTR.
 IoResult read_some(int fd, std::span<char> into) noexcept;

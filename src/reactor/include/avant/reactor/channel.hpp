@@ -31,6 +31,8 @@ class Channel {
   ~Channel();
   Channel(const Channel&) = delete;
   Channel& operator=(const Channel&) = delete;
+  Channel(Channel&&) = delete;
+  Channel& operator=(Channel&&) = delete;
 
   // Dispatches the events the poller reported (set by set_revents) to the callbacks:
   // EPOLLHUP without EPOLLIN -> close; EPOLLERR -> error; EPOLLIN/EPOLLPRI/EPOLLRDHUP -> read;

@@ -50,6 +50,8 @@ class EventLoop {
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
+  EventLoop(EventLoop&&) = delete;
+  EventLoop& operator=(EventLoop&&) = delete;
 
   // Loop thread only. Runs iterations until quit() is called; returns after the iteration in
   // which quit took effect.

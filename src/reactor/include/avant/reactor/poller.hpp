@@ -31,6 +31,9 @@ class Poller {
   Poller();  // throws std::system_error naming epoll_create1
   Poller(const Poller&) = delete;
   Poller& operator=(const Poller&) = delete;
+  ~Poller() = default;
+  Poller(Poller&&) = delete;
+  Poller& operator=(Poller&&) = delete;
 
   // Waits up to `timeout` (negative: forever) and appends the ready channels, with their revents
   // set, to `active`. EINTR is an empty wake-up, not an error.

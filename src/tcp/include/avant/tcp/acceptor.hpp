@@ -46,6 +46,8 @@ class Acceptor {
   ~Acceptor();
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
+  Acceptor(Acceptor&&) = delete;
+  Acceptor& operator=(Acceptor&&) = delete;
 
   void on_new_connection(NewConnection cb) { new_connection_ = std::move(cb); }
   // Starts listening and accepting. Loop thread.

@@ -37,6 +37,8 @@ class IdleWheel {
   ~IdleWheel();
   IdleWheel(const IdleWheel&) = delete;
   IdleWheel& operator=(const IdleWheel&) = delete;
+  IdleWheel(IdleWheel&&) = delete;
+  IdleWheel& operator=(IdleWheel&&) = delete;
 
   // Starts watching a connection (call once, when it is established).
   void add(const TcpConnectionPtr& connection);

@@ -76,6 +76,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   ~TcpConnection();
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
+  TcpConnection(TcpConnection&&) = delete;
+  TcpConnection& operator=(TcpConnection&&) = delete;
 
   // --- any thread ---
   // Queues bytes for the peer (see SendStatus). On the loop thread with nothing queued, writes at

@@ -56,6 +56,8 @@ class TcpServer {
   ~TcpServer();
   TcpServer(const TcpServer&) = delete;
   TcpServer& operator=(const TcpServer&) = delete;
+  TcpServer(TcpServer&&) = delete;
+  TcpServer& operator=(TcpServer&&) = delete;
 
   void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
   void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
