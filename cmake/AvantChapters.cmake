@@ -33,6 +33,7 @@ endfunction()
 # --- The chapters, in the order of DESIGN §2. A chapter is listed once it has code. ---
 avant_chapter(01 sockets MODULES net)
 avant_chapter(02 reactor MODULES reactor tcp)
+avant_chapter(03 threads MODULES thread)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)

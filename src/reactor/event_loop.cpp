@@ -19,6 +19,9 @@ namespace {
 // bounds how long a loop sleeps if something is ever missed.
 constexpr std::chrono::milliseconds kPollTimeout{10'000};
 
+// Rounds of queued tasks run after quit(): tasks that keep queueing tasks cannot hold the exit.
+constexpr int kDrainRounds = 16;
+
 }  // namespace
 
 void EventLoop::run() {
@@ -36,6 +39,10 @@ void EventLoop::run() {
     run_queued_tasks();
     iterations_.fetch_add(1, std::memory_order_relaxed);
   }
+  // Tasks queued before quit() took effect still run (and what they queue, for a few rounds):
+  // "post a close, then stop the loop" must close.
+  for (int round = 0; round < kDrainRounds && queued_tasks() > 0; ++round)
+    run_queued_tasks();
   quit_.store(false, std::memory_order_relaxed);  // the loop can be run again
 }
 

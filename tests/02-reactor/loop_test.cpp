@@ -119,6 +119,18 @@ TEST(EventLoop, QuitBeforeRunMakesRunReturnAtOnce) {
   EXPECT_EQ(loop.iterations(), 1U);
 }
 
+TEST(EventLoop, TasksQueuedBeforeQuitStillRun) {
+  EventLoop loop;
+  bool closed = false;
+  loop.queue_in_loop([&] {
+    // "Post a close, then stop the loop": the close must still happen.
+    loop.queue_in_loop([&closed] { closed = true; });
+    loop.quit();
+  });
+  loop.run();
+  EXPECT_TRUE(closed);
+}
+
 TEST(EventLoop, OneLoopPerThread) {
   EventLoop first;
   EXPECT_EQ(EventLoop::of_current_thread(), &first);

@@ -23,7 +23,7 @@ namespace {
 void EventLoop::run() {
   todo(
       "EventLoop::run: until quit_: poll, handle each active channel, run queued tasks, count "
-      "the iteration");
+      "the iteration; after quit, run what is still queued (a bounded number of rounds)");
 }
 
 void EventLoop::quit() {

@@ -54,7 +54,8 @@ class EventLoop {
   EventLoop& operator=(EventLoop&&) = delete;
 
   // Loop thread only. Runs iterations until quit() is called; returns after the iteration in
-  // which quit took effect.
+  // which quit took effect, once the tasks queued by then have run (and the tasks they queue, for
+  // up to 16 rounds).
   void run();
   // Any thread. Makes run() return after its current iteration.
   void quit();

@@ -1,0 +1,78 @@
+// event_loop_thread_pool.hpp — N worker loops, each on its own thread, behind one base loop.
+//
+//   base loop (accepts) ──acquire()──> worker-0 loop   worker-1 loop   ...   worker-(N-1) loop
+//                                       its connections for life, never migrating
+//
+// The base loop asks acquire() where a new connection goes; the pool answers by its placement
+// policy and counts the connection on that loop until release(). With 0 threads everything runs
+// on the base loop (chapter 02's single-loop server).
+//
+// Placement: round_robin hands loops out in turn (cheapest, even when connections are alike);
+// least_connections picks the loop with the fewest open connections (better when connections
+// live for very different times), the lowest index on a tie.
+//
+// Threads: start(), stop() and for_each_loop() from any thread except a worker's own; acquire()
+// on the base loop's thread; release() and the counters from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <avant/reactor/event_loop.hpp>
+#include <avant/thread/event_loop_thread.hpp>
+
+namespace avant::thread {
+
+enum class Placement : std::uint8_t { round_robin, least_connections };
+
+struct LoopPoolOptions {
+  std::size_t threads = 4;  // the original's worker_cnt; 0: the base loop only
+  Placement placement = Placement::round_robin;
+  std::string name_prefix = "worker-";  // threads are named worker-0, worker-1, ...
+};
+
+class EventLoopThreadPool {
+ public:
+  EventLoopThreadPool(reactor::EventLoop& base, LoopPoolOptions options);
+  ~EventLoopThreadPool();  // stop()
+  EventLoopThreadPool(const EventLoopThreadPool&) = delete;
+  EventLoopThreadPool& operator=(const EventLoopThreadPool&) = delete;
+  EventLoopThreadPool(EventLoopThreadPool&&) = delete;
+  EventLoopThreadPool& operator=(EventLoopThreadPool&&) = delete;
+
+  // Starts every worker thread; returns when all their loops exist. Idempotent.
+  void start();
+  // Quits and joins every worker (tasks already queued to them still run). Idempotent.
+  void stop();
+
+  // Base loop thread: the loop for a new connection, counted on it until release().
+  [[nodiscard]] reactor::EventLoop& acquire();
+  // Any thread: a connection placed on `loop` by acquire() has closed.
+  void release(reactor::EventLoop& loop) noexcept;
+
+  // The worker loops (empty with 0 threads); valid between start() and stop().
+  [[nodiscard]] const std::vector<reactor::EventLoop*>& loops() const noexcept { return loops_; }
+  // Connections currently counted on worker i.
+  [[nodiscard]] std::size_t connections_on(std::size_t i) const noexcept;
+  [[nodiscard]] reactor::EventLoop& base() const noexcept { return base_; }
+
+  // Any thread: runs fn on every worker loop, on that loop's thread, then done() on the base loop
+  // once all have run (with 0 threads, fn runs on the base loop). Used for broadcasts.
+  void for_each_loop(std::function<void(reactor::EventLoop&)> fn, std::function<void()> done = {});
+
+ private:
+  reactor::EventLoop& base_;
+  const LoopPoolOptions options_;
+  std::vector<std::unique_ptr<EventLoopThread>> threads_;
+  std::vector<reactor::EventLoop*> loops_;
+  std::unique_ptr<std::atomic<std::size_t>[]> counts_;  // one per worker
+  std::size_t next_ = 0;                                // round robin cursor (base loop thread)
+  bool started_ = false;
+};
+
+}  // namespace avant::thread
