@@ -472,6 +472,13 @@ def fmt(value, digits=2) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def cpu_cell(side: dict) -> str:
+    """'23.72 (5% user)': CPU per message and how much of it was user space."""
+    share = side.get("server_user_share", {}).get("median")
+    text = fmt(side["cpu_us_per_msg"]["median"])
+    return text if share is None else f"{text} ({share * 100:.0f}% user)"
+
+
 def render_markdown(report: dict) -> str:
     m = report["method"]
     lines = [
@@ -498,7 +505,8 @@ def render_markdown(report: dict) -> str:
                          f"message ratio ≤ {goals.get('cpu_ratio_max')}.")
             lines.append("")
         lines.append(f"| case | {s['a']} msg/s | {s['b']} msg/s | ratio (min–max) | "
-                     f"CPU µs/msg {s['a']} | {s['b']} | CPU ratio | p99 µs A / B | note |")
+                     f"CPU µs/msg {s['a']} (user share) | {s['b']} | CPU ratio | p99 µs A / B "
+                     f"| note |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for c in s["cases"]:
             r, cr = c["ratio"]["msgs_per_s"], c["ratio"]["cpu_us_per_msg"]
@@ -506,8 +514,8 @@ def render_markdown(report: dict) -> str:
             lines.append(
                 f"| {c['label']} | {fmt(c['A']['msgs_per_s']['median'], 0)} | "
                 f"{fmt(c['B']['msgs_per_s']['median'], 0)} | {fmt(r['median'])} "
-                f"({fmt(r['min'])}–{fmt(r['max'])}) | {fmt(c['A']['cpu_us_per_msg']['median'])} | "
-                f"{fmt(c['B']['cpu_us_per_msg']['median'])} | {fmt(cr['median'])} | "
+                f"({fmt(r['min'])}–{fmt(r['max'])}) | {cpu_cell(c['A'])} | {cpu_cell(c['B'])} | "
+                f"{fmt(cr['median'])} | "
                 f"{fmt(c['A']['p99_us']['median'], 0)} / {fmt(c['B']['p99_us']['median'], 0)} | "
                 f"{note} |")
         lines.append("")
@@ -558,7 +566,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("--no-micro", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
+    parser.add_argument("--render", metavar="REPORT.json",
+                        help="check a JSON report and write its Markdown next to it; run nothing")
     args = parser.parse_args(argv)
+
+    if args.render:
+        source = Path(args.render)
+        report = json.loads(source.read_text())
+        problems = validate_report(report)
+        if problems:
+            print("bench: the report is not well formed: " + "; ".join(problems))
+            return 1
+        markdown = render_markdown(report)
+        source.with_suffix(".md").write_text(markdown + "\n")
+        print(markdown)
+        return 0
 
     rounds = args.rounds or (3 if args.quick else 5)
     warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)

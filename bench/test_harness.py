@@ -121,7 +121,8 @@ class Report(unittest.TestCase):
         report = sample_report()
         self.assertEqual(harness.validate_report(report), [])
         text = harness.render_markdown(report)
-        self.assertIn("| raw 64 B x 1 conn | 1000 | 2000 | 0.50 (0.50–0.50)", text)
+        self.assertIn("| raw 64 B x 1 conn | 1000 | 2000 | 0.50 (0.50–0.50) | 500.00 (40% user) | "
+                      "250.00 (40% user) | 2.00 |", text)
         self.assertIn("Not measured: chapter 03.", text)
         self.assertIn("| A | 600 |", text)
         # The JSON survives a round trip unchanged.
