@@ -1,6 +1,7 @@
 // Unit tests of TaskPool: work off the loops, results back on the loop, and the bounded queue.
 #include <atomic>
 #include <future>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -34,6 +35,17 @@ bool eventually(P done) {
     std::this_thread::yield();
   }
   return true;
+}
+
+// Submits a task that holds a pool thread until the gate opens, and waits until it does hold it.
+void occupy(TaskPool& pool, Gate& gate) {
+  auto busy = std::make_shared<std::atomic<bool>>(false);
+  ASSERT_EQ(pool.submit([busy, &gate] {
+    *busy = true;
+    gate.wait();
+  }),
+            SubmitStatus::accepted);
+  ASSERT_TRUE(eventually([&] { return busy->load(); })) << "a pool thread took the task";
 }
 
 TEST(TaskPool, RunsWorkOffTheCallingThread) {
@@ -87,13 +99,7 @@ TEST(TaskPool, AnExceptionComesBackAsAValue) {
 TEST(TaskPool, AFullQueueRejectsAndStaysBounded) {
   TaskPool pool(TaskPoolOptions{.threads = 1, .max_queued = 2});
   Gate gate;
-  std::atomic<bool> busy{false};
-  ASSERT_EQ(pool.submit([&] {
-    busy = true;
-    gate.wait();
-  }),
-            SubmitStatus::accepted);
-  ASSERT_TRUE(eventually([&] { return busy.load(); })) << "the only thread took the first task";
+  occupy(pool, gate);
   EXPECT_EQ(pool.submit([] {}), SubmitStatus::accepted);
   EXPECT_EQ(pool.submit([] {}), SubmitStatus::accepted);
   EXPECT_EQ(pool.submit([] {}), SubmitStatus::rejected_full) << "max_queued = 2";
@@ -107,13 +113,7 @@ TEST(TaskPool, AFullQueueBlocksTheSubmitterUntilThereIsRoom) {
   TaskPool pool(
       TaskPoolOptions{.threads = 1, .max_queued = 1, .when_full = QueueFullPolicy::block});
   Gate gate;
-  std::atomic<bool> busy{false};
-  ASSERT_EQ(pool.submit([&] {
-    busy = true;
-    gate.wait();
-  }),
-            SubmitStatus::accepted);
-  ASSERT_TRUE(eventually([&] { return busy.load(); }));
+  occupy(pool, gate);
   ASSERT_EQ(pool.submit([] {}), SubmitStatus::accepted);  // fills the queue
   std::promise<SubmitStatus> third;
   std::thread submitter([&] { third.set_value(pool.submit([] {})); });
@@ -142,13 +142,7 @@ TEST(TaskPool, StopReleasesBlockedSubmitters) {
   TaskPool pool(
       TaskPoolOptions{.threads = 1, .max_queued = 1, .when_full = QueueFullPolicy::block});
   Gate gate;
-  std::atomic<bool> busy{false};
-  ASSERT_EQ(pool.submit([&] {
-    busy = true;
-    gate.wait();
-  }),
-            SubmitStatus::accepted);
-  ASSERT_TRUE(eventually([&] { return busy.load(); }));
+  occupy(pool, gate);
   ASSERT_EQ(pool.submit([] {}), SubmitStatus::accepted);
   std::promise<SubmitStatus> blocked;
   std::thread submitter([&] { blocked.set_value(pool.submit([] {})); });
