@@ -112,7 +112,7 @@ class Server:
     Avant's servers and the C ceilings take --listen 127.0.0.1:0 and print a banner with the port;
     a server given a `port` (nginx) is ready when it accepts a connection."""
 
-    def __init__(self, name: str, argv: list[str], core: int, wrap: list[str] | None = None,
+    def __init__(self, name: str, argv: list[str], core: int | str, wrap: list[str] | None = None,
                  port: int | None = None):
         self.name = name
         self.keep = None  # anything that must live as long as the server (nginx's prefix)
@@ -159,7 +159,7 @@ class Server:
         return self.proc.returncode
 
 
-def run_load(load: Path, core: int, address: str, server_pid: int, case: dict, warmup: float,
+def run_load(load: Path, core: int | str, address: str, server_pid: int, case: dict, warmup: float,
              duration: float | None, count: int | None = None) -> dict:
     argv = ["taskset", "-c", str(core), str(load), "--connect", address, "--mode", case["mode"],
             "--connections", str(case["connections"]), "--size", str(case["size"]),
@@ -193,9 +193,10 @@ class Scenario:
     pending: str | None = None         # why it cannot run yet
     goals: dict = field(default_factory=dict)
     default: bool = True               # part of a plain `bench/run`
+    cores: dict | None = None          # taskset core lists for this scenario, if not the default
 
 
-def start_server(label: str, argv: list[str], core: int) -> Server:
+def start_server(label: str, argv: list[str], core: int | str) -> Server:
     if argv != ["nginx"]:
         return Server(label, argv, core)
     # nginx: a private prefix and a config rendered from bench/nginx/nginx.conf.in.
@@ -248,7 +249,7 @@ def parse_wrk(output: str) -> dict:
             "msgs_per_s": float(rate.group(1)), "latency_us": latency, "errors": errors}
 
 
-def run_wrk(core: int, address: str, server_pid: int, case: dict, warmup: float,
+def run_wrk(core: int | str, address: str, server_pid: int, case: dict, warmup: float,
             duration: float) -> dict:
     """wrk against http://address/: a discarded warm-up run, then the measured run, with the
     server's CPU (/proc) and wrk's CPU (RUSAGE_CHILDREN) over the measured run only."""
@@ -282,12 +283,20 @@ def run_wrk(core: int, address: str, server_pid: int, case: dict, warmup: float,
     return result
 
 
+# Names that stand for several scenarios, run one after the other in one report.
+GROUPS = {"echo-mt": ["echo-w1", "echo-w2"]}
+
+
 def scenarios(build: Path) -> dict[str, Scenario]:
     echo = str(build / "examples/echo/avant-echo")
     ceiling = str(build / "bench/ceiling/avant-ceiling-echo")
     http_ceiling = str(build / "bench/ceiling/avant-ceiling-http")
     cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
              for size in (64, 4096) for conns in (1, 50, 256)]
+    mt_cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
+                for size, conns in ((64, 50), (64, 256), (4096, 50))]
+    both = "0-1" if (os.cpu_count() or 1) > 1 else "0"
+    mt_cores = {"server": both, "load": both}
     return {
         "echo": Scenario(
             name="echo",
@@ -297,14 +306,24 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             b=("ceiling", [ceiling, "--mode", "raw", "--threads", "1"]),
             cases=cases,
             goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15}),
-        "echo-mt": Scenario(
-            name="echo-mt",
-            description="multi-loop avant-echo against the ceiling with SO_REUSEPORT x 2 threads, "
-                        "client co-located",
-            a=("avant-echo x2", [echo, "--mode", "raw", "--threads", "2"]),
+        # Chapter 03: worker loops against the ceiling's SO_REUSEPORT threads. Two serving
+        # threads cannot share one core, so here the servers get both cores and the load
+        # generator floats over both too (recorded in the report): the client competes with the
+        # server, alike for A and B. Cases where spreading can matter: many connections.
+        "echo-w1": Scenario(
+            name="echo-w1",
+            description="avant-echo with 1 worker loop (+ the accepting main loop) against the "
+                        "ceiling with SO_REUSEPORT x 2 threads, client co-located",
+            a=("avant-echo w1", [echo, "--mode", "raw", "--workers", "1"]),
             b=("ceiling x2", [ceiling, "--mode", "raw", "--threads", "2"]),
-            cases=cases,
-            pending="needs chapter 03 (a pool of loops: avant-echo --threads 2)"),
+            cases=mt_cases, cores=mt_cores),
+        "echo-w2": Scenario(
+            name="echo-w2",
+            description="avant-echo with 2 worker loops (+ the accepting main loop) against the "
+                        "ceiling with SO_REUSEPORT x 2 threads, client co-located",
+            a=("avant-echo w2", [echo, "--mode", "raw", "--workers", "2"]),
+            b=("ceiling x2", [ceiling, "--mode", "raw", "--threads", "2"]),
+            cases=mt_cases, cores=mt_cores),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -334,6 +353,7 @@ def uses(s: Scenario) -> list[str]:
 
 def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: float,
                      duration: float, only: list[str] | None, log) -> dict:
+    cores = s.cores or cores
     a = start_server(s.a[0], s.a[1], cores["server"])
     b = None
     try:
@@ -359,7 +379,7 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
                         f"{run['msgs_per_s']:>11.0f} msg/s | p99 {run['latency_us']['p99']:>8.1f} us")
             results.append(summarize_case(case, runs))
         return {"name": s.name, "description": s.description, "a": s.a[0], "b": s.b[0],
-                "goals": s.goals, "cases": results}
+                "goals": s.goals, "cores": cores, "cases": results}
     finally:
         for server in (a, b):
             if server is not None:
@@ -479,6 +499,26 @@ def cpu_cell(side: dict) -> str:
     return text if share is None else f"{text} ({share * 100:.0f}% user)"
 
 
+def scaling_lines(report: dict) -> list[str]:
+    """Markdown: 2 worker loops against 1, per case, when both scenarios ran in this report."""
+    by_name = {s["name"]: s for s in report["scenarios"] if not s.get("pending")}
+    if "echo-w1" not in by_name or "echo-w2" not in by_name:
+        return []
+    w1 = {c["label"]: c for c in by_name["echo-w1"]["cases"]}
+    lines = ["## Scaling: 2 worker loops / 1 worker loop (medians of the two scenarios above)", "",
+             "| case | w1 msg/s | w2 msg/s | w2 / w1 | w1 / ceiling x2 | w2 / ceiling x2 |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for c2 in by_name["echo-w2"]["cases"]:
+        c1 = w1.get(c2["label"])
+        if c1 is None:
+            continue
+        m1, m2 = c1["A"]["msgs_per_s"]["median"], c2["A"]["msgs_per_s"]["median"]
+        lines.append(f"| {c2['label']} | {fmt(m1, 0)} | {fmt(m2, 0)} | "
+                     f"{fmt(m2 / m1 if m1 else None)} | {fmt(c1['ratio']['msgs_per_s']['median'])} | "
+                     f"{fmt(c2['ratio']['msgs_per_s']['median'])} |")
+    return lines + [""]
+
+
 def render_markdown(report: dict) -> str:
     m = report["method"]
     lines = [
@@ -499,6 +539,9 @@ def render_markdown(report: dict) -> str:
         if s.get("pending"):
             lines += [f"Not measured: {s['pending']}.", ""]
             continue
+        if s.get("cores") and s["cores"] != report["cores"]:
+            lines += [f"Cores for this scenario: servers on {s['cores']['server']}, load generator "
+                      f"on {s['cores']['load']} (taskset).", ""]
         goals = s.get("goals") or {}
         if goals:
             lines.append(f"Goals: throughput ratio ≥ {goals.get('msgs_ratio_min')}, CPU per "
@@ -519,6 +562,7 @@ def render_markdown(report: dict) -> str:
                 f"{fmt(c['A']['p99_us']['median'], 0)} / {fmt(c['B']['p99_us']['median'], 0)} | "
                 f"{note} |")
         lines.append("")
+    lines += scaling_lines(report)
     if report.get("callgrind"):
         lines += ["## Instructions per message (callgrind, 64 B raw echo, one connection)", "",
                   "| server | instructions / message |", "|---|---:|"]
@@ -588,10 +632,12 @@ def main(argv: list[str] | None = None) -> int:
     build = Path(args.build)
     load = build / "bench/load/avant-load"
     all_scenarios = scenarios(build)
-    chosen = args.scenarios or [n for n, s in all_scenarios.items() if s.default]
+    chosen = [n for name in args.scenarios for n in GROUPS.get(name, [name])] or \
+        [n for n, s in all_scenarios.items() if s.default]
     unknown = [s for s in chosen if s not in all_scenarios]
     if unknown:
-        parser.error(f"unknown scenario(s) {unknown}; known: {list(all_scenarios)}")
+        parser.error(f"unknown scenario(s) {unknown}; known: {list(all_scenarios)}, "
+                     f"groups: {GROUPS}")
     cores = {"server": 0, "load": 1 if (os.cpu_count() or 1) > 1 else 0}
 
     def log(text: str) -> None:

@@ -128,6 +128,22 @@ class Report(unittest.TestCase):
         # The JSON survives a round trip unchanged.
         self.assertEqual(json.loads(json.dumps(report)), report)
 
+    def test_worker_scaling_is_rendered_when_both_worker_scenarios_ran(self):
+        report = sample_report()
+        self.assertNotIn("## Scaling", harness.render_markdown(report))
+        for name, msgs in (("echo-w1", 1000), ("echo-w2", 1500)):
+            runs = {"A": [run(msgs)], "B": [run(2000)]}
+            for r in runs["A"] + runs["B"]:
+                r["client_bound"] = False
+            case = harness.summarize_case({"mode": "raw", "size": 64, "connections": 50}, runs)
+            report["scenarios"].append({"name": name, "description": "d", "a": name, "b": "B",
+                                        "goals": {}, "cores": {"server": "0-1", "load": "0-1"},
+                                        "cases": [case]})
+        self.assertEqual(harness.validate_report(report), [])
+        text = harness.render_markdown(report)
+        self.assertIn("servers on 0-1, load generator on 0-1 (taskset)", text)
+        self.assertIn("| raw 64 B x 50 conn | 1000 | 1500 | 1.50 | 0.50 | 0.75 |", text)
+
     def test_problems_are_named(self):
         report = sample_report()
         del report["machine"]

@@ -1,11 +1,14 @@
-// avant-echo — chapter 02's server: every client at once, on one thread, with the reactor.
+// avant-echo — the echo server of chapters 02 and 03: every client at once, with the reactor, on
+// one loop or on a pool of worker loops.
 //
 //   avant-echo [--listen 127.0.0.1:20023] [--mode raw|framed] [--max-frame BYTES]
-//              [--idle-timeout MS] [--max-connections N] [--threads 1]
+//              [--idle-timeout MS] [--max-connections N] [--workers N | --threads N]
 //
-// The command line and the banner are those of the benchmark ceiling (bench/ceiling), so the
-// harness and tests/support/echo_conformance.py drive both alike. One loop, one thread: --threads
-// other than 1 arrives with chapter 03.
+// --workers N is the original's worker_cnt: 0 (the default) serves everything on the main loop
+// (chapter 02); N > 0 starts N worker loops (threads worker-0 ...), the main loop only accepts.
+// --threads N says how many threads serve connections, as the benchmark ceiling (bench/ceiling)
+// does: 1 is --workers 0, N > 1 is --workers N. The command line and the banner are those of the
+// ceiling, so the harness and tests/support/echo_conformance.py drive both alike.
 //
 // Raw mode echoes every byte as it arrives. Framed mode speaks Avant's stream format,
 //
@@ -13,7 +16,9 @@
 //
 // and echoes each complete frame; partial frames wait in the input buffer, and all complete frames
 // of one read go back in one send. A length over --max-frame closes the connection with a log line
-// (the original stalled or over-read on bad lengths). SIGINT/SIGTERM stop the loop and exit 0.
+// (the original stalled or over-read on bad lengths). SIGINT/SIGTERM stop accepting, close every connection
+// (gracefully, then forced after --drain MS) and exit 0.
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -29,7 +34,7 @@
 #include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
-#include <avant/tcp/tcp_server.hpp>
+#include <avant/thread/threaded_tcp_server.hpp>
 
 namespace {
 
@@ -42,6 +47,8 @@ struct Args {
   std::uint64_t max_frame = 16u << 20;
   long idle_ms = 0;
   long max_connections = 20000;
+  long workers = 0;
+  long drain_ms = 1000;
 };
 
 void echo_frames(const TcpConnectionPtr& conn, Buffer& in, std::uint64_t max_frame) {
@@ -87,20 +94,17 @@ int run(const Args& args) {
   avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
   if (!signal_fd) throw std::runtime_error("signalfd");
 
+  // The main thread shows as "main" in `top -H` / `ps -L`, the workers as worker-<i>, as in
+  // the original. (This renames the process too: find it with `pgrep -f avant-echo`.)
+  avant::thread::set_thread_name("main");
   avant::reactor::EventLoop loop;
-  avant::reactor::Channel signal_channel(loop, signal_fd.get());
-  signal_channel.on_read([&] {
-    signalfd_siginfo info{};
-    static_cast<void>(::read(signal_fd.get(), &info, sizeof info));
-    loop.quit();
-  });
-  signal_channel.enable_reading();
-
-  avant::tcp::TcpServer server(
-      loop, avant::tcp::TcpServerOptions{
-                .listen = parsed.address,
-                .max_connections = static_cast<std::size_t>(args.max_connections),
-                .idle_timeout = std::chrono::milliseconds(args.idle_ms)});
+  avant::thread::ThreadedTcpServer server(
+      loop, avant::thread::ThreadedServerOptions{
+                .tcp = {.listen = parsed.address,
+                        .max_connections = static_cast<std::size_t>(args.max_connections),
+                        .idle_timeout = std::chrono::milliseconds(args.idle_ms)},
+                .workers = static_cast<std::size_t>(args.workers),
+                .drain_timeout = std::chrono::milliseconds(args.drain_ms)});
   if (args.framed) {
     server.on_message(
         [max = args.max_frame](const TcpConnectionPtr& c, Buffer& in) { echo_frames(c, in, max); });
@@ -110,9 +114,21 @@ int run(const Args& args) {
       in.retrieve_all();
     });
   }
+
+  avant::reactor::Channel signal_channel(loop, signal_fd.get());
+  signal_channel.on_read([&] {
+    signalfd_siginfo info{};
+    static_cast<void>(::read(signal_fd.get(), &info, sizeof info));
+    signal_channel.disable_all();  // a second signal waits for the stop under way
+    server.stop([&loop] { loop.quit(); });
+  });
+  signal_channel.enable_reading();
+
   server.start();
-  std::printf("avant-echo: listening on %s (mode %s, 1 thread)\n",
-              server.listen_address().to_string().c_str(), args.framed ? "framed" : "raw");
+  const long threads = std::max(args.workers, 1L);
+  std::printf("avant-echo: listening on %s (mode %s, %ld thread%s)\n",
+              server.listen_address().to_string().c_str(), args.framed ? "framed" : "raw", threads,
+              threads == 1 ? "" : "s");
   std::fflush(stdout);
 
   loop.run();
@@ -121,6 +137,17 @@ int run(const Args& args) {
   std::printf("avant-echo: stopped; %llu connections served\n",
               static_cast<unsigned long long>(stats.accepted));
   return 0;
+}
+
+long parse_count(const char* text, const char* option, long min, long max) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < min || value > max) {
+    std::fprintf(stderr, "avant-echo: %s must be a number from %ld to %ld, not '%s'\n", option, min,
+                 max, text);
+    std::exit(2);
+  }
+  return value;
 }
 
 }  // namespace
@@ -140,20 +167,23 @@ int main(int argc, char** argv) {
       }
       args.framed = mode == "framed";
     } else if (arg == "--threads" && has_value) {
-      if (std::string_view(argv[++i]) != "1") {
-        std::fprintf(stderr, "avant-echo: one loop on one thread (chapter 02); --threads 1 only\n");
-        return 2;
-      }
+      const long threads = parse_count(argv[++i], "--threads", 1, 511);
+      args.workers = threads == 1 ? 0 : threads;
+    } else if (arg == "--workers" && has_value) {
+      args.workers = parse_count(argv[++i], "--workers", 0, 511);  // the original's limit
+    } else if (arg == "--drain" && has_value) {
+      args.drain_ms = parse_count(argv[++i], "--drain", 0, 3600000);
     } else if (arg == "--max-frame" && has_value) {
       args.max_frame = std::strtoull(argv[++i], nullptr, 10);
     } else if (arg == "--idle-timeout" && has_value) {
-      args.idle_ms = std::strtol(argv[++i], nullptr, 10);
+      args.idle_ms = parse_count(argv[++i], "--idle-timeout", 0, 86400000);
     } else if (arg == "--max-connections" && has_value) {
-      args.max_connections = std::strtol(argv[++i], nullptr, 10);
+      args.max_connections = parse_count(argv[++i], "--max-connections", 1, 10000000);
     } else {
       std::fprintf(stderr,
                    "usage: %s [--listen IP:PORT] [--mode raw|framed] [--max-frame BYTES] "
-                   "[--idle-timeout MS] [--max-connections N] [--threads 1]\n",
+                   "[--idle-timeout MS] [--max-connections N] [--workers N | --threads N] "
+                   "[--drain MS]\n",
                    argv[0]);
       return 2;
     }

@@ -36,10 +36,21 @@ Acceptor::~Acceptor() {
 
 void Acceptor::listen() {
   loop_.assert_in_loop_thread();
-  if (listening_) return;
+  if (listening_ || stopped_) return;
   socket_.listen(options_.backlog);
   listening_ = true;
   channel_.enable_reading();
+}
+
+void Acceptor::stop() {
+  loop_.assert_in_loop_thread();
+  if (stopped_) return;
+  stopped_ = true;
+  listening_ = false;
+  loop_.cancel(backoff_timer_);
+  channel_.disable_all();
+  channel_.remove();
+  socket_ = net::Socket{net::FileDescriptor{}};
 }
 
 void Acceptor::handle_read() {

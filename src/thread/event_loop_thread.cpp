@@ -34,8 +34,7 @@ reactor::EventLoop& EventLoopThread::start() {
 }
 
 void EventLoopThread::run() {
-  // Linux shows 15 characters of a thread name.
-  ::pthread_setname_np(::pthread_self(), name_.substr(0, 15).c_str());
+  set_thread_name(name_);
   std::optional<reactor::EventLoop> loop;
   try {
     loop.emplace();
@@ -71,6 +70,10 @@ void EventLoopThread::run() {
   } forget(*this);
   // An exception escaping a task ends the process (std::terminate): a bug, reported loudly.
   loop->run();
+}
+
+void set_thread_name(const std::string& name) {
+  ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
 }
 
 void EventLoopThread::stop() {

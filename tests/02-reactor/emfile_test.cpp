@@ -21,17 +21,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <avant/testing/harness.hpp>
 #include <avant/testing/steps.hpp>
 
 #include <gtest/gtest.h>
 
 #include "api.hpp"
-#include "harness.hpp"
 
 namespace avant::tcp {
 namespace {
 
-using test02::Client;
+using harness::Client;
 
 // The descriptor limit that leaves exactly `free` descriptor numbers available. The kernel hands
 // out the lowest free number below the limit, so gaps below it count and open descriptors above it
@@ -117,7 +117,7 @@ class Child {
     static_cast<void>(::write(control_.get(), "q", 1));
     std::string rest;
     // The child's exit closes the report pipe: wait for that (bounded), then reap it.
-    while (net::wait_ready(report_.get(), POLLIN, test02::kDeadline) != 0) {
+    while (net::wait_ready(report_.get(), POLLIN, harness::kDeadline) != 0) {
       char c = 0;
       if (::read(report_.get(), &c, 1) != 1) break;
     }
@@ -132,7 +132,7 @@ class Child {
 
   std::string read_line() {
     std::string line;
-    while (net::wait_ready(report_.get(), POLLIN, test02::kDeadline) != 0) {
+    while (net::wait_ready(report_.get(), POLLIN, harness::kDeadline) != 0) {
       char c = 0;
       if (::read(report_.get(), &c, 1) != 1 || c == '\n') break;
       line.push_back(c);

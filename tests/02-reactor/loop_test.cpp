@@ -10,16 +10,17 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <avant/testing/harness.hpp>
+
 #include <gtest/gtest.h>
 
 #include "api.hpp"
-#include "harness.hpp"
 
 namespace avant::reactor {
 namespace {
 
-using test02::kDeadline;
-using test02::LoopThread;
+using harness::kDeadline;
+using harness::LoopThread;
 
 TEST(EventLoop, QueuedTasksRunInOrderFromAnotherThread) {
   LoopThread lt;

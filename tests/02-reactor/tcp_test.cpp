@@ -9,21 +9,21 @@
 #include <string>
 #include <vector>
 
+#include <avant/testing/harness.hpp>
 #include <avant/testing/steps.hpp>
 
 #include <gtest/gtest.h>
 
 #include "api.hpp"
-#include "harness.hpp"
 
 namespace avant::tcp {
 namespace {
 
 using namespace std::chrono_literals;
-using test02::Client;
-using test02::kDeadline;
-using test02::LoopThread;
-using test02::pattern;
+using harness::Client;
+using harness::kDeadline;
+using harness::LoopThread;
+using harness::pattern;
 
 // What the loop thread saw, for the test thread to wait on.
 struct Events {

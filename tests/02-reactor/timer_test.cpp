@@ -5,10 +5,11 @@
 #include <thread>
 #include <vector>
 
+#include <avant/testing/harness.hpp>
+
 #include <gtest/gtest.h>
 
 #include "api.hpp"
-#include "harness.hpp"
 
 namespace avant::reactor {
 namespace {
@@ -131,23 +132,23 @@ TEST(Timers, ManyTimersAllFireInOrder) {
 }
 
 TEST(Timers, ScheduledFromAnotherThreadRunOnTheLoopThread) {
-  test02::LoopThread lt;
+  harness::LoopThread lt;
   std::promise<std::thread::id> ran_on;
   const std::thread::id loop_thread = lt.call([] { return std::this_thread::get_id(); });
   lt.loop().run_after(1ms, [&ran_on] { ran_on.set_value(std::this_thread::get_id()); });
   auto future = ran_on.get_future();
-  ASSERT_EQ(future.wait_for(test02::kDeadline), std::future_status::ready);
+  ASSERT_EQ(future.wait_for(harness::kDeadline), std::future_status::ready);
   EXPECT_EQ(future.get(), loop_thread);
 }
 
 TEST(Timers, CancelFromAnotherThreadStopsARepeatingTimer) {
-  test02::LoopThread lt;
+  harness::LoopThread lt;
   std::atomic<int> runs{0};
   std::promise<void> twice;
   const TimerId id = lt.loop().run_every(1ms, [&] {
     if (runs.fetch_add(1) + 1 == 2) twice.set_value();
   });
-  ASSERT_EQ(twice.get_future().wait_for(test02::kDeadline), std::future_status::ready);
+  ASSERT_EQ(twice.get_future().wait_for(harness::kDeadline), std::future_status::ready);
   lt.loop().cancel(id);
   const int after_cancel = lt.call([&] { return runs.load(); });  // runs after the cancel task
   const std::size_t left = lt.call([&] { return lt.loop().timer_count(); });

@@ -4,10 +4,12 @@
 
 #include <concepts>
 #include <functional>
+#include <vector>
 
 #include <avant/thread/event_loop_thread.hpp>
 #include <avant/thread/event_loop_thread_pool.hpp>
 #include <avant/thread/task_pool.hpp>
+#include <avant/thread/threaded_tcp_server.hpp>
 
 namespace avant::thread::api {
 
@@ -37,8 +39,24 @@ concept BoundedPool = !std::movable<P> && requires(P p, const P cp, std::functio
   { cp.waiting_submitters() } -> std::same_as<std::size_t>;
 };
 
+template <class S>
+concept MultiLoopServer =
+    !std::movable<S> && requires(S s, const S cs, std::function<void()> cb,
+                                 std::function<void(reactor::EventLoop&)> fn) {
+  s.start();
+  s.stop(cb);
+  s.for_each_loop(fn, cb);
+  { cs.connection_count() } -> std::same_as<std::size_t>;
+  { cs.connections_on(std::size_t{}) } -> std::same_as<std::size_t>;
+  { cs.connections() } -> std::same_as<std::vector<tcp::TcpConnectionPtr>>;
+  { cs.listen_address() } -> std::same_as<const net::SocketAddress&>;
+};
+
 static_assert(LoopThread<EventLoopThread>, "EventLoopThread: see event_loop_thread.hpp");
 static_assert(LoopPool<EventLoopThreadPool>, "EventLoopThreadPool: see event_loop_thread_pool.hpp");
 static_assert(BoundedPool<TaskPool>, "TaskPool: see task_pool.hpp");
+static_assert(MultiLoopServer<ThreadedTcpServer>, "ThreadedTcpServer: see threaded_tcp_server.hpp");
+static_assert(std::derived_from<EventLoopThreadPool, tcp::LoopSource>,
+              "EventLoopThreadPool is the LoopSource a TcpServer takes");
 
 }  // namespace avant::thread::api

@@ -12,7 +12,7 @@
 // then tries again: no spin either way.
 //
 // Ownership: owns the listening socket, its Channel and the spare descriptor.
-// Threads: constructor, listen() and destruction on the loop thread; the counters from any thread.
+// Threads: constructor, listen(), stop() and destruction on the loop thread; the counters from any thread.
 #pragma once
 
 #include <atomic>
@@ -50,8 +50,11 @@ class Acceptor {
   Acceptor& operator=(Acceptor&&) = delete;
 
   void on_new_connection(NewConnection cb) { new_connection_ = std::move(cb); }
-  // Starts listening and accepting. Loop thread.
+  // Starts listening and accepting. Loop thread. Does nothing after stop().
   void listen();
+  // Stops accepting for good and closes the listening socket: new clients are refused by the
+  // kernel (connection reset) instead of waiting in a queue nobody reads. Loop thread; idempotent.
+  void stop();
   [[nodiscard]] bool listening() const noexcept { return listening_; }
   // The bound address, with the real port when 0 was asked for.
   [[nodiscard]] const net::SocketAddress& local_address() const noexcept { return local_; }
@@ -73,6 +76,7 @@ class Acceptor {
   net::FileDescriptor spare_;
   NewConnection new_connection_;
   bool listening_ = false;
+  bool stopped_ = false;
   reactor::TimerId backoff_timer_;
   std::atomic<std::uint64_t> accepted_{0};
   std::atomic<std::uint64_t> refused_no_fds_{0};

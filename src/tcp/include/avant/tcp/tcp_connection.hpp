@@ -86,6 +86,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   SendStatus send(std::string_view bytes);
   SendStatus send(std::span<const std::byte> bytes);
   SendStatus send(std::string&& bytes);
+  // A string literal: without this, "text" would fit both overloads above.
+  SendStatus send(const char* text) { return send(std::string_view(text)); }
   // Half-closes (FIN) after every queued byte has been written; reading continues until the peer
   // closes too.
   void shutdown();

@@ -1,33 +1,50 @@
-// tcp_server.hpp — a listener and the connections it accepted, on one EventLoop.
+// tcp_server.hpp — a listener and the connections it accepted, on one loop or spread over many.
 //
-//   TcpServer ── owns ──> Acceptor (listening socket)
+//   TcpServer ── owns ──> Acceptor (listening socket, on the server's loop)
 //       │                    │ new socket
-//       ├── owns ──> { id -> TcpConnectionPtr }  <── creates, on the loop ──┘
-//       └── owns ──> IdleWheel (when idle_timeout > 0)
+//       │                    v
+//       │        loop = workers ? workers->acquire() : the server's loop
+//       │                    │ the connection is built here and established on `loop`,
+//       │                    │ which owns it for life (it never migrates)
+//       ├── owns ──> { id -> TcpConnectionPtr }  (one mutex: touched at accept and at close only)
+//       └── owns ──> one IdleWheel per loop that has connections (when idle_timeout > 0)
 //
-// Chapter 02's server runs everything on the one loop it is given. (Chapter 03 spreads
-// connections over a pool of loops; the server's loop then only accepts.)
+// Chapter 02 runs everything on the one loop the server is given. Chapter 03 passes a LoopSource
+// (a pool of worker loops): the server's loop then only accepts, and every callback of a
+// connection runs on the worker loop that owns it — so with workers, callbacks run on several
+// threads at once and must be written for that.
 //
 // Limits, all explicit: max_connections (a connection over it is accepted and closed at once, and
 // counted), idle_timeout, and each connection's ConnectionOptions (high-water mark, max output,
 // overflow policy, max input).
 //
-// Lifetime: destroy the server on its loop's thread; it closes every connection it still has
-// (their "down" callbacks run) before it returns.
-// Threads: start() and the statistics from any thread; callbacks must be set before start(), and
-// run on the loop thread.
+// Stopping: stop() stops accepting, half-closes every connection once its queued output is
+// written (TcpConnection::shutdown), and force-closes what is still open after the drain
+// deadline; `stopped` runs on the server's loop when the last connection is gone. A stopped server
+// does not start again.
+//
+// Lifetime: destroy the server on its loop's thread, in any state (never started, running,
+// stopping, stopped; a stop in progress then ends without running its `stopped` callbacks). It closes every connection it still has, each on its own loop (their "down"
+// callbacks run there) and waits for that, so the worker loops must still be running: destroy the
+// server before the pool (thread::ThreadedTcpServer gets the order right).
+// Threads: start(), stop() and the statistics from any thread; callbacks must be set before
+// start().
 #pragma once
 
 #include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <unordered_map>
+#include <vector>
 
 #include <avant/tcp/acceptor.hpp>
 #include <avant/tcp/callbacks.hpp>
 #include <avant/tcp/idle_wheel.hpp>
+#include <avant/tcp/loop_source.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::tcp {
@@ -51,8 +68,12 @@ class TcpServer {
     std::uint64_t idle_closed = 0;              // closed by idle_timeout
   };
 
-  // Binds (throws std::system_error naming the call and address); does not listen yet.
-  TcpServer(reactor::EventLoop& loop, const TcpServerOptions& options);
+  // Binds (throws std::system_error naming the call and address); does not listen yet. With
+  // `workers`, connections go to the loops it hands out; it must outlive the server. Ignores
+  // SIGPIPE for the process (net::ignore_sigpipe): a peer that resets mid-write costs its
+  // connection, never the server.
+  TcpServer(reactor::EventLoop& loop, const TcpServerOptions& options,
+            LoopSource* workers = nullptr);
   ~TcpServer();
   TcpServer(const TcpServer&) = delete;
   TcpServer& operator=(const TcpServer&) = delete;
@@ -64,27 +85,58 @@ class TcpServer {
   void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
   void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
 
-  // Any thread; idempotent. Listens and starts accepting (on the loop).
+  // Any thread; idempotent. Listens and starts accepting (on the loop). Does nothing once stop()
+  // was called.
   void start();
+  // Any thread; runs on the server's loop. Stops accepting (the listening socket is closed),
+  // shuts every connection down gracefully, force-closes those still open after `drain`, and then
+  // runs `stopped` on the server's loop. A second call only adds its `stopped` to the first's.
+  void stop(std::chrono::milliseconds drain, std::function<void()> stopped = {});
 
   [[nodiscard]] const net::SocketAddress& listen_address() const noexcept {
     return acceptor_.local_address();
   }
   [[nodiscard]] std::size_t connection_count() const noexcept { return count_.load(); }
+  // Any thread: the open connections, for a broadcast. Each send() then queues to its own loop.
+  [[nodiscard]] std::vector<TcpConnectionPtr> connections() const;
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] reactor::EventLoop& loop() const noexcept { return loop_; }
   [[nodiscard]] const TcpServerOptions& options() const noexcept { return options_; }
 
  private:
+  // Shared with tasks queued on the server's loop: they do nothing once the server is gone.
+  struct Life {
+    TcpServer* server;
+  };
+
   void new_connection(net::Socket socket, const net::SocketAddress& peer);
+  void establish(const TcpConnectionPtr& connection);
   void remove_connection(const TcpConnectionPtr& connection);
+  void stop_in_loop(std::chrono::milliseconds drain, std::function<void()> stopped);
+  void drain_expired();
+  void retire_wheels();
+  void finish_stop();
+  // Loop thread of `loop`: closes this server's connections owned by `loop`, drops its wheel.
+  void close_on(reactor::EventLoop& loop);
 
   reactor::EventLoop& loop_;
   const TcpServerOptions options_;
+  LoopSource* const workers_;
   Acceptor acceptor_;
-  std::unique_ptr<IdleWheel> idle_;
-  std::unordered_map<std::uint64_t, TcpConnectionPtr> connections_;
-  std::uint64_t next_id_ = 1;
+  std::shared_ptr<Life> life_;
+  std::uint64_t next_id_ = 1;  // loop thread
+
+  mutable std::mutex mutex_;
+  std::unordered_map<std::uint64_t, TcpConnectionPtr> connections_;             // mutex_
+  std::unordered_map<reactor::EventLoop*, std::unique_ptr<IdleWheel>> wheels_;  // mutex_
+  bool stopping_ = false;                                                       // mutex_
+  std::uint64_t retired_idle_closed_ = 0;                                       // mutex_
+
+  // Loop thread: the stop in progress.
+  std::vector<std::function<void()>> stopped_callbacks_;
+  reactor::TimerId drain_timer_;
+  bool stop_finished_ = false;
+
   std::atomic<bool> started_{false};
   std::atomic<std::size_t> count_{0};
   std::atomic<std::uint64_t> established_{0};

@@ -58,4 +58,8 @@ class EventLoopThread {
   bool ready_ = false;                  // guarded by mutex_
 };
 
+// Names the calling thread, as `top -H` and `ps -L` show it; Linux keeps 15 characters. Naming a
+// process's first thread renames the process too (`ps`, `pkill`): see docs/architecture.md.
+void set_thread_name(const std::string& name);
+
 }  // namespace avant::thread

@@ -3,9 +3,10 @@
 //   base loop (accepts) ──acquire()──> worker-0 loop   worker-1 loop   ...   worker-(N-1) loop
 //                                       its connections for life, never migrating
 //
-// The base loop asks acquire() where a new connection goes; the pool answers by its placement
-// policy and counts the connection on that loop until release(). With 0 threads everything runs
-// on the base loop (chapter 02's single-loop server).
+// The pool is a tcp::LoopSource: a TcpServer on the base loop that is given the pool asks
+// acquire() where each new connection goes; the pool answers by its placement policy and counts
+// the connection on that loop until release(). With 0 threads everything runs on the base loop
+// (chapter 02's single-loop server).
 //
 // Placement: round_robin hands loops out in turn (cheapest, even when connections are alike);
 // least_connections picks the loop with the fewest open connections (better when connections
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include <avant/reactor/event_loop.hpp>
+#include <avant/tcp/loop_source.hpp>
 #include <avant/thread/event_loop_thread.hpp>
 
 namespace avant::thread {
@@ -36,10 +38,10 @@ struct LoopPoolOptions {
   std::string name_prefix = "worker-";  // threads are named worker-0, worker-1, ...
 };
 
-class EventLoopThreadPool {
+class EventLoopThreadPool final : public tcp::LoopSource {
  public:
   EventLoopThreadPool(reactor::EventLoop& base, LoopPoolOptions options);
-  ~EventLoopThreadPool();  // stop()
+  ~EventLoopThreadPool() override;  // stop()
   EventLoopThreadPool(const EventLoopThreadPool&) = delete;
   EventLoopThreadPool& operator=(const EventLoopThreadPool&) = delete;
   EventLoopThreadPool(EventLoopThreadPool&&) = delete;
@@ -51,9 +53,9 @@ class EventLoopThreadPool {
   void stop();
 
   // Base loop thread: the loop for a new connection, counted on it until release().
-  [[nodiscard]] reactor::EventLoop& acquire();
+  [[nodiscard]] reactor::EventLoop& acquire() override;
   // Any thread: a connection placed on `loop` by acquire() has closed.
-  void release(reactor::EventLoop& loop) noexcept;
+  void release(reactor::EventLoop& loop) noexcept override;
 
   // The worker loops (empty with 0 threads); valid between start() and stop().
   [[nodiscard]] const std::vector<reactor::EventLoop*>& loops() const noexcept { return loops_; }

@@ -1,4 +1,4 @@
-// harness.hpp — chapter 02's test tools: a loop on its own thread, and a blocking test client.
+// harness.hpp — test tools from chapter 02 on: a loop on its own thread, and a blocking test client.
 //
 // LoopThread runs an EventLoop on a thread of its own so the test thread can act as the clients;
 // call() runs a function on the loop thread and waits for its result (with a deadline), which is
@@ -22,10 +22,22 @@
 
 #include <gtest/gtest.h>
 
-namespace avant::test02 {
+namespace avant::harness {
 
 using namespace std::chrono_literals;
 inline constexpr auto kDeadline = std::chrono::seconds(10);
+
+// Waits until pred() holds, re-checking it whenever the thread gets the CPU back, for at most
+// the deadline. For state that has no event to wait on (a counter updated on another thread).
+template <class Predicate>
+bool eventually(Predicate pred, std::chrono::milliseconds deadline = kDeadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
 
 class LoopThread {
  public:
@@ -180,4 +192,4 @@ inline std::string pattern(std::size_t n, unsigned seed = 0) {
   return s;
 }
 
-}  // namespace avant::test02
+}  // namespace avant::harness
