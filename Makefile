@@ -36,9 +36,10 @@ run: deps
 	$(call CONFIGURE,default)
 	cmake --build --preset default -j $(JOBS) --target avant-echo
 	@echo "make run: the assembled avant server arrives with chapter 05 (HTTP)."
-	@echo "make run: until then this is chapter 02's echo server: one epoll loop, every client at once."
-	@echo "make run: try  nc $(subst :, ,$(LISTEN))  from several terminals   (Ctrl-C stops the server)"
-	build/default/examples/echo/avant-echo --listen $(LISTEN)
+	@echo "make run: until then this is the echo server of chapters 02-03: the main loop accepts, 2 worker loops serve."
+	@echo "make run: try  nc $(subst :, ,$(LISTEN))  from several terminals; see the threads with  ps -L -o tid,comm -p \$$(pgrep -f avant-echo)"
+	@echo "make run: Ctrl-C stops it: no new clients, open ones closed gracefully (1 s deadline)"
+	build/default/examples/echo/avant-echo --listen $(LISTEN) --workers 2
 
 # N=05 -> "05"; refuses anything that is not a chapter number.
 NN = $(shell n='$(N)'; [[ "$$n" =~ ^[0-9]{1,2}$$ ]] && printf '%02d' $$((10\#$$n)))

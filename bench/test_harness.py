@@ -142,7 +142,7 @@ class Report(unittest.TestCase):
         self.assertEqual(harness.validate_report(report), [])
         text = harness.render_markdown(report)
         self.assertIn("servers on 0-1, load generator on 0-1 (taskset)", text)
-        self.assertIn("| raw 64 B x 50 conn | 1000 | 1500 | 1.50 | 0.50 | 0.75 |", text)
+        self.assertIn("| raw 64 B x 50 conn | 1000 | 1500 | 1.50 | 0.50 | 0.75 | 1.50 |", text)
 
     def test_problems_are_named(self):
         report = sample_report()

@@ -3,6 +3,7 @@
 //
 //   avant-echo [--listen 127.0.0.1:20023] [--mode raw|framed] [--max-frame BYTES]
 //              [--idle-timeout MS] [--max-connections N] [--workers N | --threads N]
+//              [--drain MS]
 //
 // --workers N is the original's worker_cnt: 0 (the default) serves everything on the main loop
 // (chapter 02); N > 0 starts N worker loops (threads worker-0 ...), the main loop only accepts.
@@ -16,13 +17,14 @@
 //
 // and echoes each complete frame; partial frames wait in the input buffer, and all complete frames
 // of one read go back in one send. A length over --max-frame closes the connection with a log line
-// (the original stalled or over-read on bad lengths). SIGINT/SIGTERM stop accepting, close every connection
-// (gracefully, then forced after --drain MS) and exit 0.
+// (the original stalled or over-read on bad lengths). SIGINT/SIGTERM stop accepting, close every
+// connection (gracefully, then forced after --drain MS, default 1000) and exit 0.
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -139,13 +141,14 @@ int run(const Args& args) {
   return 0;
 }
 
-long parse_count(const char* text, const char* option, long min, long max) {
+// A whole number in [min, max], or nothing (after saying why on stderr).
+std::optional<long> parse_count(const char* text, const char* option, long min, long max) {
   char* end = nullptr;
   const long value = std::strtol(text, &end, 10);
   if (end == text || *end != '\0' || value < min || value > max) {
     std::fprintf(stderr, "avant-echo: %s must be a number from %ld to %ld, not '%s'\n", option, min,
                  max, text);
-    std::exit(2);
+    return std::nullopt;
   }
   return value;
 }
@@ -167,18 +170,27 @@ int main(int argc, char** argv) {
       }
       args.framed = mode == "framed";
     } else if (arg == "--threads" && has_value) {
-      const long threads = parse_count(argv[++i], "--threads", 1, 511);
-      args.workers = threads == 1 ? 0 : threads;
+      const auto threads = parse_count(argv[++i], "--threads", 1, 511);
+      if (!threads) return 2;
+      args.workers = *threads == 1 ? 0 : *threads;
     } else if (arg == "--workers" && has_value) {
-      args.workers = parse_count(argv[++i], "--workers", 0, 511);  // the original's limit
+      const auto workers = parse_count(argv[++i], "--workers", 0, 511);  // the original's limit
+      if (!workers) return 2;
+      args.workers = *workers;
     } else if (arg == "--drain" && has_value) {
-      args.drain_ms = parse_count(argv[++i], "--drain", 0, 3600000);
+      const auto drain = parse_count(argv[++i], "--drain", 0, 3600000);
+      if (!drain) return 2;
+      args.drain_ms = *drain;
     } else if (arg == "--max-frame" && has_value) {
       args.max_frame = std::strtoull(argv[++i], nullptr, 10);
     } else if (arg == "--idle-timeout" && has_value) {
-      args.idle_ms = parse_count(argv[++i], "--idle-timeout", 0, 86400000);
+      const auto idle = parse_count(argv[++i], "--idle-timeout", 0, 86400000);
+      if (!idle) return 2;
+      args.idle_ms = *idle;
     } else if (arg == "--max-connections" && has_value) {
-      args.max_connections = parse_count(argv[++i], "--max-connections", 1, 10000000);
+      const auto most = parse_count(argv[++i], "--max-connections", 1, 10000000);
+      if (!most) return 2;
+      args.max_connections = *most;
     } else {
       std::fprintf(stderr,
                    "usage: %s [--listen IP:PORT] [--mode raw|framed] [--max-frame BYTES] "

@@ -97,7 +97,7 @@ std::vector<TcpConnectionPtr> TcpServer::connections() const {
 
 void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& peer) {
   loop_.assert_in_loop_thread();
-  // count_ only falls behind our back (closes on other loops), so this check never lets too many in.
+  // count_ only falls behind our back (closes on other loops): this never lets too many in.
   if (count_.load() >= options_.max_connections) {
     const auto refused = refused_max_.fetch_add(1) + 1;
     // Power-of-two counts only: a flood is visible in the log without flooding it.

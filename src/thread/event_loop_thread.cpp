@@ -2,18 +2,9 @@
 #include <stdexcept>
 #include <utility>
 
-#include <pthread.h>
-
 #include <avant/thread/event_loop_thread.hpp>
 
 namespace avant::thread {
-
-EventLoopThread::EventLoopThread(std::string name, InitCallback init)
-    : name_(std::move(name)), init_(std::move(init)) {}
-
-EventLoopThread::~EventLoopThread() {
-  stop();
-}
 
 reactor::EventLoop& EventLoopThread::start() {
   if (thread_.joinable()) throw std::logic_error("EventLoopThread::start: already started");
@@ -72,10 +63,6 @@ void EventLoopThread::run() {
   loop->run();
 }
 
-void set_thread_name(const std::string& name) {
-  ::pthread_setname_np(::pthread_self(), name.substr(0, 15).c_str());
-}
-
 void EventLoopThread::stop() {
   if (!thread_.joinable()) return;
   {
@@ -84,11 +71,6 @@ void EventLoopThread::stop() {
     if (loop_ != nullptr) loop_->quit();
   }
   thread_.join();
-}
-
-reactor::EventLoop* EventLoopThread::loop() const {
-  const std::lock_guard lock(mutex_);
-  return loop_;
 }
 
 }  // namespace avant::thread

@@ -2,15 +2,6 @@
 
 namespace avant::thread {
 
-EventLoopThreadPool::EventLoopThreadPool(reactor::EventLoop& base, LoopPoolOptions options)
-    : base_(base),
-      options_(std::move(options)),
-      counts_(std::make_unique<std::atomic<std::size_t>[]>(options_.threads)) {}
-
-EventLoopThreadPool::~EventLoopThreadPool() {
-  stop();
-}
-
 void EventLoopThreadPool::start() {
   if (started_) return;
   started_ = true;
@@ -53,10 +44,6 @@ void EventLoopThreadPool::release(reactor::EventLoop& loop) noexcept {
       return;
     }
   }
-}
-
-std::size_t EventLoopThreadPool::connections_on(std::size_t i) const noexcept {
-  return i < options_.threads ? counts_[i].load(std::memory_order_relaxed) : 0;
 }
 
 void EventLoopThreadPool::for_each_loop(std::function<void(reactor::EventLoop&)> fn,

@@ -1,6 +1,5 @@
-#include <pthread.h>
-
 #include <avant/reactor/log.hpp>
+#include <avant/thread/event_loop_thread.hpp>
 #include <avant/thread/task_pool.hpp>
 
 namespace avant::thread {
@@ -10,10 +9,6 @@ TaskPool::TaskPool(TaskPoolOptions options) : options_(std::move(options)) {
   for (std::size_t i = 0; i < options_.threads; ++i) {
     threads_.emplace_back([this, i] { run(i); });
   }
-}
-
-TaskPool::~TaskPool() {
-  stop();
 }
 
 SubmitStatus TaskPool::submit(std::function<void()> work) {
@@ -33,8 +28,7 @@ SubmitStatus TaskPool::submit(std::function<void()> work) {
 }
 
 void TaskPool::run(std::size_t index) {
-  ::pthread_setname_np(::pthread_self(),
-                       (options_.name_prefix + std::to_string(index)).substr(0, 15).c_str());
+  set_thread_name(options_.name_prefix + std::to_string(index));
   for (;;) {
     std::function<void()> work;
     {
@@ -66,16 +60,6 @@ void TaskPool::stop() {
     for (std::thread& thread : threads_)
       thread.join();
   });
-}
-
-std::size_t TaskPool::queued() const {
-  const std::lock_guard lock(mutex_);
-  return queue_.size();
-}
-
-std::size_t TaskPool::waiting_submitters() const {
-  const std::lock_guard lock(mutex_);
-  return waiting_;
 }
 
 }  // namespace avant::thread

@@ -164,6 +164,14 @@ std::unique_ptr<Client> connect_one(Threaded& server) {
   return client;
 }
 
+std::vector<std::unique_ptr<Client>> connect_n(Threaded& server, std::size_t n) {
+  std::vector<std::unique_ptr<Client>> clients;
+  clients.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    clients.push_back(connect_one(server));
+  return clients;
+}
+
 TEST(ThreadedTcpServer, RoundRobinSpreadsConnectionsOverNamedWorkersThatOwnThem) {
   testing::Steps steps;
   Threaded server(ThreadedServerOptions{.workers = 2});
@@ -173,10 +181,10 @@ TEST(ThreadedTcpServer, RoundRobinSpreadsConnectionsOverNamedWorkersThatOwnThem)
   steps.expect_eq("worker-1 threads", std::size_t{1}, names.count("worker-1"));
 
   steps.add("8 clients connect one after the other and each echoes a message");
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 8; ++i) {
-    clients.push_back(connect_one(server));
-    ASSERT_EQ(clients.back()->exchange("ping " + std::to_string(i)), "ping " + std::to_string(i));
+  auto clients = connect_n(server, 8);
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    const std::string ping = "ping " + std::to_string(i);
+    ASSERT_EQ(clients[i]->exchange(ping), ping);
   }
   steps.expect_eq("connections on worker 0", std::size_t{4}, server.get().connections_on(0));
   steps.expect_eq("connections on worker 1", std::size_t{4}, server.get().connections_on(1));
@@ -198,9 +206,7 @@ TEST(ThreadedTcpServer, LeastConnectionsPlacesNewClientsOnTheEmptiestWorker) {
   testing::Steps steps;
   Threaded server(ThreadedServerOptions{.workers = 2, .placement = Placement::least_connections});
   steps.add("clients a, b, c, d connect: least-connections alternates 0, 1, 0, 1");
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 4; ++i)
-    clients.push_back(connect_one(server));
+  auto clients = connect_n(server, 4);
   steps.expect_eq("on worker 0", std::size_t{2}, server.get().connections_on(0));
   steps.expect_eq("on worker 1", std::size_t{2}, server.get().connections_on(1));
 
@@ -222,15 +228,14 @@ TEST(ThreadedTcpServer, LeastConnectionsPlacesNewClientsOnTheEmptiestWorker) {
 TEST(ThreadedTcpServer, SendsFromOtherThreadsArriveInOrderPerConnection) {
   testing::Steps steps;
   Threaded server(ThreadedServerOptions{.workers = 2});
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 4; ++i)
-    clients.push_back(connect_one(server));
+  auto clients = connect_n(server, 4);
   const std::vector<TcpConnectionPtr> connections = server.get().connections();
   ASSERT_EQ(connections.size(), 4U);
 
   constexpr int kMessages = 2000;
   steps.add("two threads each send 2000 numbered lines to every connection, interleaved");
   std::vector<std::thread> senders;
+  senders.reserve(2);
   for (int sender = 0; sender < 2; ++sender) {
     senders.emplace_back([&connections, sender] {
       for (int seq = 0; seq < kMessages; ++seq) {
@@ -273,9 +278,7 @@ TEST(ThreadedTcpServer, SendsFromOtherThreadsArriveInOrderPerConnection) {
 TEST(ThreadedTcpServer, BroadcastThroughEveryLoopReachesEveryConnectionOnce) {
   testing::Steps steps;
   Threaded server(ThreadedServerOptions{.workers = 2});
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 20; ++i)
-    clients.push_back(connect_one(server));
+  auto clients = connect_n(server, 20);
 
   steps.add("for_each_loop: each loop sends to the connections it owns; done on the base loop");
   std::mutex mutex;
@@ -442,9 +445,7 @@ TEST(ThreadedTcpServer, DestructionIsSafeInEveryState) {
   steps.add("running with 10 clients, no stop: the clients see the close");
   {
     Threaded server(ThreadedServerOptions{.workers = 2});
-    std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 10; ++i)
-      clients.push_back(connect_one(server));
+    auto clients = connect_n(server, 10);
     server.destroy();
     steps.expect_eq("worker threads left", std::size_t{0}, workers_alive());
     steps.expect_eq("down callbacks", true,
@@ -455,9 +456,7 @@ TEST(ThreadedTcpServer, DestructionIsSafeInEveryState) {
   steps.add("in the middle of a stop whose drain has 60 s left");
   {
     Threaded server(ThreadedServerOptions{.workers = 2, .drain_timeout = 60s});
-    std::vector<std::unique_ptr<Client>> clients;
-    for (int i = 0; i < 10; ++i)
-      clients.push_back(connect_one(server));
+    auto clients = connect_n(server, 10);
     auto stopped = server.stop();
     for (auto& c : clients)
       EXPECT_EQ(c->receive(1), "") << "the stop's graceful shutdown reaches each client";
@@ -479,9 +478,7 @@ TEST(ThreadedTcpServer, DestructionIsSafeInEveryState) {
 TEST(ThreadedTcpServer, IdleTimeoutClosesIdleConnectionsOnEveryWorker) {
   testing::Steps steps;
   Threaded server(ThreadedServerOptions{.tcp = {.idle_timeout = 300ms}, .workers = 2});
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < 4; ++i)
-    clients.push_back(connect_one(server));
+  auto clients = connect_n(server, 4);
   steps.add("4 silent clients, 2 per worker: each worker's wheel closes its own");
   for (auto& c : clients)
     EXPECT_TRUE(c->receive_until_closed());

@@ -12,7 +12,8 @@
 // then tries again: no spin either way.
 //
 // Ownership: owns the listening socket, its Channel and the spare descriptor.
-// Threads: constructor, listen(), stop() and destruction on the loop thread; the counters from any thread.
+// Threads: constructor, listen(), stop() and destruction on the loop thread; the counters from
+// any thread.
 #pragma once
 
 #include <atomic>

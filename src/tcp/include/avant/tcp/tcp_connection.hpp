@@ -119,6 +119,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   // Per-connection state of the protocol above (a parser, a session): anything, owned here.
   [[nodiscard]] std::any& context() noexcept { return context_; }
 
+  // The callbacks: set by the owner before connect_established() (on any thread: the connection
+  // reaches its loop through the loop's queue), never after.
   void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
   void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
   void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }

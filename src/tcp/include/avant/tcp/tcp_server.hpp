@@ -6,7 +6,7 @@
 //       │        loop = workers ? workers->acquire() : the server's loop
 //       │                    │ the connection is built here and established on `loop`,
 //       │                    │ which owns it for life (it never migrates)
-//       ├── owns ──> { id -> TcpConnectionPtr }  (one mutex: touched at accept and at close only)
+//       ├── owns ──> { id -> TcpConnectionPtr }  (one mutex; never taken per message)
 //       └── owns ──> one IdleWheel per loop that has connections (when idle_timeout > 0)
 //
 // Chapter 02 runs everything on the one loop the server is given. Chapter 03 passes a LoopSource
@@ -24,9 +24,10 @@
 // does not start again.
 //
 // Lifetime: destroy the server on its loop's thread, in any state (never started, running,
-// stopping, stopped; a stop in progress then ends without running its `stopped` callbacks). It closes every connection it still has, each on its own loop (their "down"
-// callbacks run there) and waits for that, so the worker loops must still be running: destroy the
-// server before the pool (thread::ThreadedTcpServer gets the order right).
+// stopping, stopped; a stop in progress then ends without running its `stopped` callbacks). It
+// closes every connection it still has, each on its own loop (their "down" callbacks run there)
+// and waits for that, so the worker loops must still be running: destroy the server before the
+// pool (thread::ThreadedTcpServer gets the order right).
 // Threads: start(), stop() and the statistics from any thread; callbacks must be set before
 // start().
 #pragma once

@@ -13,7 +13,10 @@
 // live for very different times), the lowest index on a tie.
 //
 // Threads: start(), stop() and for_each_loop() from any thread except a worker's own; acquire()
-// on the base loop's thread; release() and the counters from any thread.
+// on the base loop's thread; release() and the counters from any thread. acquire(), release() and
+// for_each_loop() read the list of loops without a lock: call them between start() and stop()
+// (a TcpServer does: its connections are gone before the pool stops). A stopped pool does not
+// start again.
 #pragma once
 
 #include <atomic>

@@ -1,8 +1,8 @@
 // task_pool.hpp — a bounded pool of threads for blocking work, off the event loops.
 //
-//   loop thread ──submit(work, loop, done)──> [ queue: at most max_queued tasks ] ──> worker threads
-//        ^                                                                              │
-//        └─────────────── done(result) via loop.queue_in_loop ─────────────────────────┘
+//   loop thread ──submit(work, loop, done)──> [ queue: at most max_queued ] ──> worker threads
+//        ^                                                                        │
+//        └─────────────── done(result) via loop.queue_in_loop ───────────────────┘
 //
 // Event loops must never block; file I/O, DNS lookups and Lua calls that may block go here, and
 // their results come back to the loop that asked, through its task queue. The queue is bounded:
@@ -10,7 +10,8 @@
 // only sensible choice on a loop thread) or waits for room (QueueFullPolicy::block, for producers
 // that may wait). Nothing here is ever unbounded.
 //
-// Threads: every method from any thread. The destructor runs what is already queued, then joins.
+// Threads: every method from any thread, except stop() and the destructor from a task of the pool
+// itself (a thread cannot join itself). The destructor runs what is already queued, then joins.
 #pragma once
 
 #include <condition_variable>

@@ -1,4 +1,4 @@
-// harness.hpp — test tools from chapter 02 on: a loop on its own thread, and a blocking test client.
+// harness.hpp — test tools from chapter 02 on: a loop on its own thread, a blocking client.
 //
 // LoopThread runs an EventLoop on a thread of its own so the test thread can act as the clients;
 // call() runs a function on the loop thread and waits for its result (with a deadline), which is
