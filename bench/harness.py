@@ -499,6 +499,28 @@ def cpu_cell(side: dict) -> str:
     return text if share is None else f"{text} ({share * 100:.0f}% user)"
 
 
+def merge_reports(reports: list[dict]) -> dict:
+    """The first report, with each later report's measured scenarios replacing same-named ones (or
+    joining); a scenario taken from a later report records that run's revision and start time."""
+    merged = json.loads(json.dumps(reports[0]))
+    for later in reports[1:]:
+        for s in later["scenarios"]:
+            if s.get("pending"):
+                continue
+            s = dict(s, measured_in={"revision": later["revision"], "started": later["started"]})
+            names = [x["name"] for x in merged["scenarios"]]
+            if s["name"] in names:
+                merged["scenarios"][names.index(s["name"])] = s
+            else:
+                merged["scenarios"].append(s)
+    # A pending group (an older report's placeholder) goes once its members are measured.
+    measured = {s["name"] for s in merged["scenarios"] if not s.get("pending")}
+    merged["scenarios"] = [s for s in merged["scenarios"]
+                           if not (s.get("pending") and s["name"] in GROUPS
+                                   and set(GROUPS[s["name"]]) <= measured)]
+    return merged
+
+
 def scaling_lines(report: dict) -> list[str]:
     """Markdown: 2 worker loops against 1, per case, when both scenarios ran in this report."""
     by_name = {s["name"]: s for s in report["scenarios"] if not s.get("pending")}
@@ -544,6 +566,9 @@ def render_markdown(report: dict) -> str:
         if s.get("pending"):
             lines += [f"Not measured: {s['pending']}.", ""]
             continue
+        if s.get("measured_in"):
+            lines += [f"Measured in another run: {s['measured_in']['started']}, revision "
+                      f"`{s['measured_in']['revision']}` (same machine and method).", ""]
         if s.get("cores") and s["cores"] != report["cores"]:
             lines += [f"Cores for this scenario: servers on {s['cores']['server']}, load generator "
                       f"on {s['cores']['load']} (taskset).", ""]
@@ -615,19 +640,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("--no-micro", action="store_true")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
-    parser.add_argument("--render", metavar="REPORT.json",
-                        help="check a JSON report and write its Markdown next to it; run nothing")
+    parser.add_argument("--render", metavar="REPORT.json", nargs="+",
+                        help="check a JSON report and write its Markdown next to it; with several, "
+                             "later reports' scenarios replace or join the first's (each says which "
+                             "run it comes from) and the Markdown goes next to the last; run nothing")
     args = parser.parse_args(argv)
 
     if args.render:
-        source = Path(args.render)
-        report = json.loads(source.read_text())
-        problems = validate_report(report)
-        if problems:
-            print("bench: the report is not well formed: " + "; ".join(problems))
-            return 1
+        sources = [Path(p) for p in args.render]
+        reports = [json.loads(p.read_text()) for p in sources]
+        for source, report in zip(sources, reports):
+            problems = validate_report(report)
+            if problems:
+                print(f"bench: {source} is not well formed: " + "; ".join(problems))
+                return 1
+        report = merge_reports(reports)
         markdown = render_markdown(report)
-        source.with_suffix(".md").write_text(markdown + "\n")
+        target = sources[-1].with_suffix(".md" if len(sources) == 1 else ".merged.md")
+        target.write_text(markdown + "\n")
         print(markdown)
         return 0
 

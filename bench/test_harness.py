@@ -144,6 +144,20 @@ class Report(unittest.TestCase):
         self.assertIn("servers on 0-1, load generator on 0-1 (taskset)", text)
         self.assertIn("| raw 64 B x 50 conn | 1000 | 1500 | 1.50 | 0.50 | 0.75 | 1.50 |", text)
 
+    def test_reports_merge_scenario_by_scenario(self):
+        first = sample_report()
+        later = sample_report()
+        later["revision"] = "def"
+        later["started"] = "2026-02-02T00:00:00Z"
+        later["scenarios"][0]["name"] = "echo-w2"
+        merged = harness.merge_reports([first, later])
+        self.assertEqual([s["name"] for s in merged["scenarios"]], ["echo", "later", "echo-w2"])
+        self.assertNotIn("measured_in", merged["scenarios"][0])
+        self.assertEqual(merged["scenarios"][2]["measured_in"]["revision"], "def")
+        self.assertEqual(harness.validate_report(merged), [])
+        self.assertIn("Measured in another run: 2026-02-02T00:00:00Z, revision `def`",
+                      harness.render_markdown(merged))
+
     def test_problems_are_named(self):
         report = sample_report()
         del report["machine"]
