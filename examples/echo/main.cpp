@@ -3,13 +3,14 @@
 //
 //   avant-echo [--listen 127.0.0.1:20023] [--mode raw|framed] [--max-frame BYTES]
 //              [--idle-timeout MS] [--max-connections N] [--workers N | --threads N]
-//              [--drain MS]
+//              [--drain MS] [--tls-cert CHAIN.pem --tls-key KEY.pem]
 //
 // --workers N is the original's worker_cnt: 0 (the default) serves everything on the main loop
 // (chapter 02); N > 0 starts N worker loops (threads worker-0 ...), the main loop only accepts.
 // --threads N says how many threads serve connections, as the benchmark ceiling (bench/ceiling)
 // does: 1 is --workers 0, N > 1 is --workers N. The command line and the banner are those of the
-// ceiling, so the harness and tests/support/echo_conformance.py drive both alike.
+// ceiling, so the harness and tests/support/echo_conformance.py drive both alike. With --tls-cert
+// and --tls-key every connection speaks TLS (chapter 04): the echo is of the plaintext.
 //
 // Raw mode echoes every byte as it arrives. Framed mode speaks Avant's stream format,
 //
@@ -24,6 +25,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -37,6 +39,8 @@
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
 #include <avant/thread/threaded_tcp_server.hpp>
+#include <avant/tls/tls_context.hpp>
+#include <avant/tls/tls_filter.hpp>
 
 namespace {
 
@@ -51,6 +55,8 @@ struct Args {
   long max_connections = 20000;
   long workers = 0;
   long drain_ms = 1000;
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 void echo_frames(const TcpConnectionPtr& conn, Buffer& in, std::uint64_t max_frame) {
@@ -100,11 +106,19 @@ int run(const Args& args) {
   // the original. (This renames the process too: find it with `pgrep -f avant-echo`.)
   avant::thread::set_thread_name("main");
   avant::reactor::EventLoop loop;
+  avant::tcp::TcpServerOptions tcp{
+      .listen = parsed.address,
+      .max_connections = static_cast<std::size_t>(args.max_connections),
+      .idle_timeout = std::chrono::milliseconds(args.idle_ms)};
+  if (!args.tls_cert.empty()) {
+    // Loaded and checked now: a bad file stops start-up with its name and OpenSSL's reason.
+    auto context = std::make_shared<const avant::tls::TlsContext>(avant::tls::TlsContext::server(
+        {.certificate_chain_file = args.tls_cert, .private_key_file = args.tls_key}));
+    tcp.filter = avant::tls::server_filter(std::move(context));
+  }
   avant::thread::ThreadedTcpServer server(
       loop, avant::thread::ThreadedServerOptions{
-                .tcp = {.listen = parsed.address,
-                        .max_connections = static_cast<std::size_t>(args.max_connections),
-                        .idle_timeout = std::chrono::milliseconds(args.idle_ms)},
+                .tcp = tcp,
                 .workers = static_cast<std::size_t>(args.workers),
                 .drain_timeout = std::chrono::milliseconds(args.drain_ms)});
   if (args.framed) {
@@ -131,6 +145,10 @@ int run(const Args& args) {
   std::printf("avant-echo: listening on %s (mode %s, %ld thread%s)\n",
               server.listen_address().to_string().c_str(), args.framed ? "framed" : "raw", threads,
               threads == 1 ? "" : "s");
+  if (!args.tls_cert.empty()) {
+    std::printf("avant-echo: TLS on, certificate chain %s (TLS 1.2+, ALPN http/1.1)\n",
+                args.tls_cert.c_str());
+  }
   std::fflush(stdout);
 
   loop.run();
@@ -181,6 +199,10 @@ int main(int argc, char** argv) {
       const auto drain = parse_count(argv[++i], "--drain", 0, 3600000);
       if (!drain) return 2;
       args.drain_ms = *drain;
+    } else if (arg == "--tls-cert" && has_value) {
+      args.tls_cert = argv[++i];
+    } else if (arg == "--tls-key" && has_value) {
+      args.tls_key = argv[++i];
     } else if (arg == "--max-frame" && has_value) {
       args.max_frame = std::strtoull(argv[++i], nullptr, 10);
     } else if (arg == "--idle-timeout" && has_value) {
@@ -195,13 +217,20 @@ int main(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: %s [--listen IP:PORT] [--mode raw|framed] [--max-frame BYTES] "
                    "[--idle-timeout MS] [--max-connections N] [--workers N | --threads N] "
-                   "[--drain MS]\n",
+                   "[--drain MS] [--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
                    argv[0]);
       return 2;
     }
   }
+  if (args.tls_cert.empty() != args.tls_key.empty()) {
+    std::fprintf(stderr, "avant-echo: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
   try {
     return run(args);
+  } catch (const avant::tls::TlsError& e) {
+    std::fprintf(stderr, "avant-echo: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "avant-echo: %s\n", e.what());
     return 1;

@@ -79,7 +79,7 @@ void TcpConnection::shutdown() {
   // Queued, never run inline: sends queued before this call (from any thread) are written first.
   loop_.queue_in_loop([self = shared_from_this()] {
     if (self->state() != State::disconnected && !self->channel_.is_writing()) {
-      static_cast<void>(self->socket_.shutdown_write());
+      self->half_close();
     }
   });
 }
@@ -168,7 +168,7 @@ void TcpConnection::handle_write() {
   if (peer_closed_) {
     handle_close();
   } else if (state() == State::disconnecting) {
-    static_cast<void>(socket_.shutdown_write());
+    half_close();
   }
 }
 

@@ -1,5 +1,6 @@
 // The given half of tcp_connection.hpp: names, construction, the send overloads, set-up and
-// tear-down with the owner. Lab 02 does not replace this file.
+// tear-down with the owner, and the connection filter (TLS) plumbing. Lab 02 does not replace this
+// file.
 #include <cstring>
 #include <string>
 
@@ -42,6 +43,7 @@ TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::So
       options_(options),
       input_(net::BufferOptions{.initial_size = 2048, .max_size = options.max_input}),
       output_(net::BufferOptions{.initial_size = 0, .max_size = options.max_output}),
+      filtered_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
       connection_cb_([](const TcpConnectionPtr&) {}),
       message_cb_([](const TcpConnectionPtr&, net::Buffer& in) { in.retrieve_all(); }) {
   channel_.on_read([this] { handle_read(); });
@@ -57,10 +59,10 @@ SendStatus TcpConnection::send(std::string_view bytes) {
   const SendStatus status = reserve(bytes.size());
   if (status == SendStatus::dropped) return status;
   if (loop_.is_in_loop_thread()) {
-    send_in_loop(bytes, bytes.size());
+    deliver(bytes, bytes.size());
   } else {
     loop_.queue_in_loop([self = shared_from_this(), copy = std::string(bytes)] {
-      self->send_in_loop(copy, copy.size());
+      self->deliver(copy, copy.size());
     });
   }
   return status;
@@ -74,10 +76,10 @@ SendStatus TcpConnection::send(std::string&& bytes) {
   const SendStatus status = reserve(bytes.size());
   if (status == SendStatus::dropped) return status;
   if (loop_.is_in_loop_thread()) {
-    send_in_loop(bytes, bytes.size());
+    deliver(bytes, bytes.size());
   } else {
     loop_.queue_in_loop([self = shared_from_this(), moved = std::move(bytes)] {
-      self->send_in_loop(moved, moved.size());
+      self->deliver(moved, moved.size());
     });
   }
   return status;
@@ -89,13 +91,105 @@ void TcpConnection::set_reading(bool on) {
   update_reading();
 }
 
+void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
+  filter_ = std::move(filter);
+}
+
 void TcpConnection::connect_established() {
   loop_.assert_in_loop_thread();
   state_.store(State::connected, std::memory_order_release);
   last_activity_ = reactor::Clock::now();
   channel_.tie(shared_from_this());
+  if (filter_) {
+    // The data path (tcp_connection.cpp) calls connection_cb_ and message_cb_ as always; with a
+    // filter they lead here first, and the application's own run behind the handshake.
+    app_connection_cb_ = std::move(connection_cb_);
+    app_message_cb_ = std::move(message_cb_);
+    connection_cb_ = [this](const TcpConnectionPtr& self) {
+      if (!connected() && filter_up_) app_connection_cb_(self);  // "down" after an "up" only
+    };
+    message_cb_ = [this](const TcpConnectionPtr& self, net::Buffer& wire) {
+      filtered_input(self, wire);
+    };
+    handshake_timer_ = loop_.run_after(
+        options_.handshake_timeout, [weak = weak_from_this(), ms = options_.handshake_timeout] {
+          const TcpConnectionPtr self = weak.lock();
+          if (!self || self->filter_up_ || self->state() != State::connected) return;
+          reactor::log::warn("tcp", "connection " + std::to_string(self->id_) + " from " +
+                                        self->peer_.to_string() + ": handshake not done after " +
+                                        std::to_string(ms.count()) + " ms, closing");
+          self->force_close();
+        });
+  }
   update_reading();
   connection_cb_(shared_from_this());
+  if (filter_) flush_filter(0);  // a client filter's first handshake message
+}
+
+void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
+  loop_.assert_in_loop_thread();
+  if (!filter_) {
+    send_in_loop(bytes, reserved);
+    return;
+  }
+  if (state() == State::disconnected) {
+    queued_.fetch_sub(reserved, std::memory_order_relaxed);
+    return;
+  }
+  if (filter_->send(bytes) != ConnectionFilter::Status::ok) {
+    queued_.fetch_sub(reserved, std::memory_order_relaxed);
+    filter_failed();
+    return;
+  }
+  flush_filter(reserved);
+}
+
+void TcpConnection::flush_filter(std::size_t reserved) {
+  std::string wire;
+  static_cast<void>(filter_->take_output(wire));
+  // queued_ counts what goes to the socket: the filter's records, not the bytes reserved for them.
+  if (wire.size() > reserved) {
+    queued_.fetch_add(wire.size() - reserved, std::memory_order_relaxed);
+  } else {
+    queued_.fetch_sub(reserved - wire.size(), std::memory_order_relaxed);
+  }
+  if (!wire.empty()) send_in_loop(wire, wire.size());
+}
+
+void TcpConnection::filtered_input(const TcpConnectionPtr& self, net::Buffer& wire) {
+  const ConnectionFilter::Status status = filter_->receive(wire.view(), filtered_);
+  wire.retrieve_all();
+  flush_filter(0);  // handshake messages, alerts, answers the filter owes the peer
+  if (status == ConnectionFilter::Status::error) {
+    filter_failed();
+    return;
+  }
+  if (!filter_up_ && filter_->ready()) {
+    filter_up_ = true;
+    loop_.cancel(handshake_timer_);
+    app_connection_cb_(self);
+  }
+  if (filter_up_ && !filtered_.empty() && state() != State::disconnected) {
+    app_message_cb_(self, filtered_);
+  }
+  if (status == ConnectionFilter::Status::closed) shutdown();  // answer the peer's goodbye
+}
+
+void TcpConnection::filter_failed() {
+  reactor::log::warn("tcp", "connection " + std::to_string(id_) + " from " + peer_.to_string() +
+                                ": " + filter_->error() + "; closing");
+  force_close();
+}
+
+void TcpConnection::half_close() {
+  if (filter_ && filter_up_) {
+    filter_->close();
+    std::string goodbye;
+    static_cast<void>(filter_->take_output(goodbye));
+    // Best effort and direct: the output has drained, so a short record fits the socket buffer.
+    if (!goodbye.empty()) static_cast<void>(socket_.write(goodbye));
+  }
+  static_cast<void>(socket_.shutdown_write());
 }
 
 void TcpConnection::connect_destroyed() {
@@ -108,6 +202,7 @@ void TcpConnection::connect_destroyed() {
     connection_cb_(shared_from_this());
   }
   channel_.remove();
+  loop_.cancel(handshake_timer_);
   // Close the descriptor now, not when the last reference goes: the application may keep a
   // TcpConnectionPtr for a while, and the peer must see the close when it happens.
   socket_ = net::Socket{net::FileDescriptor{}};

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <exception>
 #include <future>
 #include <string>
 #include <utility>
@@ -108,6 +109,16 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
     }
     return;  // `socket` closes here
   }
+  std::unique_ptr<ConnectionFilter> filter;
+  if (options_.filter) {
+    try {
+      filter = options_.filter();
+    } catch (const std::exception& e) {
+      reactor::log::error("tcp", listen_address().to_string() + ": connection from " +
+                                     peer.to_string() + " refused: " + e.what());
+      return;  // `socket` closes here
+    }
+  }
   reactor::EventLoop& owner = workers_ != nullptr ? workers_->acquire() : loop_;
   const std::uint64_t id = next_id_++;
   auto connection =
@@ -116,6 +127,7 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
   if (message_cb_) connection->on_message(message_cb_);
   if (write_complete_cb_) connection->on_write_complete(write_complete_cb_);
   if (high_water_cb_) connection->on_high_water(high_water_cb_);
+  if (filter) connection->set_filter(std::move(filter));
   connection->on_close([this](const TcpConnectionPtr& c) { remove_connection(c); });
   {
     const std::lock_guard lock(mutex_);

@@ -34,8 +34,8 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
 
 void TcpConnection::shutdown() {
   todo(
-      "TcpConnection::shutdown: connected -> disconnecting; queue a task that half-closes once "
-      "nothing is left to write");
+      "TcpConnection::shutdown: connected -> disconnecting; queue a task that half-closes "
+      "(half_close()) once nothing is left to write");
 }
 
 void TcpConnection::force_close() {

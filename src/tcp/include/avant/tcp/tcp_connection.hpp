@@ -32,6 +32,7 @@
 
 #include <any>
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -44,6 +45,7 @@
 #include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/tcp/callbacks.hpp>
+#include <avant/tcp/connection_filter.hpp>
 
 namespace avant::tcp {
 
@@ -61,6 +63,8 @@ struct ConnectionOptions {
   OverflowPolicy overflow = OverflowPolicy::pause_reading;
   std::size_t max_input = 64u << 20;  // input Buffer limit; a peer that fills it is disconnected
   bool no_delay = true;               // TCP_NODELAY: small replies leave at once
+  // With a filter (TLS): a handshake not done by then closes the connection.
+  std::chrono::milliseconds handshake_timeout{10000};
 };
 
 [[nodiscard]] std::string_view to_string(SendStatus status) noexcept;
@@ -127,9 +131,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
   void on_close(CloseCallback cb) { close_cb_ = std::move(cb); }
 
-  // Owner plumbing (TcpServer): start I/O and report "up"; and the final step after close.
+  // Owner plumbing (TcpServer): a filter (TLS) to pass every byte through, set before
+  // connect_established(); start I/O and report "up"; and the final step after close.
+  void set_filter(std::unique_ptr<ConnectionFilter> filter);
   void connect_established();
   void connect_destroyed();
+  // The filter, or null. Loop thread.
+  [[nodiscard]] const ConnectionFilter* filter() const noexcept { return filter_.get(); }
 
  private:
   [[nodiscard]] SendStatus reserve(std::size_t n);
@@ -139,6 +147,14 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void handle_close();
   void handle_error();
   void update_reading();
+  // Given (tcp_connection_setup.cpp): a send on the loop thread, through the filter if any.
+  void deliver(std::string_view bytes, std::size_t reserved);
+  // Given: the half-close of shutdown(): a filter's goodbye (TLS close_notify), then FIN.
+  void half_close();
+  // Given: the filter's output to the socket; `reserved` is what send() counted for it.
+  void flush_filter(std::size_t reserved);
+  void filtered_input(const TcpConnectionPtr& self, net::Buffer& wire);
+  void filter_failed();
 
   reactor::EventLoop& loop_;
   const std::uint64_t id_;
@@ -157,6 +173,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool paused_by_backpressure_ = false;
   bool peer_closed_ = false;  // read end of stream; close once output drains
   std::any context_;
+
+  std::unique_ptr<ConnectionFilter> filter_;  // null without a filter
+  net::Buffer filtered_;                      // application bytes out of the filter
+  bool filter_up_ = false;                    // "up" was reported (the handshake finished)
+  reactor::TimerId handshake_timer_;
+  ConnectionCallback app_connection_cb_;  // the application's, behind the filter's wrappers
+  MessageCallback app_message_cb_;
 
   ConnectionCallback connection_cb_;
   MessageCallback message_cb_;

@@ -44,6 +44,7 @@
 
 #include <avant/tcp/acceptor.hpp>
 #include <avant/tcp/callbacks.hpp>
+#include <avant/tcp/connection_filter.hpp>
 #include <avant/tcp/idle_wheel.hpp>
 #include <avant/tcp/loop_source.hpp>
 #include <avant/tcp/tcp_connection.hpp>
@@ -58,6 +59,7 @@ struct TcpServerOptions {
   std::size_t max_connections = 20000;        // the original's max_client_cnt
   std::chrono::milliseconds idle_timeout{0};  // close after this long without traffic; 0 = never
   ConnectionOptions connection{};             // per-connection limits and backpressure
+  FilterFactory filter{};  // a filter per connection, e.g. TLS (tls::server_filter); empty: none
 };
 
 class TcpServer {

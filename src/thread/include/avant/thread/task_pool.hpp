@@ -67,9 +67,12 @@ class TaskPool {
       } catch (...) {
         error = std::current_exception();
       }
-      loop.queue_in_loop([done = std::move(done), result = std::move(result), error]() mutable {
-        done(std::move(result), error);
-      });
+      // Everything moves to the loop: no reference to the exception stays on this thread, where
+      // its last release would race (as far as TSan can see) with the loop reading it.
+      loop.queue_in_loop(
+          [done = std::move(done), result = std::move(result), error = std::move(error)]() mutable {
+            done(std::move(result), std::move(error));
+          });
     });
   }
 

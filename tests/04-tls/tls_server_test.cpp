@@ -1,0 +1,252 @@
+// Integration tests of TLS under TcpConnection: a multi-threaded echo server whose connections
+// all speak TLS, driven by real sockets on 127.0.0.1 with a TlsEngine as the client.
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <future>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include <openssl/ssl.h>
+#include <poll.h>
+
+#include <avant/testing/harness.hpp>
+#include <avant/testing/steps.hpp>
+#include <avant/thread/threaded_tcp_server.hpp>
+#include <avant/tls/tls_filter.hpp>
+
+#include <gtest/gtest.h>
+
+#include "api.hpp"
+#include "pki.hpp"
+
+namespace avant::tls {
+namespace {
+
+using namespace std::chrono_literals;
+using harness::Client;
+using harness::kDeadline;
+using harness::LoopThread;
+using tcp::TcpConnectionPtr;
+
+// A TLS client over a blocking test socket: our engine on one side, the server's on the other.
+class TlsClient {
+ public:
+  TlsClient(const net::SocketAddress& server, const TlsContext& context)
+      : tcp_(server), engine_(TlsEngine::client(context, "localhost")) {}
+
+  // Runs the handshake; false if it failed or the deadline passed.
+  bool handshake() {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (!engine_.handshake_done()) {
+      if (!flush() || !pull(until)) return false;
+    }
+    return flush();
+  }
+  // Sends `data` and returns the echo of it (shorter if the connection ends or stalls).
+  std::string exchange(std::string_view data) {
+    if (engine_.send(data) != TlsStatus::ok || !flush()) return {};
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (plain_.readable_bytes() < data.size()) {
+      if (!pull(until)) break;
+    }
+    return plain_.retrieve_all_as_string();
+  }
+  // Reads until the server ends the connection: true if it said close_notify first.
+  bool closed_with_close_notify() {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (last_ != TlsStatus::closed) {
+      if (!pull(until)) break;
+    }
+    return last_ == TlsStatus::closed;
+  }
+  [[nodiscard]] const TlsEngine& engine() const { return engine_; }
+
+ private:
+  bool flush() {
+    std::string out;
+    static_cast<void>(engine_.take_output(out));
+    return out.empty() || tcp_.send_all(out);
+  }
+  // One read from the socket into the engine; false on end of stream, error or deadline.
+  bool pull(std::chrono::steady_clock::time_point until) {
+    std::array<char, 16384> chunk{};
+    for (;;) {
+      const net::IoResult r = tcp_.socket().read(chunk);
+      if (r.ok()) {
+        last_ = engine_.receive(std::string_view(chunk.data(), r.bytes), plain_);
+        return last_ == TlsStatus::ok;
+      }
+      if (r.status != net::IoStatus::would_block) return false;
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || net::wait_ready(tcp_.fd(), POLLIN, left) == 0) return false;
+    }
+  }
+
+  Client tcp_;
+  TlsEngine engine_;
+  net::Buffer plain_;
+  TlsStatus last_ = TlsStatus::ok;
+};
+
+class TlsServer : public ::testing::Test {
+ public:
+  TlsServer() : pki_(testing::make_test_pki(dir_.path())) {}
+  ~TlsServer() override {
+    try {
+      if (server_) base_.call([this] { server_.reset(); });
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "destroying the server: " << e.what();
+    }
+  }
+  TlsServer(const TlsServer&) = delete;
+  TlsServer& operator=(const TlsServer&) = delete;
+  TlsServer(TlsServer&&) = delete;
+  TlsServer& operator=(TlsServer&&) = delete;
+
+ protected:
+  void start(std::chrono::milliseconds handshake_timeout = 10s) {
+    auto context = std::make_shared<const TlsContext>(TlsContext::server(
+        {.certificate_chain_file = pki_.server_chain, .private_key_file = pki_.server_key}));
+    thread::ThreadedServerOptions options{.workers = 2};
+    options.tcp.filter = server_filter(std::move(context));
+    options.tcp.connection.handshake_timeout = handshake_timeout;
+    server_ = base_.call([&] {
+      auto s = std::make_unique<thread::ThreadedTcpServer>(base_.loop(), options);
+      s->on_connection([this](const TcpConnectionPtr& c) {
+        const std::lock_guard lock(mutex_);
+        if (c->connected()) {
+          ++up_;
+          const TlsEngine* session = tls_session(*c);
+          if (session != nullptr) alpn_ = session->alpn();
+        } else {
+          ++down_;
+        }
+        changed_.notify_all();
+      });
+      s->on_message([](const TcpConnectionPtr& c, net::Buffer& in) {
+        static_cast<void>(c->send(in.view()));
+        in.retrieve_all();
+      });
+      s->start();
+      return s;
+    });
+  }
+  [[nodiscard]] TlsContext client_context(std::vector<std::string> alpn = {"http/1.1"}) const {
+    return TlsContext::client({.ca_file = pki_.ca, .alpn = std::move(alpn)});
+  }
+  [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
+  template <class P>
+  bool wait(P done) {
+    std::unique_lock lock(mutex_);
+    return changed_.wait_for(lock, kDeadline, done);
+  }
+
+  testing::TempDir dir_;
+  testing::TestPki pki_;
+  LoopThread base_;
+  std::unique_ptr<thread::ThreadedTcpServer> server_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  int up_ = 0;        // mutex_
+  int down_ = 0;      // mutex_
+  std::string alpn_;  // mutex_: of the last connection up
+};
+
+TEST_F(TlsServer, EchoesPlaintextOverTlsInEverySize) {
+  avant::testing::Steps steps;
+  start();
+  const TlsContext context = client_context();
+  TlsClient client(address(), context);
+  ASSERT_TRUE(client.handshake()) << client.engine().error();
+  steps.expect_eq("version", std::string("TLSv1.3"), client.engine().version());
+  steps.expect_eq("ALPN", std::string("http/1.1"), client.engine().alpn());
+  ASSERT_TRUE(wait([&] { return up_ == 1; })) << "\"up\" comes once the handshake is done";
+  {
+    const std::lock_guard lock(mutex_);
+    steps.expect_eq("the server's view of ALPN", std::string("http/1.1"), alpn_);
+  }
+  for (const std::size_t n :
+       std::initializer_list<std::size_t>{1, 100, 16383, 16384, 16385, 100000, 1000000}) {
+    const std::string data = harness::pattern(n, static_cast<unsigned>(n));
+    ASSERT_EQ(client.exchange(data), data) << n << " bytes";
+  }
+}
+
+TEST_F(TlsServer, ServesAHundredConcurrentTlsClients) {
+  start();
+  const TlsContext context = client_context();
+  std::vector<std::unique_ptr<TlsClient>> clients;
+  clients.reserve(100);
+  for (int i = 0; i < 100; ++i) {
+    clients.push_back(std::make_unique<TlsClient>(address(), context));
+    ASSERT_TRUE(clients.back()->handshake())
+        << "client " << i << ": " << clients.back()->engine().error();
+  }
+  ASSERT_TRUE(wait([&] { return up_ == 100; }));
+  for (std::size_t i = 0; i < clients.size(); ++i) {
+    const std::string data = "client " + std::to_string(i) + " " + harness::pattern(3000, 5);
+    ASSERT_EQ(clients[i]->exchange(data), data);
+  }
+  EXPECT_EQ(server_->connection_count(), 100U);
+}
+
+TEST_F(TlsServer, BadClientsAreClosedAndEveryoneElseKeepsGoing) {
+  avant::testing::Steps steps;
+  start(300ms);
+  const TlsContext context = client_context();
+  TlsClient good(address(), context);
+  ASSERT_TRUE(good.handshake());
+
+  steps.add("plain text to the TLS port: closed");
+  Client plain(address());
+  ASSERT_TRUE(plain.send_all("GET / HTTP/1.1\r\nHost: localhost\r\n\r\n"));
+  steps.expect_eq("the plain client is closed", true, plain.receive_until_closed());
+
+  steps.add("a client that stops in the middle of its handshake: closed by the timeout");
+  Client stalled(address());
+  {
+    TlsEngine half = TlsEngine::client(context, "localhost");
+    std::string hello;
+    static_cast<void>(half.take_output(hello));
+    ASSERT_TRUE(stalled.send_all(hello.substr(0, hello.size() / 2)));
+  }
+  Client silent(address());  // connects and never says anything
+  steps.expect_eq("the stalled client is closed", true, stalled.receive_until_closed());
+  steps.expect_eq("the silent client is closed", true, silent.receive_until_closed());
+
+  steps.add("a client offering only TLS 1.0: refused");
+  const TlsContext old = client_context();
+  SSL_CTX_set_security_level(old.native(), 0);
+  ASSERT_EQ(SSL_CTX_set_min_proto_version(old.native(), TLS1_VERSION), 1);
+  ASSERT_EQ(SSL_CTX_set_max_proto_version(old.native(), TLS1_VERSION), 1);
+  TlsClient ancient(address(), old);
+  steps.expect_eq("the TLS 1.0 handshake", false, ancient.handshake());
+
+  steps.add("the good client still echoes; none of the bad ones ever came \"up\"");
+  steps.expect_eq("echo", std::string("still here"), good.exchange("still here"));
+  const std::lock_guard lock(mutex_);
+  steps.expect_eq("connections up", 1, up_);
+  steps.expect_eq("connections down", 0, down_);
+}
+
+TEST_F(TlsServer, StopSaysCloseNotifyBeforeClosing) {
+  start();
+  const TlsContext context = client_context();
+  auto client = std::make_unique<TlsClient>(address(), context);
+  ASSERT_TRUE(client->handshake());
+  ASSERT_EQ(client->exchange("hello"), "hello");
+  std::promise<void> stopped;
+  server_->stop([&] { stopped.set_value(); });
+  EXPECT_TRUE(client->closed_with_close_notify()) << "a TLS goodbye, not a bare FIN";
+  client.reset();  // the client closes too: the stop ends before its drain deadline
+  EXPECT_EQ(stopped.get_future().wait_for(kDeadline), std::future_status::ready);
+}
+
+}  // namespace
+}  // namespace avant::tls
