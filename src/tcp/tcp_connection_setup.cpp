@@ -3,6 +3,7 @@
 // file.
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include <avant/reactor/log.hpp>
 #include <avant/tcp/tcp_connection.hpp>
@@ -141,6 +142,12 @@ void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
     filter_failed();
     return;
   }
+  if (!filter_->ready()) {
+    // Held by the filter until the handshake is done: still counted in queued_, so max_output
+    // bounds what waits there too.
+    held_reserved_ += reserved;
+    return;
+  }
   flush_filter(reserved);
 }
 
@@ -159,7 +166,9 @@ void TcpConnection::flush_filter(std::size_t reserved) {
 void TcpConnection::filtered_input(const TcpConnectionPtr& self, net::Buffer& wire) {
   const ConnectionFilter::Status status = filter_->receive(wire.view(), filtered_);
   wire.retrieve_all();
-  flush_filter(0);  // handshake messages, alerts, answers the filter owes the peer
+  // Handshake messages, alerts, answers the filter owes the peer; and, once the handshake is
+  // done, the records of what was held until then (counted since its send()).
+  flush_filter(filter_->ready() ? std::exchange(held_reserved_, 0) : 0);
   if (status == ConnectionFilter::Status::error) {
     filter_failed();
     return;
@@ -203,6 +212,7 @@ void TcpConnection::connect_destroyed() {
   }
   channel_.remove();
   loop_.cancel(handshake_timer_);
+  queued_.fetch_sub(std::exchange(held_reserved_, 0), std::memory_order_relaxed);
   // Close the descriptor now, not when the last reference goes: the application may keep a
   // TcpConnectionPtr for a while, and the peer must see the close when it happens.
   socket_ = net::Socket{net::FileDescriptor{}};

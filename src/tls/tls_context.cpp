@@ -1,10 +1,10 @@
 #include <array>
 #include <cerrno>
-#include <fstream>
 #include <utility>
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <unistd.h>
 
 #include <avant/net/io.hpp>
 #include <avant/tls/tls_context.hpp>
@@ -24,8 +24,7 @@ constexpr std::array<unsigned char, 5> kSessionContext{'a', 'v', 'a', 'n', 't'};
 // A clearer message than OpenSSL's "system lib" when the file is simply not there.
 void require_readable(const std::string& path, const char* role) {
   if (path.empty()) throw TlsError(std::string("tls: no ") + role + " file given");
-  const std::ifstream probe(path);
-  if (!probe) {
+  if (::access(path.c_str(), R_OK) != 0) {
     throw TlsError(std::string("tls: ") + role + " " + path + ": " + net::error_text(errno));
   }
 }

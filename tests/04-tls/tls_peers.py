@@ -225,10 +225,13 @@ def main() -> None:
         make_pki(folder)
         server = Server(sys.argv[1], folder)
         try:
-            check_python_ssl(server, folder)
-            check_s_client(server, folder)
-            check_refusals(server)
-            check_python_ssl(server, folder)  # still serving after the refusals
+            try:
+                check_python_ssl(server, folder)
+                check_s_client(server, folder)
+                check_refusals(server)
+                check_python_ssl(server, folder)  # still serving after the refusals
+            except (ssl.SSLError, OSError) as error:
+                fail(f"{type(error).__name__}: {error}\nthe server's log:\n{server.log()}")
             status = server.stop()
             check(status == 0, f"exit status {status} after SIGTERM")
         finally:

@@ -56,6 +56,14 @@ class TlsClient {
     }
     return plain_.retrieve_all_as_string();
   }
+  // Reads until `n` bytes of plaintext came (fewer if the connection ends or stalls).
+  std::string receive(std::size_t n) {
+    const auto until = std::chrono::steady_clock::now() + kDeadline;
+    while (plain_.readable_bytes() < n) {
+      if (!pull(until)) break;
+    }
+    return plain_.retrieve_all_as_string();
+  }
   // Reads until the server ends the connection: true if it said close_notify first.
   bool closed_with_close_notify() {
     const auto until = std::chrono::steady_clock::now() + kDeadline;
@@ -233,6 +241,24 @@ TEST_F(TlsServer, BadClientsAreClosedAndEveryoneElseKeepsGoing) {
   const std::lock_guard lock(mutex_);
   steps.expect_eq("connections up", 1, up_);
   steps.expect_eq("connections down", 0, down_);
+}
+
+TEST_F(TlsServer, BytesSentBeforeTheHandshakeAreCountedThenDelivered) {
+  avant::testing::Steps steps;
+  start();
+  const TlsContext context = client_context();
+  TlsClient client(address(), context);  // connected, no handshake yet
+  ASSERT_TRUE(harness::eventually([&] { return server_->connection_count() == 1; }));
+  const TcpConnectionPtr connection = server_->connections().front();
+  steps.add("the server sends 1000 bytes to a connection still in its handshake");
+  ASSERT_EQ(connection->send(std::string(1000, 'e')), tcp::SendStatus::ok);
+  steps.expect_eq("they count as queued output while the filter holds them", true,
+                  harness::eventually([&] { return connection->queued_output() == 1000; }));
+  steps.add("the client completes its handshake and receives them");
+  ASSERT_TRUE(client.handshake());
+  steps.expect_eq("the early bytes", std::string(1000, 'e'), client.receive(1000));
+  steps.expect_eq("nothing is left queued", true,
+                  harness::eventually([&] { return connection->queued_output() == 0; }));
 }
 
 TEST_F(TlsServer, StopSaysCloseNotifyBeforeClosing) {

@@ -177,6 +177,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   std::unique_ptr<ConnectionFilter> filter_;  // null without a filter
   net::Buffer filtered_;                      // application bytes out of the filter
   bool filter_up_ = false;                    // "up" was reported (the handshake finished)
+  std::size_t held_reserved_ = 0;  // sent before the handshake, held by the filter, still counted
   reactor::TimerId handshake_timer_;
   ConnectionCallback app_connection_cb_;  // the application's, behind the filter's wrappers
   MessageCallback app_message_cb_;

@@ -65,7 +65,7 @@ struct TcpServerOptions {
 class TcpServer {
  public:
   struct Stats {
-    std::uint64_t accepted = 0;                 // connections established
+    std::uint64_t accepted = 0;  // TCP connections established (with TLS, failed handshakes too)
     std::uint64_t refused_max_connections = 0;  // closed at once: max_connections reached
     std::uint64_t refused_no_fds = 0;           // closed at once: out of descriptors
     std::uint64_t idle_closed = 0;              // closed by idle_timeout

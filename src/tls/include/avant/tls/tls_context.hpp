@@ -13,8 +13,8 @@
 //   - renegotiation off (a client-initiated renegotiation is a cheap way to burn server CPU),
 //     compression off (CRIME);
 //   - ALPN "http/1.1"; a client offering no protocol we speak still gets a handshake without ALPN;
-//   - OpenSSL frees a connection's read and write buffers while it is idle (~34 KiB each), which
-//     matters at 20000 connections.
+//   - OpenSSL frees a connection's read and write buffers while it is idle (about 34 KiB per
+//     connection), which matters at 20000 connections.
 //
 // Ownership: move-only; owns the SSL_CTX. Engines made from a context keep it alive (OpenSSL
 // counts references), so a context may be destroyed before its engines.

@@ -7,7 +7,8 @@
 // The connection does the rest (connection_filter.hpp): the application's callbacks see
 // plaintext, "up" comes after the handshake, a stalled handshake is closed after
 // ConnectionOptions::handshake_timeout, shutdown() sends close_notify before FIN, and send(),
-// backpressure and the idle timeout work as on plain TCP (counted in bytes on the wire).
+// backpressure and the idle timeout work as on plain TCP: queued output is counted in bytes on
+// the wire (records), and bytes sent before the handshake completes are counted while they wait.
 //
 // Threads: a filter belongs to its connection's loop; the factories may be called from any thread
 // (the context is shared read-only).
