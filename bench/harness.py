@@ -180,6 +180,44 @@ def run_load(load: Path, core: int | str, address: str, server_pid: int, case: d
     return result
 
 
+def parse_s_time(output: str) -> int:
+    """The number of connections (full handshakes) of one `openssl s_time -new` run."""
+    match = re.search(r"^(\d+) connections in [\d.]+s;", output, re.M)
+    if not match:
+        raise ValueError("openssl s_time output without a connection count")
+    return int(match.group(1))
+
+
+def run_s_time(core: int | str, address: str, server_pid: int, case: dict, warmup: float,
+               duration: float) -> dict:
+    """`openssl s_time -new`: one client doing full handshakes back to back (connect, handshake,
+    close) for the measured time; a discarded warm-up first. The rate uses our own wall clock
+    (s_time prints whole seconds only)."""
+    base = ["taskset", "-c", str(core), "openssl", "s_time", "-connect", address, "-new",
+            f"-{case['tls']}"]
+    if warmup > 0:
+        subprocess.run(base + ["-time", str(max(1, math.ceil(warmup)))], capture_output=True,
+                       check=True, timeout=warmup + 60)
+    server_before = process_cpu(server_pid)
+    client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.monotonic()
+    done = subprocess.run(base + ["-time", str(max(1, math.ceil(duration)))], capture_output=True,
+                          text=True, timeout=duration + 60)
+    seconds = time.monotonic() - started
+    client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    server_after = process_cpu(server_pid)
+    if done.returncode != 0:
+        raise RuntimeError(f"openssl s_time failed ({done.returncode}): {done.stderr.strip()}")
+    handshakes = parse_s_time(done.stdout)
+    return {"messages": handshakes, "seconds": seconds, "msgs_per_s": handshakes / seconds,
+            "latency_us": {"p50": None, "p99": None, "p999": None, "max": None}, "errors": 0,
+            "client_cpu_s": (client_after.ru_utime - client_before.ru_utime)
+            + (client_after.ru_stime - client_before.ru_stime),
+            "server_user_s": server_after[0] - server_before[0],
+            "server_system_s": server_after[1] - server_before[1],
+            "connections": case["connections"]}
+
+
 # --- scenarios --------------------------------------------------------------------------------
 
 @dataclass
@@ -187,23 +225,48 @@ class Scenario:
     name: str
     description: str
     a: tuple[str, list[str]]          # (label, argv) of the server under test; argv ["nginx"]
-    b: tuple[str, list[str]]          # (label, argv) of the reference         means bench/nginx
+    b: tuple[str, list[str]]          # (label, argv) of the reference; or ["nginx-tls"]: nginx
+                                       # with bench/nginx/<that name>.conf.in
     cases: list[dict]
-    load: str = "echo"                 # "echo": avant-load; "http": wrk
+    load: str = "echo"                 # "echo": avant-load; "http": wrk; "tls": openssl s_time
+    unit: str = "msg"                  # what one measured event is, for the tables
     pending: str | None = None         # why it cannot run yet
     goals: dict = field(default_factory=dict)
     default: bool = True               # part of a plain `bench/run`
     cores: dict | None = None          # taskset core lists for this scenario, if not the default
 
 
+_PKI: tempfile.TemporaryDirectory | None = None
+
+
+def bench_pki() -> tuple[str, str]:
+    """(certificate, key) for the TLS scenarios: EC P-256, self-signed for localhost and
+    127.0.0.1, made once per run with the openssl command into a temporary folder."""
+    global _PKI
+    if _PKI is None:
+        _PKI = tempfile.TemporaryDirectory(prefix="avant-bench-pki-")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", "key.pem", "-out",
+                        "cert.pem", "-days", "1", "-subj", "/CN=localhost", "-addext",
+                        "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                       cwd=_PKI.name, check=True, capture_output=True, timeout=60)
+    return f"{_PKI.name}/cert.pem", f"{_PKI.name}/key.pem"
+
+
 def start_server(label: str, argv: list[str], core: int | str) -> Server:
-    if argv != ["nginx"]:
+    if any("@CERT@" in a or "@KEY@" in a for a in argv):
+        cert, key = bench_pki()
+        argv = [a.replace("@CERT@", cert).replace("@KEY@", key) for a in argv]
+    if argv not in (["nginx"], ["nginx-tls"]):
         return Server(label, argv, core)
-    # nginx: a private prefix and a config rendered from bench/nginx/nginx.conf.in.
+    # nginx: a private prefix and a config rendered from bench/nginx/<name>.conf.in.
     prefix = tempfile.TemporaryDirectory(prefix="avant-nginx-")
     port = free_port()
-    template = (ROOT / "bench/nginx/nginx.conf.in").read_text()
+    template = (ROOT / f"bench/nginx/{argv[0]}.conf.in").read_text()
     conf = Path(prefix.name) / "nginx.conf"
+    if argv == ["nginx-tls"]:
+        cert, key = bench_pki()
+        template = template.replace("@CERT@", cert).replace("@KEY@", key)
     conf.write_text(template.replace("@PORT@", str(port)).replace("@PREFIX@", prefix.name))
     server = Server(label, ["nginx", "-p", prefix.name, "-c", str(conf), "-e",
                             f"{prefix.name}/error.log"], core, port=port)
@@ -324,6 +387,19 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             a=("avant-echo w2", [echo, "--mode", "raw", "--workers", "2"]),
             b=("ceiling x2", [ceiling, "--mode", "raw", "--threads", "2"]),
             cases=mt_cases, cores=mt_cores),
+        # Chapter 04: the cost of a full TLS handshake (ECDSA P-256 signature, ECDHE), the same
+        # certificate and protocols on both sides, one client handshaking back to back.
+        "tls-handshake": Scenario(
+            name="tls-handshake",
+            description="full TLS handshakes, one client back to back (openssl s_time -new): "
+                        "avant-echo with TLS (one loop) against nginx (one process), same "
+                        "certificate (EC P-256) and protocols",
+            a=("avant-echo tls", [echo, "--mode", "raw", "--tls-cert", "@CERT@", "--tls-key",
+                                  "@KEY@"]),
+            b=("nginx tls", ["nginx-tls"]),
+            cases=[{"mode": "handshake", "tls": v, "size": 0, "connections": 1}
+                   for v in ("tls1_3", "tls1_2")],
+            load="tls", unit="handshake"),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -340,14 +416,16 @@ def scenarios(build: Path) -> dict[str, Scenario]:
 
 
 def case_label(case: dict) -> str:
+    if case["mode"] == "handshake":
+        return f"full handshake {case['tls'].replace('tls1_', 'TLS 1.')}"
     return f"{case['mode']} {case['size']} B x {case['connections']} conn"
 
 
 def uses(s: Scenario) -> list[str]:
     """The executables a scenario needs."""
-    tools = ["wrk" if s.load == "http" else "avant-load"]
+    tools = [{"http": "wrk", "tls": "openssl"}.get(s.load, "avant-load")]
     for _, argv in (s.a, s.b):
-        tools.append(argv[0])
+        tools.append("nginx" if argv[0] == "nginx-tls" else argv[0])
     return tools
 
 
@@ -367,7 +445,10 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
             for order in alternation(rounds):
                 for key in order:
                     server = servers[key]
-                    if s.load == "http":
+                    if s.load == "tls":
+                        run = run_s_time(cores["load"], server.address, server.pid, case, warmup,
+                                         duration)
+                    elif s.load == "http":
                         run = run_wrk(cores["load"], server.address, server.pid, case, warmup,
                                       duration)
                     else:
@@ -379,7 +460,7 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
                         f"{run['msgs_per_s']:>11.0f} msg/s | p99 {run['latency_us']['p99']:>8.1f} us")
             results.append(summarize_case(case, runs))
         return {"name": s.name, "description": s.description, "a": s.a[0], "b": s.b[0],
-                "goals": s.goals, "cores": cores, "cases": results}
+                "goals": s.goals, "cores": cores, "unit": s.unit, "cases": results}
     finally:
         for server in (a, b):
             if server is not None:
@@ -577,8 +658,9 @@ def render_markdown(report: dict) -> str:
             lines.append(f"Goals: throughput ratio ≥ {goals.get('msgs_ratio_min')}, CPU per "
                          f"message ratio ≤ {goals.get('cpu_ratio_max')}.")
             lines.append("")
-        lines.append(f"| case | {s['a']} msg/s | {s['b']} msg/s | ratio (min–max) | "
-                     f"CPU µs/msg {s['a']} (user share) | {s['b']} | CPU ratio | p99 µs A / B "
+        unit = s.get("unit", "msg")
+        lines.append(f"| case | {s['a']} {unit}/s | {s['b']} {unit}/s | ratio (min–max) | "
+                     f"CPU µs/{unit} {s['a']} (user share) | {s['b']} | CPU ratio | p99 µs A / B "
                      f"| note |")
         lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---|")
         for c in s["cases"]:
@@ -707,6 +789,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": machine(),
         "cores": cores,
         "versions": {"nginx": command_version(["nginx", "-v"]),
+                     "openssl": command_version(["openssl", "version"]),
                      "node": command_version(["node", "--version"]),
                      "wrk": command_version(["wrk", "--version"]),
                      "valgrind": command_version(["valgrind", "--version"])},

@@ -158,6 +158,16 @@ class Report(unittest.TestCase):
         self.assertIn("Measured in another run: 2026-02-02T00:00:00Z, revision `def`",
                       harness.render_markdown(merged))
 
+    def test_s_time_output_and_handshake_labels(self):
+        output = ("Collecting connection statistics for 2 seconds\n****\n\n"
+                  "1443 connections in 1.01s; 1428.71 connections/user sec, bytes read 0\n"
+                  "1443 connections in 3 real seconds, 0 bytes read per connection\n")
+        self.assertEqual(harness.parse_s_time(output), 1443)
+        with self.assertRaises(ValueError):
+            harness.parse_s_time("connect: Connection refused\n")
+        self.assertEqual(harness.case_label({"mode": "handshake", "tls": "tls1_3", "size": 0,
+                                             "connections": 1}), "full handshake TLS 1.3")
+
     def test_problems_are_named(self):
         report = sample_report()
         del report["machine"]
