@@ -456,8 +456,11 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
                                        warmup, duration)
                     run["client_bound"] = is_client_bound(run)
                     runs[key].append(run)
+                    p99 = run["latency_us"]["p99"]
                     log(f"  {s.name} | {case_label(case):26} | {server.name:14} | "
-                        f"{run['msgs_per_s']:>11.0f} msg/s | p99 {run['latency_us']['p99']:>8.1f} us")
+                        f"{run['msgs_per_s']:>11.0f} {s.unit}/s | "
+                        + ("p99 -" if p99 is None else f"p99 {p99:>8.1f} us")
+                        + f" | server CPU {cpu_per_message_us(run) or 0:.1f} us/{s.unit}")
             results.append(summarize_case(case, runs))
         return {"name": s.name, "description": s.description, "a": s.a[0], "b": s.b[0],
                 "goals": s.goals, "cores": cores, "unit": s.unit, "cases": results}
