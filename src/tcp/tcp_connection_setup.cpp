@@ -107,7 +107,13 @@ void TcpConnection::connect_established() {
     app_connection_cb_ = std::move(connection_cb_);
     app_message_cb_ = std::move(message_cb_);
     connection_cb_ = [this](const TcpConnectionPtr& self) {
-      if (!connected() && filter_up_) app_connection_cb_(self);  // "down" after an "up" only
+      if (!connected()) {
+        if (filter_up_) app_connection_cb_(self);  // "down" after an "up" only
+      } else if (!filter_up_ && filter_->ready()) {
+        filter_up_ = true;  // a filter with nothing to negotiate is up at once
+        loop_.cancel(handshake_timer_);
+        app_connection_cb_(self);
+      }
     };
     message_cb_ = [this](const TcpConnectionPtr& self, net::Buffer& wire) {
       filtered_input(self, wire);

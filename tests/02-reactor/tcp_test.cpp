@@ -300,6 +300,63 @@ TEST(TcpServer, IdleTimeoutClosesTheIdleConnectionButNotTheActiveOne) {
   steps.expect_eq("idle_closed", std::uint64_t{1}, server.get().stats().idle_closed);
 }
 
+// A connection filter with nothing to negotiate: every byte XOR 0x20, both ways. (TLS, chapter 04,
+// is the real one; this one shows the plumbing with no handshake.)
+class XorFilter final : public ConnectionFilter {
+ public:
+  Status receive(std::string_view wire, net::Buffer& app) override {
+    std::string plain(wire);
+    for (char& c : plain)
+      c = static_cast<char>(c ^ 0x20);
+    return app.append(plain) ? Status::ok : Status::error;
+  }
+  Status send(std::string_view app) override {
+    for (const char c : app)
+      out_.push_back(static_cast<char>(c ^ 0x20));
+    return Status::ok;
+  }
+  void close() override {}
+  std::size_t take_output(std::string& wire) override {
+    wire += out_;
+    const std::size_t n = out_.size();
+    out_.clear();
+    return n;
+  }
+  [[nodiscard]] bool ready() const override { return true; }
+  [[nodiscard]] std::string error() const override { return {}; }
+
+ private:
+  std::string out_;
+};
+
+TEST(TcpServer, AFilterSeesEveryByteBothWaysAndOneWithoutHandshakeIsUpAtOnce) {
+  testing::Steps steps;
+  TcpServerOptions options;
+  options.filter = [] { return std::make_unique<XorFilter>(); };
+  std::mutex mutex;
+  std::string seen;  // what the application received
+  Server server(options, [&](const TcpConnectionPtr& c, net::Buffer& in) {
+    {
+      const std::lock_guard lock(mutex);
+      seen += in.view();
+    }
+    static_cast<void>(c->send(in.view()));
+    in.retrieve_all();
+  });
+  Client client(server.address());
+  steps.expect_eq("\"up\" without a byte from the peer", true,
+                  server.events.wait([](const Events& e) { return e.up == 1; }));
+  steps.add("the client sends HELLO on the wire: the application sees hello and echoes it");
+  steps.expect_eq("the echo on the wire", std::string("HELLO"), client.exchange("HELLO"));
+  {
+    const std::lock_guard lock(mutex);
+    steps.expect_eq("what the application saw", std::string("hello"), seen);
+  }
+  steps.expect_eq("queued output drains to 0", true, harness::eventually([&] {
+                    return server.last() != nullptr && server.last()->queued_output() == 0;
+                  }));
+}
+
 TEST(TcpServer, MaxConnectionsRefusesTheOneTooMany) {
   Server server(TcpServerOptions{.max_connections = 2});
   Client a(server.address());

@@ -250,6 +250,8 @@ TEST_F(TlsServer, BytesSentBeforeTheHandshakeAreCountedThenDelivered) {
   TlsClient client(address(), context);  // connected, no handshake yet
   ASSERT_TRUE(harness::eventually([&] { return server_->connection_count() == 1; }));
   const TcpConnectionPtr connection = server_->connections().front();
+  // Listed at accept, established a moment later on its worker: sends before that are dropped.
+  ASSERT_TRUE(harness::eventually([&] { return connection->connected(); }));
   steps.add("the server sends 1000 bytes to a connection still in its handshake");
   ASSERT_EQ(connection->send(std::string(1000, 'e')), tcp::SendStatus::ok);
   steps.expect_eq("they count as queued output while the filter holds them", true,
