@@ -71,7 +71,8 @@ void Acceptor::handle_read() {
     accepted_.fetch_add(1, std::memory_order_relaxed);
     if (new_connection_) {
       new_connection_(std::move(r.socket), r.peer);
-    }  // else: the socket closes here, which refuses the connection
+      if (stopped_) return;  // the callback stopped the server: the listener is gone
+    }                        // else: the socket closes here, which refuses the connection
   }
 }
 

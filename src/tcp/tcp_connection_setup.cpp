@@ -94,6 +94,11 @@ void TcpConnection::set_reading(bool on) {
 
 void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
   filter_ = std::move(filter);
+  // reserve() caps what the application sends at max_output; the filter adds its own bytes (TLS:
+  // 22 per record of up to 16 KiB, handshake flights, tickets). The output buffer leaves room for
+  // them, so an accepted send is never cut off by the buffer's own limit.
+  output_ = net::Buffer(net::BufferOptions{
+      .initial_size = 0, .max_size = options_.max_output + options_.max_output / 64 + (64u << 10)});
 }
 
 void TcpConnection::connect_established() {
@@ -118,10 +123,23 @@ void TcpConnection::connect_established() {
     message_cb_ = [this](const TcpConnectionPtr& self, net::Buffer& wire) {
       filtered_input(self, wire);
     };
+    // The handshake's own flights drain and queue too: the application hears of its connection's
+    // output only from "up" on.
+    if (write_complete_cb_) {
+      write_complete_cb_ = [this, app = std::move(write_complete_cb_)](const TcpConnectionPtr& c) {
+        if (filter_up_) app(c);
+      };
+    }
+    if (high_water_cb_) {
+      high_water_cb_ = [this, app = std::move(high_water_cb_)](const TcpConnectionPtr& c,
+                                                               std::size_t queued) {
+        if (filter_up_) app(c, queued);
+      };
+    }
     handshake_timer_ = loop_.run_after(
         options_.handshake_timeout, [weak = weak_from_this(), ms = options_.handshake_timeout] {
           const TcpConnectionPtr self = weak.lock();
-          if (!self || self->filter_up_ || self->state() != State::connected) return;
+          if (!self || self->filter_up_ || self->state() == State::disconnected) return;
           reactor::log::warn("tcp", "connection " + std::to_string(self->id_) + " from " +
                                         self->peer_.to_string() + ": handshake not done after " +
                                         std::to_string(ms.count()) + " ms, closing");

@@ -235,8 +235,10 @@ void TcpServer::drain_expired() {
     reactor::log::warn("tcp", listen_address().to_string() + ": drain deadline passed; closing " +
                                   std::to_string(open.size()) + " connection(s)");
   }
+  // Through each owner's queue, like the shutdowns: a connection whose establishment is still
+  // queued there (a busy worker) is established first, then closed — not skipped.
   for (const auto& connection : open)
-    connection->force_close();
+    connection->loop().queue_in_loop([connection] { connection->force_close(); });
 }
 
 void TcpServer::retire_wheels() {

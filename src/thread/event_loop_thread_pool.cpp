@@ -49,8 +49,8 @@ void EventLoopThreadPool::release(reactor::EventLoop& loop) noexcept {
 void EventLoopThreadPool::for_each_loop(std::function<void(reactor::EventLoop&)> fn,
                                         std::function<void()> done) {
   if (loops_.empty()) {
-    base_.run_in_loop([this, fn = std::move(fn), done = std::move(done)] {
-      fn(base_);
+    base_.run_in_loop([base = &base_, fn = std::move(fn), done = std::move(done)] {
+      fn(*base);
       if (done) done();
     });
     return;

@@ -52,6 +52,19 @@ int select_alpn(SSL* /*ssl*/, const unsigned char** out, unsigned char* out_leng
   return SSL_TLSEXT_ERR_OK;
 }
 
+// The server's ALPN list belongs to the SSL_CTX itself (ex_data, freed with it): engines keep their
+// SSL_CTX alive after the TlsContext is gone, and OpenSSL's selection callback reads the list.
+void free_alpn(void* /*parent*/, void* data, CRYPTO_EX_DATA* /*ad*/, int /*index*/, long /*argl*/,
+               void* /*argp*/) {
+  delete static_cast<std::string*>(data);  // NOLINT(cppcoreguidelines-owning-memory): ex_data
+}
+
+int alpn_index() {
+  static const int index =
+      CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_CTX, 0, nullptr, nullptr, nullptr, free_alpn);
+  return index;
+}
+
 SSL_CTX* new_context(bool server, TlsVersion min_version) {
   ERR_clear_error();
   SSL_CTX* ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
@@ -117,22 +130,19 @@ TlsContext::~TlsContext() {
 }
 
 TlsContext::TlsContext(TlsContext&& other) noexcept
-    : ctx_(std::exchange(other.ctx_, nullptr)),
-      server_(other.server_),
-      alpn_wire_(std::move(other.alpn_wire_)) {}
+    : ctx_(std::exchange(other.ctx_, nullptr)), server_(other.server_) {}
 
 TlsContext& TlsContext::operator=(TlsContext&& other) noexcept {
   if (this != &other) {
     SSL_CTX_free(ctx_);
     ctx_ = std::exchange(other.ctx_, nullptr);
     server_ = other.server_;
-    alpn_wire_ = std::move(other.alpn_wire_);
   }
   return *this;
 }
 
 TlsContext TlsContext::server(const TlsServerOptions& options) {
-  auto alpn = std::make_unique<std::string>(alpn_wire_format(options.alpn));
+  std::string alpn = alpn_wire_format(options.alpn);
   TlsContext context(new_context(true, options.min_version), true);
   SSL_CTX* ctx = context.ctx_;
   if (SSL_CTX_set_cipher_list(ctx, options.tls12_ciphers.c_str()) != 1) {
@@ -157,9 +167,12 @@ TlsContext TlsContext::server(const TlsServerOptions& options) {
   } else if (options.require_client_certificate) {
     throw TlsError("tls: require_client_certificate needs client_ca_file");
   }
-  if (!alpn->empty()) {
-    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, alpn.get());
-    context.alpn_wire_ = std::move(alpn);
+  if (!alpn.empty()) {
+    auto owned = std::make_unique<std::string>(std::move(alpn));
+    if (alpn_index() < 0 || SSL_CTX_set_ex_data(ctx, alpn_index(), owned.get()) != 1) {
+      fail("ALPN list");
+    }
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, owned.release());  // freed with the SSL_CTX
   }
   return context;
 }

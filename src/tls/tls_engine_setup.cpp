@@ -98,6 +98,10 @@ TlsEngine TlsEngine::client(const TlsContext& context, std::string_view server_n
   if (context.is_server()) throw TlsError("tls: a client engine needs a client context");
   TlsEngine engine = make(context, false);
   SSL* ssl = engine.ssl_;
+  if (server_name.empty() && (SSL_get_verify_mode(ssl) & SSL_VERIFY_PEER) != 0) {
+    // A verified certificate for *some* name proves nothing: refuse rather than accept any host.
+    throw TlsError("tls: a client that verifies its peer needs the server's name");
+  }
   if (!server_name.empty()) {
     const std::string name(server_name);
     const bool named = is_ip_literal(name)
@@ -105,7 +109,7 @@ TlsEngine TlsEngine::client(const TlsContext& context, std::string_view server_n
                            : set_server_name(ssl, name) && SSL_set1_host(ssl, name.c_str()) == 1;
     if (!named) throw TlsError("tls: server name '" + name + "': " + drain_openssl_errors());
   }
-  static_cast<void>(engine.advance());  // the ClientHello, into the output
+  if (engine.advance() != TlsStatus::ok) throw TlsError(engine.error());  // the ClientHello
   return engine;
 }
 

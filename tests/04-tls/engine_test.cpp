@@ -295,6 +295,21 @@ TEST_F(Pair, AMovedContextKeepsWorking) {
   EXPECT_EQ(server.alpn(), "http/1.1");
 }
 
+TEST_F(Pair, AnEngineOutlivesItsContext) {
+  // The engines keep OpenSSL's context alive, and with it the ALPN list the server selects from.
+  TlsEngine server = TlsEngine::server(TlsContext::server(server_options()));
+  TlsEngine client = TlsEngine::client(TlsContext::client(client_options()), "localhost");
+  ASSERT_EQ(pump(client, server, client_in_, server_in_).server, TlsStatus::ok) << server.error();
+  EXPECT_EQ(server.alpn(), "http/1.1");
+}
+
+TEST_F(Pair, AVerifyingClientNeedsTheServerName) {
+  const TlsContext client_ctx = TlsContext::client(client_options());
+  EXPECT_THROW(static_cast<void>(TlsEngine::client(client_ctx, "")), TlsError);
+  const TlsContext trusting = TlsContext::client({.verify_peer = false});
+  EXPECT_NO_THROW(static_cast<void>(TlsEngine::client(trusting, "")));
+}
+
 TEST_F(Pair, ContextErrorsNameTheFileAndTheReason) {
   TlsServerOptions missing = server_options();
   missing.certificate_chain_file = (dir_.path() / "nope.pem").string();

@@ -21,8 +21,9 @@
 // Lifetime: the base loop must outlive the server. Destroy the server on the base loop's thread,
 // in any state: it closes what is still open (on each connection's own loop) and joins the
 // workers before it returns.
-// Threads: start() and stop() from any thread except a worker's; callbacks set before start();
-// the statistics, connections() and for_each_loop() from any thread.
+// Threads: start() and stop() from any thread except a worker's, not both at once; callbacks set
+// before start(); the statistics and connections() from any thread; for_each_loop() from any
+// thread before stop() (the worker loops go away when the stop ends).
 #pragma once
 
 #include <atomic>

@@ -83,11 +83,8 @@ class TlsContext {
  private:
   TlsContext(ssl_ctx_st* ctx, bool server) noexcept;
 
-  ssl_ctx_st* ctx_ = nullptr;
+  ssl_ctx_st* ctx_ = nullptr;  // the server's ALPN list hangs off it (ex_data), freed with it
   bool server_ = false;
-  // The server's ALPN list in wire format, read by OpenSSL's selection callback: on the heap, so
-  // that its address survives a move of the context.
-  std::unique_ptr<std::string> alpn_wire_;
 };
 
 // "http/1.1", "h2" -> "\x08http/1.1\x02h2" (RFC 7301). Throws TlsError on an empty or too long

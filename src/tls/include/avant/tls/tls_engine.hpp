@@ -54,8 +54,9 @@ class TlsEngine {
   // A server engine: waits for the peer's ClientHello.
   [[nodiscard]] static TlsEngine server(const TlsContext& context);
   // A client engine for `server_name`: sent as SNI and checked against the certificate when the
-  // context verifies peers (an IP literal is checked as an IP address, and sent without SNI).
-  // The ClientHello is in take_output() at once.
+  // context verifies peers (an IP literal is checked as an IP address, and sent without SNI); a
+  // verifying context needs a name (TlsError without one). The ClientHello is in take_output()
+  // at once.
   [[nodiscard]] static TlsEngine client(const TlsContext& context, std::string_view server_name);
 
   ~TlsEngine();
