@@ -35,6 +35,7 @@ avant_chapter(01 sockets MODULES net)
 avant_chapter(02 reactor MODULES reactor tcp)
 avant_chapter(03 threads MODULES thread)
 avant_chapter(04 tls MODULES tls)
+avant_chapter(05 http MODULES http)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)

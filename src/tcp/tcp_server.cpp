@@ -214,8 +214,10 @@ void TcpServer::stop_in_loop(std::chrono::milliseconds drain, std::function<void
   // Through each owner's queue: a connection whose establishment is still queued there is
   // established before it is shut down.
   for (auto& connection : open) {
-    connection->loop().queue_in_loop([connection, graceful] {
-      if (graceful) {
+    connection->loop().queue_in_loop([connection, graceful, drain_cb = drain_cb_] {
+      if (graceful && drain_cb) {
+        if (connection->connected()) drain_cb(connection);
+      } else if (graceful) {
         connection->shutdown();
       } else {
         connection->force_close();

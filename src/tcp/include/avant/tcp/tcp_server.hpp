@@ -19,7 +19,7 @@
 // overflow policy, max input).
 //
 // Stopping: stop() stops accepting, half-closes every connection once its queued output is
-// written (TcpConnection::shutdown), and force-closes what is still open after the drain
+// written (TcpConnection::shutdown, or the owner's on_drain callback), and force-closes what is still open after the drain
 // deadline; `stopped` runs on the server's loop when the last connection is gone. A stopped server
 // does not start again.
 //
@@ -87,6 +87,11 @@ class TcpServer {
   void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
   void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
   void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
+  // How a stop asks a connection to finish, on the connection's loop. Without it, stop() calls
+  // shutdown() (FIN once the queued output is written). A protocol with work in flight (an HTTP
+  // response not yet produced) sets this and calls shutdown() itself when that work is done; the
+  // drain deadline still force-closes whatever is open then.
+  void on_drain(ConnectionCallback cb) { drain_cb_ = std::move(cb); }
 
   // Any thread; idempotent. Listens and starts accepting (on the loop). Does nothing once stop()
   // was called.
@@ -149,6 +154,7 @@ class TcpServer {
   MessageCallback message_cb_;
   WriteCompleteCallback write_complete_cb_;
   HighWaterCallback high_water_cb_;
+  ConnectionCallback drain_cb_;
 };
 
 }  // namespace avant::tcp

@@ -61,6 +61,8 @@ class ThreadedTcpServer {
     server_.on_write_complete(std::move(cb));
   }
   void on_high_water(tcp::HighWaterCallback cb) { server_.on_high_water(std::move(cb)); }
+  // See tcp::TcpServer::on_drain: how stop() asks each connection to finish.
+  void on_drain(tcp::ConnectionCallback cb) { server_.on_drain(std::move(cb)); }
 
   // Starts the worker threads (returns once their loops exist), then accepts. Idempotent; does
   // nothing after stop().

@@ -1,0 +1,167 @@
+// avant-http-echo — answers any method on any path with 200 and the request's body (DESIGN §7):
+// the subject of the HTTP conformance tests, and a demo of the HTTP layer alone (chapter 05).
+//
+//   avant-http-echo [--listen 127.0.0.1:20080] [--workers N | --threads N] [--drain MS]
+//                   [--max-body BYTES] [--tls-cert CHAIN.pem --tls-key KEY.pem]
+//
+//   $ curl -s --data-binary 'hello' http://127.0.0.1:20080/anything
+//   hello
+//
+// The answer has the request's Content-Type (or application/octet-stream) and its body, whether
+// the body came with a Content-Length or chunked. HEAD answers with the headers only. A
+// response's `X-Request-Method` and `X-Request-Target` name what was asked. SIGINT/SIGTERM stop
+// accepting, finish the requests in flight (up to --drain MS) and exit 0.
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <pthread.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <avant/http/http_server.hpp>
+#include <avant/net/file_descriptor.hpp>
+#include <avant/reactor/channel.hpp>
+#include <avant/reactor/event_loop.hpp>
+#include <avant/tls/tls_context.hpp>
+#include <avant/tls/tls_filter.hpp>
+
+namespace {
+
+struct Args {
+  std::string listen = "127.0.0.1:20080";
+  long workers = 0;
+  long drain_ms = 5000;
+  long max_body = 8L << 20;
+  std::string tls_cert;
+  std::string tls_key;
+};
+
+void echo(avant::http::Request& request, avant::http::Responder responder) {
+  avant::http::Response response;
+  response.headers.add("Content-Type",
+                       request.headers.get("Content-Type").value_or("application/octet-stream"));
+  response.headers.add("X-Request-Method", request.method);
+  response.headers.add("X-Request-Target", request.target);
+  response.body = std::move(request.body);
+  responder.send(std::move(response));
+}
+
+int run(const Args& args) {
+  const auto parsed = avant::net::SocketAddress::parse(args.listen);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "avant-http-echo: --listen '%s': %s\n", args.listen.c_str(),
+                 std::string(to_string(parsed.error)).c_str());
+    return 2;
+  }
+  // Signals arrive as readable events on the loop, never as code running inside a handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) throw std::runtime_error("sigmask");
+  avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
+  if (!signal_fd) throw std::runtime_error("signalfd");
+
+  avant::thread::set_thread_name("main");
+  avant::reactor::EventLoop loop;
+  avant::http::HttpOptions options;
+  options.server.tcp.listen = parsed.address;
+  options.server.workers = static_cast<std::size_t>(args.workers);
+  options.server.drain_timeout = std::chrono::milliseconds(args.drain_ms);
+  options.limits.max_body = static_cast<std::size_t>(args.max_body);
+  if (!args.tls_cert.empty()) {
+    auto context = std::make_shared<const avant::tls::TlsContext>(avant::tls::TlsContext::server(
+        {.certificate_chain_file = args.tls_cert, .private_key_file = args.tls_key}));
+    options.server.tcp.filter = avant::tls::server_filter(std::move(context));
+  }
+  avant::http::HttpServer server(loop, options, echo);
+
+  avant::reactor::Channel signal_channel(loop, signal_fd.get());
+  signal_channel.on_read([&] {
+    signalfd_siginfo info{};
+    static_cast<void>(::read(signal_fd.get(), &info, sizeof info));
+    signal_channel.disable_all();  // a second signal waits for the stop under way
+    server.stop([&loop] { loop.quit(); });
+  });
+  signal_channel.enable_reading();
+
+  server.start();
+  const long threads = std::max(args.workers, 1L);
+  std::printf("avant-http-echo: listening on %s://%s (%ld thread%s)\n",
+              args.tls_cert.empty() ? "http" : "https", server.listen_address().to_string().c_str(),
+              threads, threads == 1 ? "" : "s");
+  std::fflush(stdout);
+  loop.run();
+  signal_channel.remove();
+  const auto stats = server.stats();
+  std::printf("avant-http-echo: stopped; %llu requests answered\n",
+              static_cast<unsigned long long>(stats.requests));
+  return 0;
+}
+
+std::optional<long> parse_count(const char* text, const char* option, long min, long max) {
+  char* end = nullptr;
+  const long value = std::strtol(text, &end, 10);
+  if (end == text || *end != '\0' || value < min || value > max) {
+    std::fprintf(stderr, "avant-http-echo: %s must be a number from %ld to %ld, not '%s'\n", option,
+                 min, max, text);
+    return std::nullopt;
+  }
+  return value;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    const bool has_value = i + 1 < argc;
+    std::optional<long> n;
+    if (arg == "--listen" && has_value) {
+      args.listen = argv[++i];
+    } else if (arg == "--threads" && has_value) {
+      if (!(n = parse_count(argv[++i], "--threads", 1, 511))) return 2;
+      args.workers = *n == 1 ? 0 : *n;
+    } else if (arg == "--workers" && has_value) {
+      if (!(n = parse_count(argv[++i], "--workers", 0, 511))) return 2;
+      args.workers = *n;
+    } else if (arg == "--drain" && has_value) {
+      if (!(n = parse_count(argv[++i], "--drain", 0, 3600000))) return 2;
+      args.drain_ms = *n;
+    } else if (arg == "--max-body" && has_value) {
+      if (!(n = parse_count(argv[++i], "--max-body", 0, 1L << 40))) return 2;
+      args.max_body = *n;
+    } else if (arg == "--tls-cert" && has_value) {
+      args.tls_cert = argv[++i];
+    } else if (arg == "--tls-key" && has_value) {
+      args.tls_key = argv[++i];
+    } else {
+      std::fprintf(stderr,
+                   "usage: %s [--listen IP:PORT] [--workers N | --threads N] [--drain MS] "
+                   "[--max-body BYTES] [--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  if (args.tls_cert.empty() != args.tls_key.empty()) {
+    std::fprintf(stderr, "avant-http-echo: --tls-cert and --tls-key go together\n");
+    return 2;
+  }
+  try {
+    return run(args);
+  } catch (const avant::tls::TlsError& e) {
+    std::fprintf(stderr, "avant-http-echo: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "avant-http-echo: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,165 @@
+#include <any>
+#include <utility>
+
+#include <avant/http/http_server.hpp>
+
+#include "http_session.hpp"
+
+namespace avant::http {
+
+namespace {
+
+std::shared_ptr<Session> session_of(const tcp::TcpConnectionPtr& connection) {
+  auto* session = std::any_cast<std::shared_ptr<Session>>(&connection->context());
+  return session != nullptr ? *session : nullptr;
+}
+
+// Runs fn(session, exchange) on the exchange's loop: at once on that loop's thread, queued from
+// any other. Does nothing once the connection is gone.
+template <typename Fn>
+void on_loop(const std::shared_ptr<detail::Exchange>& ex, Fn&& fn) {
+  const tcp::TcpConnectionPtr connection = ex->connection.lock();
+  if (!connection) return;
+  if (connection->loop().is_in_loop_thread()) {
+    if (auto session = ex->session.lock()) fn(*session, *ex);
+    return;
+  }
+  connection->loop().queue_in_loop([ex, connection, fn = std::forward<Fn>(fn)]() mutable {
+    if (auto session = ex->session.lock()) fn(*session, *ex);
+  });
+}
+
+}  // namespace
+
+// --- Responder ---
+
+Responder::~Responder() {
+  release();
+}
+
+Responder& Responder::operator=(Responder&& other) noexcept {
+  if (this != &other) {
+    release();
+    exchange_ = std::move(other.exchange_);
+  }
+  return *this;
+}
+
+void Responder::release() noexcept {
+  if (!exchange_) return;
+  const std::shared_ptr<detail::Exchange> ex = std::move(exchange_);
+  try {
+    if (!ex->answered.exchange(true)) {
+      ex->finished = true;
+      on_loop(ex, [](Session& s, detail::Exchange& e) {
+        s.answer(e, Response::text(500, "Internal Server Error\n"));
+      });
+    } else if (!ex->finished.exchange(true)) {
+      on_loop(ex, [](Session& s, detail::Exchange& e) { s.abort(e); });
+    }
+  } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory while dropping an answer
+  }
+}
+
+void Responder::send(Response response) {
+  if (!exchange_ || exchange_->answered.exchange(true)) return;
+  exchange_->finished = true;
+  on_loop(exchange_, [r = std::move(response)](Session& s, detail::Exchange& e) mutable {
+    s.answer(e, std::move(r));
+  });
+}
+
+void Responder::start(Response head) {
+  if (!exchange_ || exchange_->answered.exchange(true)) return;
+  on_loop(exchange_, [r = std::move(head)](Session& s, detail::Exchange& e) mutable {
+    s.start(e, std::move(r));
+  });
+}
+
+tcp::SendStatus Responder::write(std::string_view bytes) {
+  if (!exchange_ || exchange_->finished.load()) return tcp::SendStatus::dropped;
+  const tcp::TcpConnectionPtr connection = exchange_->connection.lock();
+  if (!connection || !connection->connected()) return tcp::SendStatus::dropped;
+  if (connection->loop().is_in_loop_thread()) {
+    auto session = exchange_->session.lock();
+    return session ? session->write(*exchange_, bytes) : tcp::SendStatus::dropped;
+  }
+  // Off the loop the answer is an estimate: what the connection has queued.
+  const bool full = connection->queued_output() >= connection->options().high_water_mark;
+  on_loop(exchange_,
+          [data = std::string(bytes)](Session& s, detail::Exchange& e) { (void)s.write(e, data); });
+  return full ? tcp::SendStatus::backpressure : tcp::SendStatus::ok;
+}
+
+void Responder::finish() {
+  if (!exchange_ || exchange_->finished.exchange(true)) return;
+  on_loop(exchange_, [](Session& s, detail::Exchange& e) { s.finish(e); });
+}
+
+void Responder::on_writable(std::function<void()> cb) {
+  if (!exchange_) return;
+  on_loop(exchange_, [cb = std::move(cb)](Session& s, detail::Exchange& e) mutable {
+    s.set_writable_callback(e, std::move(cb));
+  });
+}
+
+bool Responder::connected() const noexcept {
+  if (!exchange_) return false;
+  const tcp::TcpConnectionPtr connection = exchange_->connection.lock();
+  return connection && connection->connected();
+}
+
+// --- HttpServer ---
+
+HttpServer::HttpServer(reactor::EventLoop& base, const HttpOptions& options, Handler handler)
+    : options_(options), shared_(std::make_shared<Shared>()), server_(base, options.server) {
+  shared_->options = options;
+  shared_->handler = std::move(handler);
+  server_.on_connection([shared = shared_](const tcp::TcpConnectionPtr& connection) {
+    if (connection->connected()) {
+      auto session = std::make_shared<Session>(shared, *connection);
+      connection->context() = session;
+      session->begin();
+    } else if (auto session = session_of(connection)) {
+      session->on_down();
+    }
+  });
+  server_.on_message([](const tcp::TcpConnectionPtr& connection, net::Buffer& input) {
+    if (auto session = session_of(connection)) {
+      session->on_message(input);
+    } else {
+      input.retrieve_all();
+    }
+  });
+  server_.on_write_complete([](const tcp::TcpConnectionPtr& connection) {
+    if (auto session = session_of(connection)) session->on_write_complete();
+  });
+  server_.on_drain([](const tcp::TcpConnectionPtr& connection) {
+    if (auto session = session_of(connection)) {
+      session->drain();
+    } else {
+      connection->shutdown();
+    }
+  });
+}
+
+HttpServer::~HttpServer() = default;
+
+void HttpServer::start() {
+  server_.start();
+}
+
+void HttpServer::stop(std::function<void()> stopped) {
+  server_.stop(std::move(stopped));
+}
+
+HttpServer::Stats HttpServer::stats() const noexcept {
+  Stats s;
+  s.requests = shared_->requests.load(std::memory_order_relaxed);
+  s.bad_requests = shared_->bad_requests.load(std::memory_order_relaxed);
+  s.timeouts = shared_->timeouts.load(std::memory_order_relaxed);
+  s.tcp = server_.stats();
+  return s;
+}
+
+}  // namespace avant::http

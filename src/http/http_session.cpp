@@ -1,0 +1,451 @@
+// http_session.cpp — keep-alive, pipelining and timeouts for one connection (lab 05 rewrites
+// the core of this file).
+#include "http_session.hpp"
+
+#include <charconv>
+#include <utility>
+
+#include <avant/reactor/log.hpp>
+
+namespace avant::http {
+
+namespace {
+
+constexpr std::chrono::milliseconds kLinger{2000};  // after our FIN, wait this long for the peer's
+
+void append_number(std::string& out, std::uint64_t n, int base = 10) {
+  std::array<char, 24> buf{};
+  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), n, base);
+  out.append(buf.data(), end);
+}
+
+}  // namespace
+
+Session::Session(std::shared_ptr<HttpServer::Shared> shared, tcp::TcpConnection& connection)
+    : shared_(std::move(shared)),
+      options_(shared_->options),
+      connection_(connection),
+      loop_(connection.loop()),
+      parser_(shared_->options.limits) {}
+
+void Session::begin() {
+  idle_since_ = loop_.poll_time();
+  update_timer();  // the wait for the first request (needs weak_from_this: not in the constructor)
+}
+
+// --- input ---
+
+void Session::on_message(net::Buffer& input) {
+  input_ = &input;
+  last_input_ = loop_.poll_time();
+  if (input_closed_) {
+    input.retrieve_all();  // read and dropped until the peer closes (a lingering close)
+    return;
+  }
+  process();
+}
+
+void Session::process() {
+  if (processing_ || input_ == nullptr) return;
+  processing_ = true;
+  while (!closed_ && !input_closed_ && !input_->empty()) {
+    if (queue_.size() >= options_.max_pipeline) {
+      if (!paused_) {
+        paused_ = true;
+        connection_.set_reading(false);
+      }
+      break;
+    }
+    const auto result = parser_.feed(input_->view());
+    input_->retrieve(result.consumed);
+    if (result.status == RequestParser::Status::need_more) break;
+    if (result.status == RequestParser::Status::error) {
+      shared_->bad_requests.fetch_add(1, std::memory_order_relaxed);
+      fail(parser_.error().status, parser_.error().reason);
+      break;
+    }
+    Request& request = parser_.request();
+    if (parser_.upgrade()) {
+      // Chapter 05 speaks HTTP only: an Upgrade is ignored (RFC 9110 §7.8 allows it) and HTTP
+      // goes on; after CONNECT the bytes would be a tunnel, so the connection ends instead.
+      if (request.method == "CONNECT") {
+        request.keep_alive = false;
+      } else {
+        parser_.continue_after_upgrade();
+      }
+    }
+    continue_sent_ = false;
+    dispatch(request);
+  }
+  processing_ = false;
+  if (closed_) return;
+  if (input_closed_ && input_ != nullptr) input_->retrieve_all();
+  // A client waiting for "100 Continue" gets it once the answers before its request are out.
+  if (!input_closed_ && parser_.awaiting_continue() && !continue_sent_ && queue_.empty()) {
+    continue_sent_ = true;
+    (void)connection_.send("HTTP/1.1 100 Continue\r\n\r\n");
+  }
+  update_timer();
+}
+
+void Session::dispatch(Request& request) {
+  auto ex = std::make_shared<detail::Exchange>();
+  ex->connection = connection_.weak_from_this();
+  ex->session = weak_from_this();
+  ex->head_only = request.is_head();
+  ex->http10 = request.version_minor == 0;
+  ++requests_;
+  ex->close = !request.keep_alive || draining_ || requests_ >= options_.max_requests_per_connection;
+  if (ex->close) input_closed_ = true;
+  queue_.push_back(ex);
+  shared_->requests.fetch_add(1, std::memory_order_relaxed);
+  try {
+    shared_->handler(request, Responder(ex));
+  } catch (const std::exception& e) {
+    reactor::log::error("http",
+                        connection_.peer_address().to_string() + ": handler threw: " + e.what());
+    // The Responder was destroyed during unwinding and answered 500 if nothing had been sent.
+  }
+}
+
+void Session::fail(int status, const std::string& reason) {
+  reactor::log::warn("http", connection_.peer_address().to_string() + ": " +
+                                 std::to_string(status) + " " + std::string(reason_phrase(status)) +
+                                 " (" + reason + ")");
+  auto ex = std::make_shared<detail::Exchange>();
+  ex->connection = connection_.weak_from_this();
+  ex->session = weak_from_this();
+  ex->close = true;
+  ex->answered = true;
+  ex->finished = true;
+  input_closed_ = true;
+  queue_.push_back(ex);
+  answer(*ex, Response::text(status, std::string(reason_phrase(status)) + "\n"));
+}
+
+// --- output ---
+
+void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
+                             std::optional<std::uint64_t> length) {
+  if (response.headers.has_token("Connection", "close")) ex.close = true;
+  // While draining, the last answer of an idle pipeline says goodbye.
+  if (draining_ && &ex == queue_.back().get() && parser_.phase() == RequestParser::Phase::idle)
+    ex.close = true;
+  if (ex.close) input_closed_ = true;
+
+  out.reserve(out.size() + 160 + response.headers.size() * 32);
+  out += "HTTP/1.1 ";
+  append_number(out, static_cast<std::uint64_t>(response.status));
+  out += ' ';
+  out += reason_phrase(response.status);
+  out += "\r\n";
+  if (!options_.server_header.empty() && !response.headers.has("Server")) {
+    out += "Server: ";
+    out += options_.server_header;
+    out += "\r\n";
+  }
+  if (!response.headers.has("Date")) {
+    out += "Date: ";
+    out += http_date_now();
+    out += "\r\n";
+  }
+  for (const auto& [name, value] : response.headers) {
+    if (iequals(name, "Connection") || iequals(name, "Content-Length") ||
+        iequals(name, "Transfer-Encoding"))
+      continue;  // framing is ours to decide
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+  }
+  const bool may_have_body = status_allows_body(response.status);
+  if (may_have_body && length) {
+    out += "Content-Length: ";
+    append_number(out, *length);
+    out += "\r\n";
+  } else if (may_have_body && ex.chunked) {
+    out += "Transfer-Encoding: chunked\r\n";
+  } else if (response.status == 304 && length) {
+    // A 304 may repeat the length the full answer would have had; it never has a body.
+  }
+  if (ex.close) {
+    out += "Connection: close\r\n";
+  } else if (ex.http10) {
+    out += "Connection: keep-alive\r\n";
+  }
+  out += "\r\n";
+}
+
+void Session::answer(detail::Exchange& ex, Response&& response) {
+  if (closed_ || ex.state != detail::Exchange::State::waiting) return;
+  std::optional<std::uint64_t> length = response.body.size();
+  if (ex.head_only || response.status == 304) {
+    // The length the full answer would have: the handler's, or the body it computed anyway.
+    if (const auto declared = response.headers.get("Content-Length");
+        declared && response.body.empty()) {
+      std::uint64_t n = 0;
+      const auto* first = declared->data();
+      const auto [ptr, ec] = std::from_chars(first, first + declared->size(), n);
+      length = (ec == std::errc() && ptr == first + declared->size()) ? std::optional(n)
+                                                                      : std::optional(length);
+    }
+    if (response.status == 304 && !response.headers.has("Content-Length")) length.reset();
+  }
+  std::string out;
+  serialize_head(ex, response, out, length);
+  if (!ex.head_only && status_allows_body(response.status)) out += response.body;
+  ex.state = detail::Exchange::State::done;
+  emit(ex, std::move(out));
+  complete(ex);
+}
+
+void Session::start(detail::Exchange& ex, Response&& head) {
+  if (closed_ || ex.state != detail::Exchange::State::waiting) return;
+  std::optional<std::uint64_t> length;
+  if (const auto declared = head.headers.get("Content-Length")) {
+    std::uint64_t n = 0;
+    const auto* first = declared->data();
+    const auto [ptr, ec] = std::from_chars(first, first + declared->size(), n);
+    if (ec == std::errc() && ptr == first + declared->size()) length = n;
+  }
+  if (length) {
+    ex.remaining = *length;
+  } else if (ex.http10) {
+    ex.close = true;  // no chunked encoding in HTTP/1.0: the end of the body is the close
+  } else {
+    ex.chunked = true;
+  }
+  if (!status_allows_body(head.status)) {
+    ex.chunked = false;
+    ex.remaining = 0;
+  }
+  std::string body = std::move(head.body);
+  std::string out;
+  serialize_head(ex, head, out, length);
+  ex.state = detail::Exchange::State::streaming;
+  emit(ex, std::move(out));
+  if (!body.empty()) (void)write(ex, body);
+}
+
+tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
+  if (closed_) return tcp::SendStatus::dropped;
+  if (ex.state != detail::Exchange::State::streaming) return tcp::SendStatus::dropped;
+  if (bytes.empty() || ex.head_only) return tcp::SendStatus::ok;
+  if (ex.remaining) {
+    if (bytes.size() > *ex.remaining) {
+      reactor::log::error("http", "a streamed answer wrote more than its Content-Length");
+      abort(ex);
+      return tcp::SendStatus::dropped;
+    }
+    *ex.remaining -= bytes.size();
+    return emit_status(ex, std::string(bytes));
+  }
+  if (ex.chunked) {
+    std::string chunk;
+    chunk.reserve(bytes.size() + 24);
+    append_number(chunk, bytes.size(), 16);
+    chunk += "\r\n";
+    chunk += bytes;
+    chunk += "\r\n";
+    return emit_status(ex, std::move(chunk));
+  }
+  return emit_status(ex, std::string(bytes));
+}
+
+void Session::finish(detail::Exchange& ex) {
+  if (closed_ || ex.state != detail::Exchange::State::streaming) return;
+  if (ex.remaining && *ex.remaining > 0 && !ex.head_only) {
+    reactor::log::error("http", "a streamed answer finished " + std::to_string(*ex.remaining) +
+                                    " bytes short of its Content-Length");
+    abort(ex);
+    return;
+  }
+  ex.state = detail::Exchange::State::done;
+  if (ex.chunked && !ex.head_only) emit(ex, "0\r\n\r\n");
+  complete(ex);
+}
+
+void Session::abort(detail::Exchange& ex) {
+  ex.state = detail::Exchange::State::done;
+  ex.close = true;
+  input_closed_ = true;
+  if (!queue_.empty() && queue_.front().get() == &ex) {
+    connection_.force_close();
+  } else {
+    // Earlier answers still go out; this one ends the connection when its turn comes.
+    ex.held.clear();
+    ex.chunked = false;
+    complete(ex);
+  }
+}
+
+void Session::set_writable_callback(detail::Exchange& ex, std::function<void()> cb) {
+  ex.writable_cb = std::move(cb);
+}
+
+void Session::emit(detail::Exchange& ex, std::string&& bytes) {
+  (void)emit_status(ex, std::move(bytes));
+}
+
+tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) {
+  if (!queue_.empty() && queue_.front().get() == &ex) {
+    const tcp::SendStatus status = connection_.send(std::move(bytes));
+    if (status != tcp::SendStatus::ok) ex.writable_wanted = true;
+    return status;
+  }
+  ex.held += bytes;
+  if (ex.held.size() >= connection_.options().high_water_mark) {
+    ex.writable_wanted = true;
+    return tcp::SendStatus::backpressure;
+  }
+  return tcp::SendStatus::ok;
+}
+
+void Session::complete(detail::Exchange& ex) {
+  (void)ex;
+  advance();
+}
+
+void Session::advance() {
+  bool popped = false;
+  while (!closed_ && !queue_.empty() && queue_.front()->state == detail::Exchange::State::done) {
+    const std::shared_ptr<detail::Exchange> done = queue_.front();
+    queue_.pop_front();
+    popped = true;
+    if (done->close) {
+      queue_.clear();
+      close_after_output();
+      return;
+    }
+    if (!queue_.empty()) {
+      detail::Exchange& next = *queue_.front();
+      if (!next.held.empty()) {
+        std::string held = std::move(next.held);
+        next.held.clear();
+        if (connection_.send(std::move(held)) != tcp::SendStatus::ok) next.writable_wanted = true;
+      }
+    }
+  }
+  if (!popped || closed_) return;
+  if (queue_.empty()) {
+    idle_since_ = loop_.poll_time();
+    if (draining_ && parser_.phase() == RequestParser::Phase::idle) {
+      close_after_output();
+      return;
+    }
+  }
+  if (paused_ && queue_.size() < options_.max_pipeline) {
+    paused_ = false;
+    connection_.set_reading(true);
+  }
+  process();  // the requests already read and waiting in the input (no-op inside process())
+}
+
+void Session::close_after_output() {
+  if (shut_ || closed_) return;
+  shut_ = true;
+  input_closed_ = true;
+  if (input_ != nullptr) input_->retrieve_all();
+  if (paused_) {
+    paused_ = false;
+    connection_.set_reading(true);  // keep reading (and dropping) until the peer closes
+  }
+  connection_.shutdown();
+  update_timer();
+}
+
+void Session::on_write_complete() {
+  if (closed_ || queue_.empty()) return;
+  detail::Exchange& front = *queue_.front();
+  if (front.writable_wanted) {
+    front.writable_wanted = false;
+    if (front.writable_cb) {
+      auto cb = front.writable_cb;  // the callback may replace itself
+      cb();
+    }
+  }
+}
+
+void Session::on_down() {
+  closed_ = true;
+  queue_.clear();
+  if (timer_armed_) {
+    loop_.cancel(timer_);
+    timer_armed_ = false;
+  }
+}
+
+void Session::drain() {
+  if (closed_ || draining_) return;
+  draining_ = true;
+  if (queue_.empty() && parser_.phase() == RequestParser::Phase::idle) {
+    close_after_output();
+  }
+  // Otherwise the request being read or answered is finished first; advance() closes after it.
+}
+
+// --- timeouts ---
+
+void Session::update_timer() {
+  if (closed_) return;
+  const reactor::TimePoint now = loop_.poll_time();
+  const Wait before = wait_;
+  if (shut_) {
+    if (before != Wait::linger) deadline_ = now + kLinger;
+    wait_ = Wait::linger;
+  } else if (parser_.phase() == RequestParser::Phase::head) {
+    if (before != Wait::head) head_since_ = now;
+    wait_ = Wait::head;
+    deadline_ = head_since_ + options_.header_timeout;
+  } else if (parser_.phase() == RequestParser::Phase::body) {
+    wait_ = Wait::body;
+    deadline_ = last_input_ + options_.body_timeout;
+  } else if (!queue_.empty()) {
+    wait_ = Wait::none;  // answers are being produced; their output has its own limits
+  } else if (requests_ == 0) {
+    wait_ = Wait::first_request;
+    deadline_ = idle_since_ + options_.header_timeout;
+  } else {
+    wait_ = Wait::idle;
+    deadline_ = idle_since_ + options_.keep_alive_timeout;
+  }
+  if (wait_ == Wait::none) return;  // an armed timer finds nothing to do and is not re-armed
+  if (!timer_armed_ || deadline_ < timer_at_) arm_timer();
+}
+
+void Session::arm_timer() {
+  if (timer_armed_) loop_.cancel(timer_);
+  timer_armed_ = true;
+  timer_at_ = deadline_;
+  timer_ = loop_.run_at(deadline_, [weak = weak_from_this()] {
+    if (auto self = weak.lock()) self->timer_fired();
+  });
+}
+
+void Session::timer_fired() {
+  timer_armed_ = false;
+  if (closed_ || wait_ == Wait::none) return;
+  if (reactor::Clock::now() < deadline_) {  // the deadline moved on since the timer was set
+    arm_timer();
+    return;
+  }
+  switch (wait_) {
+    case Wait::head:
+    case Wait::body:
+      shared_->timeouts.fetch_add(1, std::memory_order_relaxed);
+      fail(408, wait_ == Wait::head ? "request head not complete within the header timeout"
+                                    : "request body stalled past the body timeout");
+      break;
+    case Wait::first_request:
+    case Wait::idle:
+      close_after_output();
+      break;
+    case Wait::linger:
+      connection_.force_close();
+      break;
+    case Wait::none:
+      break;
+  }
+}
+
+}  // namespace avant::http

@@ -1,0 +1,120 @@
+// http_session.hpp — one connection's HTTP state: its parser, the queue of requests waiting for
+// their answers, and its timer (private to module http).
+//
+//   input ──> parser ──> [ exchange 1 | exchange 2 | exchange 3 ]   (the pipeline, in order)
+//                           │ front:      its bytes go straight to the connection
+//                           └ the others: their bytes wait in `held` until they are in front
+//
+// Everything here runs on the connection's loop; Responders reach it through the loop's queue.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <avant/http/http_server.hpp>
+#include <avant/http/request_parser.hpp>
+#include <avant/net/buffer.hpp>
+#include <avant/reactor/timer.hpp>
+#include <avant/tcp/tcp_connection.hpp>
+
+namespace avant::http {
+
+class Session;
+
+namespace detail {
+
+// One request's answer, shared by its Responder (any thread) and its Session (loop thread).
+struct Exchange {
+  enum class State : std::uint8_t { waiting, streaming, done };
+
+  std::weak_ptr<tcp::TcpConnection> connection;  // set once; reaches the loop from any thread
+  std::weak_ptr<Session> session;                // loop thread only
+  std::atomic<bool> answered{false};             // send() or start() was called (any thread)
+  std::atomic<bool> finished{false};             // send() or finish() was called (any thread)
+
+  // Loop thread only.
+  bool head_only = false;  // a HEAD request: no body goes out
+  bool http10 = false;     // the client speaks HTTP/1.0 (no chunked encoding)
+  bool close = false;      // the connection closes after this answer
+  State state = State::waiting;
+  bool chunked = false;
+  std::optional<std::uint64_t> remaining;  // a streamed body's declared Content-Length, left
+  std::string held;                        // output waiting for the earlier answers
+  bool writable_wanted = false;            // a write() answered backpressure
+  std::function<void()> writable_cb;
+};
+
+}  // namespace detail
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(std::shared_ptr<HttpServer::Shared> shared, tcp::TcpConnection& connection);
+
+  // The connection is up: starts the wait for the first request.
+  void begin();
+  // TcpServer's callbacks for this connection.
+  void on_message(net::Buffer& input);
+  void on_write_complete();
+  void on_down();
+  // The server is stopping: finish what is in flight, then close.
+  void drain();
+
+  // A Responder's operations, on the loop thread.
+  void answer(detail::Exchange& ex, Response&& response);
+  void start(detail::Exchange& ex, Response&& head);
+  tcp::SendStatus write(detail::Exchange& ex, std::string_view bytes);
+  void finish(detail::Exchange& ex);
+  // The stream can not be finished properly (its Responder was dropped): close the connection.
+  void abort(detail::Exchange& ex);
+  void set_writable_callback(detail::Exchange& ex, std::function<void()> cb);
+  [[nodiscard]] bool closed() const noexcept { return closed_; }
+
+ private:
+  enum class Wait : std::uint8_t { none, first_request, head, body, idle, linger };
+
+  void process();
+  void dispatch(Request& request);
+  void fail(int status, const std::string& reason);
+  void serialize_head(detail::Exchange& ex, Response& response, std::string& out,
+                      std::optional<std::uint64_t> length);
+  void emit(detail::Exchange& ex, std::string&& bytes);
+  [[nodiscard]] tcp::SendStatus emit_status(detail::Exchange& ex, std::string&& bytes);
+  void complete(detail::Exchange& ex);
+  void advance();
+  void close_after_output();
+  void update_timer();
+  void arm_timer();
+  void timer_fired();
+
+  std::shared_ptr<HttpServer::Shared> shared_;
+  const HttpOptions& options_;
+  tcp::TcpConnection& connection_;
+  reactor::EventLoop& loop_;
+  RequestParser parser_;
+  net::Buffer* input_ = nullptr;  // the connection's input (stable for its life)
+  std::deque<std::shared_ptr<detail::Exchange>> queue_;
+  std::size_t requests_ = 0;
+  bool input_closed_ = false;  // no further request is read (close, error, CONNECT)
+  bool shut_ = false;          // shutdown() was called
+  bool closed_ = false;        // the connection is down
+  bool draining_ = false;
+  bool paused_ = false;  // reading stopped: max_pipeline answers outstanding
+  bool processing_ = false;
+  bool continue_sent_ = false;  // "100 Continue" went out for the request being read
+
+  Wait wait_ = Wait::none;
+  reactor::TimePoint deadline_{};
+  reactor::TimePoint head_since_{};
+  reactor::TimePoint last_input_{};
+  reactor::TimePoint idle_since_{};
+  bool timer_armed_ = false;
+  reactor::TimePoint timer_at_{};
+  reactor::TimerId timer_{};
+};
+
+}  // namespace avant::http

@@ -1,0 +1,58 @@
+// headers.hpp — an ordered list of HTTP header fields with case-insensitive names (RFC 9110 §5.1).
+//
+// Fields keep the order and spelling they arrived in; lookups ignore the case of names. A list
+// is reused from request to request on a keep-alive connection: clear() keeps the strings'
+// storage, so a connection in its steady state parses headers without allocating.
+// Threads: none of its own; a Headers is used by one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace avant::http {
+
+// ASCII case-insensitive equality, the rule for header names and most tokens.
+[[nodiscard]] bool iequals(std::string_view a, std::string_view b) noexcept;
+// Strips the optional whitespace (SP, HTAB) HTTP allows around values and list elements.
+[[nodiscard]] std::string_view trim_ows(std::string_view s) noexcept;
+// True if the comma-separated list `list` has an element equal to `token` (case-insensitive),
+// as in `Connection: keep-alive, Upgrade`.
+[[nodiscard]] bool list_contains(std::string_view list, std::string_view token) noexcept;
+
+class Headers {
+ public:
+  using Field = std::pair<std::string, std::string>;
+
+  // Appends a field (a name may repeat).
+  void add(std::string_view name, std::string_view value);
+  // Replaces every field of that name by one.
+  void set(std::string_view name, std::string_view value);
+  // Removes every field of that name; returns how many were removed.
+  std::size_t remove(std::string_view name);
+  // The first field of that name.
+  [[nodiscard]] std::optional<std::string_view> get(std::string_view name) const noexcept;
+  [[nodiscard]] bool has(std::string_view name) const noexcept { return get(name).has_value(); }
+  [[nodiscard]] std::size_t count(std::string_view name) const noexcept;
+  // Whether any field of that name lists `token` (comma-separated, case-insensitive).
+  [[nodiscard]] bool has_token(std::string_view name, std::string_view token) const noexcept;
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] const Field& operator[](std::size_t i) const noexcept { return fields_[i]; }
+  [[nodiscard]] auto begin() const noexcept { return fields_.begin(); }
+  [[nodiscard]] auto end() const noexcept {
+    return fields_.begin() + static_cast<std::ptrdiff_t>(size_);
+  }
+  // Forgets every field but keeps their storage for the next request.
+  void clear() noexcept { size_ = 0; }
+
+ private:
+  std::vector<Field> fields_;  // [0, size_) are live; the rest is storage kept for reuse
+  std::size_t size_ = 0;
+};
+
+}  // namespace avant::http

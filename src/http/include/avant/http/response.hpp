@@ -1,0 +1,45 @@
+// response.hpp — what a handler answers, and how it goes on the wire.
+//
+//   HTTP/1.1 200 OK\r\n                       always HTTP/1.1 (RFC 9110 §2.5), for 1.0 clients too
+//   Server: avant\r\n                         added unless the handler set its own
+//   Date: Wed, 25 Nov 2026 12:00:00 GMT\r\n   added unless the handler set its own
+//   Content-Type: text/plain\r\n              the handler's headers, in its order
+//   Content-Length: 5\r\n                     from the body (or the handler's, for HEAD/streams)
+//   Connection: close\r\n                     when the server will close after this response
+//   \r\n
+//   hello                                     left out for HEAD, 1xx, 204 and 304
+//
+// A streamed response (Responder::start) without a Content-Length is sent chunked to an HTTP/1.1
+// client and delimited by closing the connection to an HTTP/1.0 one.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+#include <avant/http/headers.hpp>
+
+namespace avant::http {
+
+struct Response {
+  int status = 200;
+  Headers headers;
+  std::string body;
+
+  // A complete response with a body and its Content-Type.
+  [[nodiscard]] static Response text(int status, std::string body,
+                                     std::string_view content_type = "text/plain; charset=utf-8");
+};
+
+// "OK", "Not Found", ...; "Unknown" for a code without a registered phrase.
+[[nodiscard]] std::string_view reason_phrase(int status) noexcept;
+// Whether a response with this status can have a body (not 1xx, 204, 304).
+[[nodiscard]] bool status_allows_body(int status) noexcept;
+// The IMF-fixdate of now, "Wed, 25 Nov 2026 12:00:00 GMT" (RFC 9110 §5.6.7). Formatted once a
+// second per thread; the view is valid until the next call on the same thread.
+[[nodiscard]] std::string_view http_date_now();
+// Formats any time as an IMF-fixdate, and parses one back (nullopt-like -1 if not a valid date).
+[[nodiscard]] std::string http_date(long long unix_seconds);
+[[nodiscard]] long long parse_http_date(std::string_view text) noexcept;
+
+}  // namespace avant::http

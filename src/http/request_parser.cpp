@@ -1,0 +1,244 @@
+// request_parser.cpp — the glue between llhttp's callbacks and a Request (lab 05 rewrites this).
+#include <utility>
+
+#include <avant/http/request_parser.hpp>
+
+namespace avant::http {
+
+namespace {
+
+RequestParser* self(llhttp_t* p) noexcept {
+  return static_cast<RequestParser*>(p->data);
+}
+
+// The status for an llhttp error that no callback of ours raised.
+int status_for(llhttp_errno_t err) noexcept {
+  switch (err) {
+    case HPE_INVALID_VERSION:
+      return 505;
+    case HPE_PAUSED_H2_UPGRADE:
+      return 400;  // "PRI * HTTP/2.0": the HTTP/2 preface
+    default:
+      return 400;
+  }
+}
+
+}  // namespace
+
+const llhttp_settings_t& RequestParser::settings() noexcept {
+  static const llhttp_settings_t s = [] {
+    llhttp_settings_t x{};
+    llhttp_settings_init(&x);
+    x.on_message_begin = &RequestParser::on_message_begin;
+    x.on_url = &RequestParser::on_url;
+    x.on_header_field = &RequestParser::on_header_field;
+    x.on_header_value = &RequestParser::on_header_value;
+    x.on_header_value_complete = &RequestParser::on_header_value_complete;
+    x.on_headers_complete = &RequestParser::on_headers_complete;
+    x.on_body = &RequestParser::on_body;
+    x.on_message_complete = &RequestParser::on_message_complete;
+    return x;
+  }();
+  return s;
+}
+
+RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
+  llhttp_init(&parser_, HTTP_REQUEST, &settings());
+  parser_.data = this;
+}
+
+RequestParser::Result RequestParser::feed(std::string_view bytes) {
+  if (failed_) return {0, Status::error};
+  if (upgrade_) return {0, Status::complete};  // the caller has not decided about the upgrade
+  complete_ = false;
+  feed_begin_ = bytes.data();
+  const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
+  const std::size_t consumed =
+      err == HPE_OK ? bytes.size()
+                    : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
+  // The last byte before any trailing blanks, for starts_line() in the next call.
+  for (std::size_t i = consumed; i > 0; --i) {
+    const char c = bytes[i - 1];
+    if (c != ' ' && c != '\t') {
+      last_significant_ = c;
+      break;
+    }
+  }
+  if (err == HPE_OK) return {consumed, Status::need_more};
+  if (err == HPE_PAUSED && complete_) {
+    llhttp_resume(&parser_);
+    return {consumed, Status::complete};
+  }
+  if (err == HPE_PAUSED_UPGRADE && complete_) {
+    upgrade_ = true;
+    return {consumed, Status::complete};
+  }
+  failed_ = true;
+  if (error_.status == 0) {
+    error_.status = status_for(err);
+    error_.reason = llhttp_errno_name(err);
+    const char* reason = llhttp_get_error_reason(&parser_);
+    if (reason != nullptr && *reason != '\0') error_.reason += std::string(": ") + reason;
+  }
+  return {consumed, Status::error};
+}
+
+void RequestParser::continue_after_upgrade() noexcept {
+  if (!upgrade_) return;
+  upgrade_ = false;
+  llhttp_resume_after_upgrade(&parser_);
+}
+
+int RequestParser::refuse(int status, std::string reason) {
+  error_.status = status;
+  error_.reason = std::move(reason);
+  return -1;
+}
+
+bool RequestParser::count_header_bytes(std::size_t n) {
+  header_bytes_ += n;
+  return header_bytes_ <= limits_.max_header_bytes;
+}
+
+int RequestParser::on_message_begin(llhttp_t* p) {
+  RequestParser& s = *self(p);
+  s.request_.clear();
+  s.phase_ = Phase::head;
+  s.in_trailers_ = false;
+  s.header_bytes_ = 0;
+  s.field_.clear();
+  s.value_.clear();
+  return 0;
+}
+
+int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
+  RequestParser& s = *self(p);
+  if (s.request_.target.size() + n > s.limits_.max_target)
+    return s.refuse(414, "request-target over " + std::to_string(s.limits_.max_target) + " bytes");
+  s.request_.target.append(at, n);
+  return 0;
+}
+
+int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
+  RequestParser& s = *self(p);
+  if (!s.count_header_bytes(n))
+    return s.refuse(431,
+                    "header fields over " + std::to_string(s.limits_.max_header_bytes) + " bytes");
+  s.field_.append(at, n);
+  return 0;
+}
+
+int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
+  RequestParser& s = *self(p);
+  if (!s.count_header_bytes(n))
+    return s.refuse(431,
+                    "header fields over " + std::to_string(s.limits_.max_header_bytes) + " bytes");
+  // llhttp 8 accepts an obs-fold (a header line continued on the next line, starting with a
+  // space) and reports the continuation as one more piece of the value. RFC 9112 §5.2 lets a
+  // server reject it, and accepting it is how two parsers in a chain come to disagree about
+  // which fields a request has. A piece that starts a line is such a continuation.
+  if (s.starts_line(at))
+    return s.refuse(400, "obs-fold (a header line continued on the next line)");
+  s.value_.append(at, n);
+  return 0;
+}
+
+bool RequestParser::starts_line(const char* at) const noexcept {
+  // Walk back over blanks to the byte before them, into the previous feed() if need be.
+  const char* q = at;
+  while (q > feed_begin_ && (q[-1] == ' ' || q[-1] == '\t'))
+    --q;
+  const char before = q > feed_begin_ ? q[-1] : last_significant_;
+  return before == '\n';
+}
+
+int RequestParser::on_header_value_complete(llhttp_t* p) {
+  RequestParser& s = *self(p);
+  if (!s.field_.empty() && (s.field_.back() == ' ' || s.field_.back() == '\t'))
+    return s.refuse(400, "whitespace between a field name and its colon");
+  if (!s.in_trailers_) {
+    if (s.request_.headers.size() >= s.limits_.max_headers)
+      return s.refuse(431, "more than " + std::to_string(s.limits_.max_headers) + " header fields");
+    s.request_.headers.add(s.field_, trim_ows(s.value_));
+  }
+  s.field_.clear();
+  s.value_.clear();
+  return 0;
+}
+
+int RequestParser::check_head() {
+  Request& r = request_;
+  r.version_major = llhttp_get_http_major(&parser_);
+  r.version_minor = llhttp_get_http_minor(&parser_);
+  if (r.method == "PRI") return refuse(400, "HTTP/2 connection preface on an HTTP/1.1 port");
+  if (r.version_major != 1) {
+    return refuse(505, "HTTP/" + std::to_string(r.version_major) + "." +
+                           std::to_string(r.version_minor) + " is not supported");
+  }
+  const std::size_t hosts = r.headers.count("Host");
+  if (hosts > 1) return refuse(400, "more than one Host field");
+  if (hosts == 0 && r.version_minor >= 1) return refuse(400, "HTTP/1.1 request without Host");
+
+  // Transfer-Encoding: only `chunked`, and only as the last coding (RFC 9112 §6.1, §6.3).
+  bool has_te = false;
+  bool chunked_last = false;
+  bool other_coding = false;
+  for (const auto& [name, value] : r.headers) {
+    if (!iequals(name, "Transfer-Encoding")) continue;
+    has_te = true;
+    std::string_view list = value;
+    while (true) {
+      const std::size_t comma = list.find(',');
+      const std::string_view coding = trim_ows(list.substr(0, comma));
+      if (!coding.empty()) {
+        chunked_last = iequals(coding, "chunked");
+        if (!chunked_last) other_coding = true;
+      }
+      if (comma == std::string_view::npos) break;
+      list.remove_prefix(comma + 1);
+    }
+  }
+  if (has_te) {
+    if (r.version_minor == 0) return refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
+    if (!chunked_last) return refuse(400, "Transfer-Encoding does not end with chunked");
+    if (other_coding) return refuse(501, "a transfer coding other than chunked");
+  }
+  if ((parser_.flags & F_CONTENT_LENGTH) != 0 && parser_.content_length > limits_.max_body) {
+    return refuse(413, "Content-Length " + std::to_string(parser_.content_length) + " over " +
+                           std::to_string(limits_.max_body) + " bytes");
+  }
+  if (const auto expect = r.headers.get("Expect")) {
+    if (!iequals(*expect, "100-continue")) return refuse(417, "Expect: " + std::string(*expect));
+    r.expect_continue = r.version_minor >= 1;
+  }
+  return 0;
+}
+
+int RequestParser::on_headers_complete(llhttp_t* p) {
+  RequestParser& s = *self(p);
+  s.request_.method = llhttp_method_name(static_cast<llhttp_method_t>(llhttp_get_method(p)));
+  if (const int rc = s.check_head(); rc != 0) return rc;
+  s.phase_ = Phase::body;
+  s.in_trailers_ = true;  // any field reported from now on is a chunked body's trailer
+  return 0;
+}
+
+int RequestParser::on_body(llhttp_t* p, const char* at, std::size_t n) {
+  RequestParser& s = *self(p);
+  if (s.request_.body.size() + n > s.limits_.max_body)
+    return s.refuse(413, "body over " + std::to_string(s.limits_.max_body) + " bytes");
+  s.request_.body.append(at, n);
+  return 0;
+}
+
+int RequestParser::on_message_complete(llhttp_t* p) {
+  RequestParser& s = *self(p);
+  s.request_.keep_alive = llhttp_should_keep_alive(p) != 0;
+  s.phase_ = Phase::idle;
+  s.complete_ = true;
+  // An upgrade (or CONNECT) makes llhttp stop by itself, with HPE_PAUSED_UPGRADE, right after
+  // this request; pausing here as well would only need a second resume.
+  return llhttp_get_upgrade(p) != 0 ? 0 : HPE_PAUSED;
+}
+
+}  // namespace avant::http

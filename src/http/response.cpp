@@ -1,0 +1,167 @@
+#include <array>
+#include <cstdio>
+#include <ctime>
+
+#include <avant/http/response.hpp>
+
+namespace avant::http {
+
+Response Response::text(int status, std::string body, std::string_view content_type) {
+  Response r;
+  r.status = status;
+  r.headers.add("Content-Type", content_type);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string_view reason_phrase(int status) noexcept {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 101:
+      return "Switching Protocols";
+    case 200:
+      return "OK";
+    case 201:
+      return "Created";
+    case 202:
+      return "Accepted";
+    case 204:
+      return "No Content";
+    case 206:
+      return "Partial Content";
+    case 301:
+      return "Moved Permanently";
+    case 302:
+      return "Found";
+    case 303:
+      return "See Other";
+    case 304:
+      return "Not Modified";
+    case 307:
+      return "Temporary Redirect";
+    case 308:
+      return "Permanent Redirect";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 416:
+      return "Range Not Satisfiable";
+    case 417:
+      return "Expectation Failed";
+    case 426:
+      return "Upgrade Required";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    case 505:
+      return "HTTP Version Not Supported";
+    default:
+      return "Unknown";
+  }
+}
+
+bool status_allows_body(int status) noexcept {
+  return status >= 200 && status != 204 && status != 304;
+}
+
+namespace {
+
+constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                 "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+std::size_t format_date(std::time_t t, std::array<char, 32>& out) {
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  const int n = std::snprintf(out.data(), out.size(), "%s, %02d %s %04d %02d:%02d:%02d GMT",
+                              kDays.at(static_cast<std::size_t>(tm.tm_wday)), tm.tm_mday,
+                              kMonths.at(static_cast<std::size_t>(tm.tm_mon)), tm.tm_year + 1900,
+                              tm.tm_hour, tm.tm_min, tm.tm_sec);
+  return n > 0 ? static_cast<std::size_t>(n) : 0;
+}
+
+}  // namespace
+
+std::string_view http_date_now() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::array<char, 32> cached{};
+  thread_local std::size_t cached_size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    cached_size = format_date(now, cached);
+    cached_second = now;
+  }
+  return {cached.data(), cached_size};
+}
+
+std::string http_date(long long unix_seconds) {
+  std::array<char, 32> buf{};
+  const std::size_t n = format_date(static_cast<std::time_t>(unix_seconds), buf);
+  return {buf.data(), n};
+}
+
+long long parse_http_date(std::string_view text) noexcept {
+  // Only the IMF-fixdate form that every current client sends: "Sun, 06 Nov 1994 08:49:37 GMT".
+  if (text.size() != 29 || text.substr(3, 2) != ", " || text.substr(25) != " GMT") return -1;
+  auto num = [&](std::size_t pos, std::size_t len) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + len; ++i) {
+      if (text[i] < '0' || text[i] > '9') return -1;
+      v = v * 10 + (text[i] - '0');
+    }
+    return v;
+  };
+  std::tm tm{};
+  tm.tm_mday = num(5, 2);
+  int month = -1;
+  for (std::size_t i = 0; i < kMonths.size(); ++i) {
+    if (text.substr(8, 3) == kMonths.at(i)) month = static_cast<int>(i);
+  }
+  tm.tm_year = num(12, 4);
+  tm.tm_hour = num(17, 2);
+  tm.tm_min = num(20, 2);
+  tm.tm_sec = num(23, 2);
+  if (text[7] != ' ' || text[11] != ' ' || text[16] != ' ' || text[19] != ':' || text[22] != ':')
+    return -1;
+  if (month < 0 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_year < 1970 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60)
+    return -1;
+  tm.tm_mon = month;
+  tm.tm_year -= 1900;
+  return static_cast<long long>(timegm(&tm));
+}
+
+}  // namespace avant::http
