@@ -137,7 +137,7 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
   // space) and reports the continuation as one more piece of the value. RFC 9112 §5.2 lets a
   // server reject it, and accepting it is how two parsers in a chain come to disagree about
   // which fields a request has. A piece that starts a line is such a continuation.
-  if (s.starts_line(at))
+  if (n > 0 && s.starts_line(at))
     return s.refuse(400, "obs-fold (a header line continued on the next line)");
   s.value_.append(at, n);
   return 0;

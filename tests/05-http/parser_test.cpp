@@ -1,0 +1,308 @@
+// Chapter 05 — RequestParser from byte arrays: every split gives the same requests, limits give
+// their status, and the request-smuggling corpus is refused, never read leniently.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <avant/http/request_parser.hpp>
+
+#include <gtest/gtest.h>
+
+#include "api.hpp"
+
+namespace avant::http {
+namespace {
+
+using Status = RequestParser::Status;
+
+// What a parse produced, in a form two parses can be compared by.
+struct Outcome {
+  std::vector<std::string> requests;  // method, target, version, headers, body, keep-alive
+  int error_status = 0;
+  bool operator==(const Outcome&) const = default;
+};
+
+std::string describe(const Request& r) {
+  std::string s = r.method + " " + r.target + " HTTP/" + std::to_string(r.version_major) + "." +
+                  std::to_string(r.version_minor) + (r.keep_alive ? " keep-alive" : " close") +
+                  (r.expect_continue ? " expect-100" : "") + "\n";
+  for (const auto& [name, value] : r.headers)
+    s += name + ": " + value + "\n";
+  return s + "body[" + r.body + "]";
+}
+
+// Feeds `pieces` in order as a connection would: unconsumed bytes stay and more are appended.
+Outcome parse(const std::vector<std::string_view>& pieces, const ParserLimits& limits = {}) {
+  RequestParser parser(limits);
+  Outcome out;
+  std::string pending;
+  for (const std::string_view piece : pieces) {
+    pending += piece;
+    while (true) {
+      const auto result = parser.feed(pending);
+      pending.erase(0, result.consumed);
+      if (result.status == Status::error) {
+        out.error_status = parser.error().status;
+        return out;
+      }
+      if (result.status == Status::need_more) break;
+      out.requests.push_back(describe(parser.request()));
+      if (parser.upgrade()) parser.continue_after_upgrade();
+    }
+  }
+  return out;
+}
+
+Outcome parse_whole(std::string_view bytes, const ParserLimits& limits = {}) {
+  return parse({bytes}, limits);
+}
+
+// The input split in two at every byte boundary, and fed one byte at a time.
+void expect_same_at_every_split(std::string_view bytes, const ParserLimits& limits = {}) {
+  const Outcome whole = parse_whole(bytes, limits);
+  for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
+    ASSERT_EQ(parse({bytes.substr(0, cut), bytes.substr(cut)}, limits), whole)
+        << "split at byte " << cut << " of:\n"
+        << bytes;
+  }
+  std::vector<std::string_view> bytewise;
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    bytewise.push_back(bytes.substr(i, 1));
+  ASSERT_EQ(parse(bytewise, limits), whole) << "fed one byte at a time:\n" << bytes;
+}
+
+const std::vector<std::string> kValid = {
+    "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n",
+    "GET /a%20b/c?x=1&y=%41 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nX-Empty:\r\n\r\n",
+    "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world",
+    "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer-X: 1\r\n\r\n",
+    "GET /old HTTP/1.0\r\n\r\n",
+    "GET /ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    "PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+    "DELETE /y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+    "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent:   spaced value   \r\n\r\n",
+    // A pipeline: three requests in one write.
+    "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"
+    "okGET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
+};
+
+TEST(RequestParser, EverySplitOfEveryValidRequestGivesTheSameResult) {
+  for (const auto& bytes : kValid) {
+    const Outcome whole = parse_whole(bytes);
+    ASSERT_EQ(whole.error_status, 0) << bytes;
+    ASSERT_FALSE(whole.requests.empty()) << bytes;
+    expect_same_at_every_split(bytes);
+  }
+}
+
+TEST(RequestParser, FieldsOfARequest) {
+  RequestParser parser;
+  const std::string bytes =
+      "POST /a%20b/c?x=1#frag HTTP/1.1\r\nHost: h\r\nCONTENT-type:  text/plain \r\n"
+      "Content-Length: 5\r\n\r\nhello";
+  const auto result = parser.feed(bytes);
+  ASSERT_EQ(result.status, Status::complete);
+  EXPECT_EQ(result.consumed, bytes.size());
+  const Request& r = parser.request();
+  EXPECT_EQ(r.method, "POST");
+  EXPECT_EQ(r.target, "/a%20b/c?x=1#frag");
+  EXPECT_EQ(r.path(), "/a%20b/c");
+  EXPECT_EQ(r.query(), "x=1");
+  EXPECT_EQ(r.version_major, 1);
+  EXPECT_EQ(r.version_minor, 1);
+  EXPECT_EQ(r.headers.get("content-type").value_or(""), "text/plain");  // case, OWS trimmed
+  EXPECT_EQ(r.body, "hello");
+  EXPECT_TRUE(r.keep_alive);
+  EXPECT_EQ(parser.phase(), RequestParser::Phase::idle);
+}
+
+TEST(RequestParser, StopsAfterEachRequestOfAPipeline) {
+  RequestParser parser;
+  const std::string first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string second = "GET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string both = first + second;
+  auto result = parser.feed(both);
+  ASSERT_EQ(result.status, Status::complete);
+  EXPECT_EQ(result.consumed, first.size());
+  EXPECT_EQ(parser.request().target, "/1");
+  result = parser.feed(std::string_view(both).substr(first.size()));
+  ASSERT_EQ(result.status, Status::complete);
+  EXPECT_EQ(result.consumed, second.size());
+  EXPECT_EQ(parser.request().target, "/2");
+}
+
+TEST(RequestParser, KeepAliveFollowsTheVersionAndConnection) {
+  EXPECT_TRUE(parse_whole("GET / HTTP/1.1\r\nHost: h\r\n\r\n").requests[0].find(" keep-alive") !=
+              std::string::npos);
+  EXPECT_TRUE(parse_whole("GET / HTTP/1.1\r\nHost: h\r\nConnection: Close\r\n\r\n")
+                  .requests[0]
+                  .find(" close") != std::string::npos);
+  EXPECT_TRUE(parse_whole("GET / HTTP/1.0\r\n\r\n").requests[0].find(" close") !=
+              std::string::npos);
+  // The original only knew the exact spelling "keep-alive"; any case is the same token.
+  EXPECT_TRUE(parse_whole("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n")
+                  .requests[0]
+                  .find(" keep-alive") != std::string::npos);
+}
+
+TEST(RequestParser, PhaseTellsHeadFromBody) {
+  RequestParser parser;
+  EXPECT_EQ(parser.phase(), RequestParser::Phase::idle);
+  ASSERT_EQ(parser.feed("GET / HT").status, Status::need_more);
+  EXPECT_EQ(parser.phase(), RequestParser::Phase::head);
+  RequestParser upload;
+  ASSERT_EQ(upload
+                .feed("PUT / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3"
+                      "\r\n\r\na")
+                .status,
+            Status::need_more);
+  EXPECT_EQ(upload.phase(), RequestParser::Phase::body);
+  EXPECT_TRUE(upload.awaiting_continue());
+  ASSERT_EQ(upload.feed("bc").status, Status::complete);
+  EXPECT_FALSE(upload.awaiting_continue());
+  EXPECT_EQ(upload.request().body, "abc");
+}
+
+struct Refused {
+  const char* what;
+  std::string bytes;
+  int status;
+};
+
+// RFC 9112 §6.3 and §11.2: a message whose framing two parsers could read differently is refused.
+const std::vector<Refused> kSmuggling = {
+    {"Content-Length with Transfer-Encoding",
+     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "0\r\n\r\n",
+     400},
+    {"Transfer-Encoding then Content-Length",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+     "0\r\n\r\n",
+     400},
+    {"duplicate Content-Length (same value)",
+     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400},
+    {"duplicate Content-Length (different values)",
+     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc", 400},
+    {"Content-Length list", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc", 400},
+    {"signed Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\nabc", 400},
+    {"negative Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
+    {"hex Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x3\r\n\r\nabc", 400},
+    {"obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", 400},
+    {"obs-fold with a tab", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\t2\r\n\r\n", 400},
+    {"obs-fold of an empty value",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400},
+    {"space before the colon",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+    {"hex prefix in a chunk size",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
+     400},
+    {"chunk size overflow",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+     "10000000000000003\r\nabc\r\n0\r\n\r\n",
+     400},
+    {"negative chunk size",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n", 400},
+    {"chunk data longer than its size",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n", 400},
+    {"chunked not last", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+     400},
+    {"an unknown coding alone", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n",
+     400},
+    {"Transfer-Encoding in HTTP/1.0",
+     "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+    {"bare LF line ends", "GET / HTTP/1.1\nHost: h\n\n", 400},
+    {"bare CR", "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400},
+    {"NUL in a value", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 34), 400},
+    {"no Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", 400},
+    {"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+    {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400},
+    {"TLS ClientHello on a plain port",
+     std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
+    {"garbage", "\x01\x02hello\r\n\r\n", 400},
+    {"lower-case method", "get / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+    {"gzip before chunked (a coding we do not decode)",
+     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+    {"HTTP/3.0", "GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505},
+    {"HTTP/0.9 request line", "GET /\r\n\r\n", 505},
+    {"Expect other than 100-continue",
+     "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417},
+};
+
+TEST(RequestParser, SmugglingCorpusIsRefusedAtEverySplit) {
+  for (const auto& c : kSmuggling) {
+    SCOPED_TRACE(c.what);
+    const Outcome whole = parse_whole(c.bytes);
+    EXPECT_EQ(whole.error_status, c.status) << c.what;
+    EXPECT_TRUE(whole.requests.empty()) << c.what << ": parsed as " << whole.requests[0];
+    expect_same_at_every_split(c.bytes);
+  }
+}
+
+TEST(RequestParser, AFailedParserStaysFailed) {
+  RequestParser parser;
+  ASSERT_EQ(parser.feed("GET / HTTP/1.1\r\n\r\n").status, Status::error);
+  EXPECT_EQ(parser.error().status, 400);
+  EXPECT_FALSE(parser.error().reason.empty());
+  const auto again = parser.feed("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  EXPECT_EQ(again.status, Status::error);
+  EXPECT_EQ(again.consumed, 0u);
+}
+
+TEST(RequestParser, LimitsAnswerWithTheirStatus) {
+  const ParserLimits limits{
+      .max_target = 64, .max_header_bytes = 200, .max_headers = 5, .max_body = 10};
+  EXPECT_EQ(parse_whole("GET /" + std::string(64, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", limits)
+                .error_status,
+            414);
+  EXPECT_EQ(parse_whole("GET /" + std::string(63, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", limits)
+                .error_status,
+            0);
+  EXPECT_EQ(
+      parse_whole("GET / HTTP/1.1\r\nHost: h\r\nX: " + std::string(200, 'v') + "\r\n\r\n", limits)
+          .error_status,
+      431);
+  std::string many = "GET / HTTP/1.1\r\nHost: h\r\n";
+  for (int i = 0; i < 5; ++i)
+    many += "X-" + std::to_string(i) + ": v\r\n";
+  EXPECT_EQ(parse_whole(many + "\r\n", limits).error_status, 431);
+  EXPECT_EQ(
+      parse_whole("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n", limits).error_status,
+      413)
+      << "a declared length over the limit is refused before its body arrives";
+  EXPECT_EQ(parse_whole("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        "6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n",
+                        limits)
+                .error_status,
+            413)
+      << "a chunked body is counted as it is decoded";
+  EXPECT_EQ(
+      parse_whole("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789", limits)
+          .error_status,
+      0);
+  expect_same_at_every_split(
+      "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "6\r\nabcdef\r\n6\r\nghijkl\r\n0\r\n\r\n",
+      limits);
+}
+
+TEST(RequestParser, UpgradeStopsUntilTheCallerDecides) {
+  RequestParser parser;
+  const std::string upgrade =
+      "GET /chat HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n";
+  const std::string next = "GET /next HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string bytes = upgrade + next;
+  const auto first = parser.feed(bytes);
+  ASSERT_EQ(first.status, Status::complete);
+  EXPECT_EQ(first.consumed, upgrade.size());
+  EXPECT_TRUE(parser.upgrade());
+  // Undecided: nothing more is parsed as HTTP.
+  EXPECT_EQ(parser.feed(next).consumed, 0u);
+  parser.continue_after_upgrade();
+  const auto second = parser.feed(next);
+  ASSERT_EQ(second.status, Status::complete);
+  EXPECT_EQ(parser.request().target, "/next");
+}
+
+}  // namespace
+}  // namespace avant::http

@@ -1,0 +1,400 @@
+// Chapter 05 — HttpServer with real sockets: keep-alive, pipelining in order with answers given
+// late and from other threads, errors that close one connection only, timeouts, streamed answers
+// under backpressure, and a stop that lets requests in flight finish.
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <avant/http/http_server.hpp>
+#include <avant/testing/harness.hpp>
+
+#include <gtest/gtest.h>
+
+#include "api.hpp"
+#include "http_client.hpp"
+
+namespace avant::http {
+namespace {
+
+using harness::eventually;
+using testing::get;
+using testing::HttpClient;
+using namespace std::chrono_literals;
+
+HttpOptions options(std::size_t workers = 2) {
+  HttpOptions o;
+  o.server.workers = workers;
+  o.server.drain_timeout = 5s;
+  return o;
+}
+
+// An HttpServer on a loop thread of its own, made and destroyed there.
+class Served {
+ public:
+  Served(const HttpOptions& o, Handler handler) {
+    server_ = base_.call([&] {
+      auto s = std::make_unique<HttpServer>(base_.loop(), o, std::move(handler));
+      s->start();
+      return s;
+    });
+  }
+  ~Served() {
+    base_.call([this] { server_.reset(); });
+  }
+  Served(const Served&) = delete;
+  Served& operator=(const Served&) = delete;
+
+  [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
+  HttpServer& server() { return *server_; }
+
+ private:
+  harness::LoopThread base_;
+  std::unique_ptr<HttpServer> server_;
+};
+
+void echo(Request& request, Responder responder) {
+  Response r = Response::text(200, request.method + " " + request.target + " " + request.body);
+  responder.send(std::move(r));
+}
+
+// Responders parked by a handler, answered later by the test thread.
+struct Parked {
+  std::mutex mutex;
+  std::vector<std::pair<std::string, Responder>> waiting;  // target, responder
+
+  Handler handler() {
+    return [this](Request& request, Responder responder) {
+      const std::lock_guard lock(mutex);
+      waiting.emplace_back(request.target, std::move(responder));
+    };
+  }
+  std::size_t size() {
+    const std::lock_guard lock(mutex);
+    return waiting.size();
+  }
+  std::vector<std::pair<std::string, Responder>> take() {
+    const std::lock_guard lock(mutex);
+    return std::exchange(waiting, {});
+  }
+};
+
+TEST(HttpServer, KeepAliveServesManyRequestsOnOneConnection) {
+  Served s(options(), echo);
+  HttpClient c(s.address());
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(c.send(get("/n" + std::to_string(i))));
+    const auto r = c.read();
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, "GET /n" + std::to_string(i) + " ");
+    EXPECT_EQ(r->header("Server").value_or(""), "avant");
+    EXPECT_EQ(r->header("Date").value_or("").size(), 29u);
+    EXPECT_EQ(r->header("Content-Length").value_or(""), std::to_string(r->body.size()));
+    EXPECT_FALSE(r->header("Connection").has_value());
+  }
+  EXPECT_EQ(s.server().stats().tcp.accepted, 1u);
+  EXPECT_EQ(s.server().stats().requests, 5u);
+}
+
+TEST(HttpServer, HundredPipelinedRequestsAnsweredLateAndBackwardsArriveInOrder) {
+  Parked parked;
+  HttpOptions o = options();
+  o.max_pipeline = 16;  // read at most 16 requests ahead: the rest wait in the socket
+  Served s(o, parked.handler());
+  HttpClient c(s.address());
+  std::string all;
+  for (int i = 0; i < 100; ++i)
+    all += get("/" + std::to_string(i));
+  ASSERT_TRUE(c.send(all));  // one write
+
+  int answered = 0;
+  while (answered < 100) {
+    const std::size_t want = std::min<std::size_t>(16, static_cast<std::size_t>(100 - answered));
+    ASSERT_TRUE(eventually([&] { return parked.size() >= want; }))
+        << "only " << parked.size() << " requests reached the handler after " << answered;
+    auto batch = parked.take();
+    EXPECT_LE(batch.size(), 16u) << "more requests read ahead than max_pipeline";
+    // Answer from this thread (not the loop), last first.
+    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
+      it->second.send(Response::text(200, "answer to " + it->first));
+      ++answered;
+    }
+  }
+  for (int i = 0; i < 100; ++i) {
+    const auto r = c.read();
+    ASSERT_TRUE(r) << "response " << i << ": " << c.error();
+    ASSERT_EQ(r->body, "answer to /" + std::to_string(i));
+  }
+  EXPECT_EQ(s.server().stats().requests, 100u);
+}
+
+TEST(HttpServer, BadRequestsGetTheirStatusAndCloseWhileOthersKeepServing) {
+  HttpOptions o = options();
+  o.limits.max_body = 1000;
+  o.limits.max_header_bytes = 2000;
+  Served s(o, echo);
+  HttpClient good(s.address());
+  ASSERT_TRUE(good.send(get("/before")));
+  ASSERT_TRUE(good.read());
+
+  struct Case {
+    std::string bytes;
+    int status;
+  };
+  const std::vector<Case> cases = {
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 5000\r\n\r\n", 413},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + std::string(3000, 'x') + "\r\n\r\n", 431},
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+       400},
+      {"GET / HTTP/1.1\r\n\r\n", 400},
+      {"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501},
+      {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400},
+      {"GET / HTTP/2.5\r\nHost: h\r\n\r\n", 505},
+  };
+  for (const auto& bad : cases) {
+    HttpClient c(s.address());
+    ASSERT_TRUE(c.send(bad.bytes));
+    const auto r = c.read();
+    ASSERT_TRUE(r) << bad.bytes << c.error();
+    EXPECT_EQ(r->status, bad.status) << bad.bytes;
+    EXPECT_EQ(r->header("Connection").value_or(""), "close");
+    EXPECT_TRUE(c.closed()) << "the connection closes after the error";
+  }
+  // A bad request after good ones in the same pipeline: the good ones are answered first.
+  HttpClient mixed(s.address());
+  ASSERT_TRUE(mixed.send(get("/ok1") + get("/ok2") + "GET / HTTP/1.1\r\n\r\n" + get("/never")));
+  EXPECT_EQ(mixed.read()->body, "GET /ok1 ");
+  EXPECT_EQ(mixed.read()->body, "GET /ok2 ");
+  EXPECT_EQ(mixed.read()->status, 400);
+  EXPECT_TRUE(mixed.closed());
+
+  ASSERT_TRUE(good.send(get("/after")));
+  const auto r = good.read();
+  ASSERT_TRUE(r) << good.error();
+  EXPECT_EQ(r->body, "GET /after ");
+  EXPECT_EQ(s.server().stats().bad_requests, cases.size() + 1);
+}
+
+TEST(HttpServer, AStalledHeadGets408AndAnIdleConnectionIsClosed) {
+  HttpOptions o = options(0);
+  o.header_timeout = 300ms;
+  o.keep_alive_timeout = 300ms;
+  Served s(o, echo);
+  HttpClient slow(s.address());
+  ASSERT_TRUE(slow.send("GET /slow HTTP/1.1\r\nHo"));  // and nothing more
+  const auto r = slow.read();
+  ASSERT_TRUE(r) << slow.error();
+  EXPECT_EQ(r->status, 408);
+  EXPECT_TRUE(slow.closed());
+  EXPECT_EQ(s.server().stats().timeouts, 1u);
+
+  HttpClient idle(s.address());
+  ASSERT_TRUE(idle.send(get("/once")));
+  ASSERT_TRUE(idle.read());
+  EXPECT_TRUE(idle.closed()) << "keep-alive timeout";
+  EXPECT_TRUE(idle.unread().empty()) << "an idle connection is closed without a response";
+
+  HttpClient silent(s.address());
+  EXPECT_TRUE(silent.closed()) << "a connection that never sends a request";
+}
+
+TEST(HttpServer, TheLastAllowedRequestSaysConnectionClose) {
+  HttpOptions o = options();
+  o.max_requests_per_connection = 3;
+  Served s(o, echo);
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/1") + get("/2") + get("/3") + get("/4")));
+  EXPECT_FALSE(c.read()->header("Connection").has_value());
+  EXPECT_FALSE(c.read()->header("Connection").has_value());
+  const auto third = c.read();
+  ASSERT_TRUE(third);
+  EXPECT_EQ(third->header("Connection").value_or(""), "close");
+  EXPECT_TRUE(c.closed());
+  EXPECT_TRUE(c.unread().empty()) << "the fourth request is not answered";
+}
+
+TEST(HttpServer, HeadAnswersCarryNoBodyAndHttp10GetsItsKeepAlive) {
+  Served s(options(), [](Request& request, Responder responder) {
+    responder.send(Response::text(200, "hello " + request.method));
+  });
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send("HEAD / HTTP/1.1\r\nHost: h\r\n\r\n"));
+  const auto head = c.read(true);
+  ASSERT_TRUE(head);
+  EXPECT_EQ(head->header("Content-Length").value_or(""), "10") << "the length a GET would have";
+  ASSERT_TRUE(c.send(get("/")));
+  const auto after = c.read();
+  ASSERT_TRUE(after) << c.error();
+  EXPECT_EQ(after->body, "hello GET") << "no body bytes were left over from the HEAD answer";
+
+  HttpClient old(s.address());
+  ASSERT_TRUE(old.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  const auto ka = old.read();
+  ASSERT_TRUE(ka);
+  EXPECT_EQ(ka->header("Connection").value_or(""), "keep-alive");
+  ASSERT_TRUE(old.send("GET / HTTP/1.0\r\n\r\n"));
+  const auto last = old.read();
+  ASSERT_TRUE(last);
+  EXPECT_EQ(last->header("Connection").value_or(""), "close");
+  EXPECT_TRUE(old.closed());
+}
+
+TEST(HttpServer, ASlowClientPausesAStreamingProducer) {
+  constexpr std::size_t kPiece = 64 * 1024;
+  constexpr std::size_t kTotal = 16u << 20;  // 16 MiB, far over the high-water mark
+  std::atomic<std::size_t> produced{0};
+  std::atomic<int> pauses{0};
+  HttpOptions o = options();
+  o.server.tcp.connection.high_water_mark = 256 * 1024;
+  Served s(o, [&](Request&, Responder responder) {
+    auto r = std::make_shared<Responder>(std::move(responder));
+    Response head;
+    head.headers.add("Content-Type", "application/octet-stream");
+    r->start(std::move(head));
+    // Produce on the loop thread until backpressure, resume when the output drains.
+    auto pump = std::make_shared<std::function<void()>>();
+    *pump = [r, pump, &produced, &pauses] {
+      while (produced < kTotal) {
+        const std::string piece =
+            harness::pattern(kPiece, static_cast<unsigned>(produced / kPiece));
+        produced += kPiece;
+        const tcp::SendStatus st = r->write(piece);
+        if (st == tcp::SendStatus::dropped) return;
+        if (st == tcp::SendStatus::backpressure) {
+          ++pauses;
+          r->on_writable([pump] { (*pump)(); });
+          return;
+        }
+      }
+      r->finish();
+      r->on_writable({});  // break the cycle pump -> r -> callback -> pump
+    };
+    (*pump)();
+  });
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/big")));
+  // The client reads nothing yet: the producer must stop well short of the total.
+  ASSERT_TRUE(eventually([&] { return pauses.load() > 0; }));
+  EXPECT_LT(produced.load(), kTotal / 2) << "the producer did not stop for a client not reading";
+  const auto r = c.read();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->header("Transfer-Encoding").value_or(""), "chunked");
+  ASSERT_EQ(r->body.size(), kTotal);
+  for (std::size_t i = 0; i < kTotal; i += kPiece) {
+    ASSERT_EQ(
+        r->body.compare(i, kPiece, harness::pattern(kPiece, static_cast<unsigned>(i / kPiece))), 0)
+        << "piece " << i / kPiece;
+  }
+  EXPECT_GT(pauses.load(), 1);
+}
+
+TEST(HttpServer, AnswersStreamedFromAnotherThread) {
+  std::vector<std::thread> producers;
+  std::mutex mutex;
+  Served s(options(), [&](Request& request, Responder responder) {
+    const std::lock_guard lock(mutex);
+    producers.emplace_back(
+        [r = std::move(responder), fixed = request.target == "/fixed"]() mutable {
+          Response head;
+          if (fixed) head.headers.add("Content-Length", "3000");
+          r.start(std::move(head));
+          for (int i = 0; i < 30; ++i)
+            (void)r.write(std::string(100, static_cast<char>('a' + i % 26)));
+          r.finish();
+        });
+  });
+  HttpClient chunked(s.address());
+  ASSERT_TRUE(chunked.send(get("/chunked")));
+  const auto a = chunked.read();
+  ASSERT_TRUE(a) << chunked.error();
+  EXPECT_EQ(a->body.size(), 3000u);
+  EXPECT_EQ(a->header("Transfer-Encoding").value_or(""), "chunked");
+  HttpClient fixed(s.address());
+  ASSERT_TRUE(fixed.send(get("/fixed")));
+  const auto b = fixed.read();
+  ASSERT_TRUE(b) << fixed.error();
+  EXPECT_EQ(b->header("Content-Length").value_or(""), "3000");
+  EXPECT_EQ(b->body, a->body);
+  HttpClient old(s.address());  // HTTP/1.0: no chunks, the close ends the body
+  ASSERT_TRUE(old.send("GET /old HTTP/1.0\r\n\r\n"));
+  const auto c = old.read();
+  ASSERT_TRUE(c) << old.error();
+  EXPECT_EQ(c->body, a->body);
+  EXPECT_FALSE(c->header("Transfer-Encoding").has_value());
+  const std::lock_guard lock(mutex);
+  for (auto& t : producers)
+    t.join();
+}
+
+TEST(HttpServer, AHandlerThatThrowsOrForgetsToAnswerGets500) {
+  Served s(options(), [](Request& request, Responder responder) {
+    if (request.target == "/throw") throw std::runtime_error("handler bug");
+    if (request.target == "/forget") return;  // the Responder is dropped unanswered
+    responder.send(Response::text(200, "fine"));
+  });
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/throw") + get("/forget") + get("/fine")));
+  EXPECT_EQ(c.read()->status, 500);
+  EXPECT_EQ(c.read()->status, 500);
+  const auto ok = c.read();
+  ASSERT_TRUE(ok) << c.error();
+  EXPECT_EQ(ok->body, "fine") << "the connection survives a handler's mistake";
+}
+
+TEST(HttpServer, ExpectContinueGetsAnInterimAnswerBeforeTheBody) {
+  Served s(options(), echo);
+  HttpClient c(s.address());
+  ASSERT_TRUE(
+      c.send("PUT /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+             "Content-Length: 5\r\n\r\n"));
+  const auto interim = c.read();
+  ASSERT_TRUE(interim) << c.error();
+  EXPECT_EQ(interim->status, 100);
+  ASSERT_TRUE(c.send("hello"));
+  const auto final_answer = c.read();
+  ASSERT_TRUE(final_answer) << c.error();
+  EXPECT_EQ(final_answer->status, 200);
+  EXPECT_EQ(final_answer->body, "PUT /up hello");
+}
+
+TEST(HttpServer, AnUpgradeRequestIsAnsweredAsPlainHttp) {
+  Served s(options(), echo);
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/ws", "Connection: Upgrade\r\nUpgrade: websocket\r\n") + get("/next")));
+  EXPECT_EQ(c.read()->body, "GET /ws ");
+  const auto next = c.read();
+  ASSERT_TRUE(next) << c.error();
+  EXPECT_EQ(next->body, "GET /next ");
+}
+
+TEST(HttpServer, StopLetsRequestsInFlightFinish) {
+  Parked parked;
+  Served s(options(), parked.handler());
+  HttpClient idle(s.address());
+  ASSERT_TRUE(idle.send(get("/quick")));
+  ASSERT_TRUE(eventually([&] { return parked.size() == 1; }));
+  parked.take()[0].second.send(Response::text(200, "quick"));
+  ASSERT_TRUE(idle.read());
+  HttpClient busy(s.address());
+  ASSERT_TRUE(busy.send(get("/slow")));
+  ASSERT_TRUE(eventually([&] { return parked.size() == 1; }));
+
+  std::atomic<bool> stopped{false};
+  s.server().stop([&] { stopped = true; });
+  EXPECT_TRUE(idle.closed()) << "an idle keep-alive connection is closed at once";
+  EXPECT_FALSE(stopped.load());
+  parked.take()[0].second.send(Response::text(200, "slow but complete"));
+  const auto r = busy.read();
+  ASSERT_TRUE(r) << busy.error();
+  EXPECT_EQ(r->body, "slow but complete");
+  EXPECT_EQ(r->header("Connection").value_or(""), "close");
+  EXPECT_TRUE(busy.closed());
+  EXPECT_TRUE(eventually([&] { return stopped.load(); }));
+}
+
+}  // namespace
+}  // namespace avant::http
