@@ -302,7 +302,7 @@ tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) 
 }
 
 void Session::complete(detail::Exchange& ex) {
-  (void)ex;
+  ex.writable_cb = nullptr;  // nothing more to write; also ends a producer's self-reference
   advance();
 }
 
@@ -368,6 +368,10 @@ void Session::on_write_complete() {
 
 void Session::on_down() {
   closed_ = true;
+  // A streaming producer's callback may hold its own Responder (and so the exchange): drop the
+  // callbacks so that the cycle ends with the connection.
+  for (const auto& ex : queue_)
+    ex->writable_cb = nullptr;
   queue_.clear();
   if (timer_armed_) {
     loop_.cancel(timer_);

@@ -4,6 +4,7 @@
 #include <avant/http/headers.hpp>
 #include <avant/http/response.hpp>
 #include <avant/http/router.hpp>
+#include <avant/http/static_files.hpp>
 #include <avant/http/url.hpp>
 
 #include <gtest/gtest.h>
@@ -141,6 +142,44 @@ TEST(Router, ParametersWildcardsAndMethods) {
   }
   r = request("GET", "/users/%zz");
   EXPECT_EQ(router.match(r).status, 400);
+}
+
+TEST(StaticFiles, RangeHeaders) {
+  using K = RangeRequest::Kind;
+  const auto check = [](std::string_view h, std::uint64_t size, K kind, std::uint64_t first = 0,
+                        std::uint64_t last = 0) {
+    const RangeRequest r = parse_range(h, size);
+    EXPECT_EQ(r.kind, kind) << h;
+    if (kind == K::partial) {
+      EXPECT_EQ(r.first, first) << h;
+      EXPECT_EQ(r.last, last) << h;
+    }
+  };
+  check("bytes=0-9", 100, K::partial, 0, 9);
+  check("bytes=90-", 100, K::partial, 90, 99);
+  check("bytes=90-1000", 100, K::partial, 90, 99);
+  check("bytes=-10", 100, K::partial, 90, 99);
+  check("bytes=-1000", 100, K::partial, 0, 99);
+  check("BYTES=1-1", 100, K::partial, 1, 1);
+  check("bytes=100-", 100, K::unsatisfiable);
+  check("bytes=-0", 100, K::unsatisfiable);
+  check("bytes=0-", 0, K::unsatisfiable);
+  check("bytes=9-1", 100, K::whole);
+  check("bytes=0-1,5-6", 100, K::whole);
+  check("items=0-1", 100, K::whole);
+  check("bytes=a-b", 100, K::whole);
+  check("bytes=", 100, K::whole);
+  check("bytes=-", 100, K::whole);
+}
+
+TEST(StaticFiles, MimeTypesByExtension) {
+  EXPECT_EQ(mime_type("index.html"), "text/html; charset=utf-8");
+  EXPECT_EQ(mime_type("a/b/STYLE.CSS"), "text/css; charset=utf-8");
+  EXPECT_EQ(mime_type("logo.svg"), "image/svg+xml");
+  EXPECT_EQ(mime_type("photo.jpeg"), "image/jpeg");
+  EXPECT_EQ(mime_type("noext"), "application/octet-stream");
+  EXPECT_EQ(mime_type("dir.d/noext"), "application/octet-stream");
+  EXPECT_EQ(mime_type("x.unknown"), "application/octet-stream");
 }
 
 TEST(Router, PatternsAreCheckedWhenAdded) {
