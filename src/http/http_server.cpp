@@ -91,6 +91,22 @@ tcp::SendStatus Responder::write(std::string_view bytes) {
   return full ? tcp::SendStatus::backpressure : tcp::SendStatus::ok;
 }
 
+bool Responder::can_send_file() const {
+  if (!exchange_) return false;
+  const tcp::TcpConnectionPtr connection = exchange_->connection.lock();
+  return connection && connection->filter() == nullptr;
+}
+
+tcp::SendStatus Responder::send_file(int file_fd, std::uint64_t& offset, std::uint64_t& remaining) {
+  if (!exchange_ || exchange_->finished.load()) return tcp::SendStatus::dropped;
+  const tcp::TcpConnectionPtr connection = exchange_->connection.lock();
+  if (!connection) return tcp::SendStatus::dropped;
+  connection->loop().assert_in_loop_thread();
+  auto session = exchange_->session.lock();
+  return session ? session->send_file(*exchange_, file_fd, offset, remaining)
+                 : tcp::SendStatus::dropped;
+}
+
 void Responder::finish() {
   if (!exchange_ || exchange_->finished.exchange(true)) return;
   on_loop(exchange_, [](Session& s, detail::Exchange& e) { s.finish(e); });

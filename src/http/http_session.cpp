@@ -2,6 +2,7 @@
 // the core of this file).
 #include "http_session.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <utility>
 
@@ -252,6 +253,42 @@ tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
   return emit_status(ex, std::string(bytes));
 }
 
+tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint64_t& offset,
+                                   std::uint64_t& remaining) {
+  if (closed_ || ex.state != detail::Exchange::State::streaming) return tcp::SendStatus::dropped;
+  if (ex.head_only) {
+    remaining = 0;
+    return tcp::SendStatus::ok;
+  }
+  if (!ex.remaining || remaining > *ex.remaining || connection_.filter() != nullptr) {
+    reactor::log::error("http",
+                        "send_file needs a stream with a Content-Length covering it, "
+                        "on a connection without TLS");
+    abort(ex);
+    return tcp::SendStatus::dropped;
+  }
+  if (queue_.front().get() != &ex) {  // an earlier answer is still going out
+    ex.writable_wanted = true;
+    return tcp::SendStatus::backpressure;
+  }
+  while (remaining > 0) {
+    const std::size_t ask = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, 1u << 30));
+    const net::IoResult r = connection_.send_file(file_fd, offset, ask);
+    if (r.status == net::IoStatus::error) return tcp::SendStatus::dropped;
+    if (r.ok() && r.bytes > 0) {
+      offset += r.bytes;
+      remaining -= r.bytes;
+      *ex.remaining -= r.bytes;
+    }
+    if (!r.ok() || r.bytes < ask) {
+      if (remaining == 0) break;
+      ex.writable_wanted = true;  // write-complete comes when the socket takes more
+      return tcp::SendStatus::backpressure;
+    }
+  }
+  return tcp::SendStatus::ok;
+}
+
 void Session::finish(detail::Exchange& ex) {
   if (closed_ || ex.state != detail::Exchange::State::streaming) return;
   if (ex.remaining && *ex.remaining > 0 && !ex.head_only) {
@@ -323,6 +360,13 @@ void Session::advance() {
         std::string held = std::move(next.held);
         next.held.clear();
         if (connection_.send(std::move(held)) != tcp::SendStatus::ok) next.writable_wanted = true;
+      } else if (next.writable_wanted && next.writable_cb) {
+        // It waited for its turn (send_file) with nothing held: its turn is now.
+        loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
+          auto self = weak.lock();
+          if (!self || self->closed_ || self->queue_.empty() || self->queue_.front() != ex) return;
+          self->on_write_complete();
+        });
       }
     }
   }

@@ -69,6 +69,8 @@ class Session : public std::enable_shared_from_this<Session> {
   void start(detail::Exchange& ex, Response&& head);
   tcp::SendStatus write(detail::Exchange& ex, std::string_view bytes);
   void finish(detail::Exchange& ex);
+  tcp::SendStatus send_file(detail::Exchange& ex, int file_fd, std::uint64_t& offset,
+                            std::uint64_t& remaining);
   // The stream can not be finished properly (its Responder was dropped): close the connection.
   void abort(detail::Exchange& ex);
   void set_writable_callback(detail::Exchange& ex, std::function<void()> cb);

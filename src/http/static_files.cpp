@@ -101,6 +101,18 @@ struct FileStream : std::enable_shared_from_this<FileStream> {
   Responder responder;
 
   void pump() {
+    if (responder.can_send_file()) {
+      // Plain TCP: page cache to socket with sendfile(2), as fast as the client takes it.
+      const tcp::SendStatus status = responder.send_file(fd.get(), offset, remaining);
+      if (status == tcp::SendStatus::dropped) return;
+      if (status == tcp::SendStatus::backpressure) {
+        responder.on_writable([self = shared_from_this()] { self->pump(); });
+        return;
+      }
+      responder.on_writable({});
+      responder.finish();
+      return;
+    }
     while (remaining > 0) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, piece));
       const std::string data = read_at(fd.get(), offset, n);

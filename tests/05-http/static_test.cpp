@@ -202,6 +202,23 @@ TEST(StaticFiles, RangesAnswer206Or416) {
   EXPECT_EQ(r.header("Content-Length").value_or(""), "10");
 }
 
+TEST(StaticFiles, PipelinedBigFilesArriveWholeAndInOrder) {
+  Site site;
+  // Streamed files (sendfile on plain TCP) wait their turn behind the answers before them.
+  StaticServer s({.root = site.root(), .whole_file_max = 4096});
+  const std::string big = harness::pattern(1 << 20, 3);
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/big.bin") + get("/index.html") + get("/big.bin") +
+                     get("/big.bin", "Range: bytes=10-19\r\n") + get("/a%20b.css")));
+  for (const std::string& expected :
+       {big, std::string("<h1>home</h1>"), big, big.substr(10, 10), std::string("body{}")}) {
+    const auto r = c.read();
+    ASSERT_TRUE(r) << c.error();
+    ASSERT_EQ(r->body.size(), expected.size());
+    EXPECT_TRUE(r->body == expected);
+  }
+}
+
 TEST(StaticFiles, PathsThatLeaveTheRootAre404) {
   Site site;
   StaticServer s({.root = site.root()});

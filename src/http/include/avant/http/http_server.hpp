@@ -87,6 +87,14 @@ class Responder {
   tcp::SendStatus write(std::string_view bytes);
   // Ends a streamed answer.
   void finish();
+  // Loop thread only. Whether send_file() can be used: the connection has no filter (TLS must
+  // encrypt every byte itself, so a TLS answer reads the file and write()s it).
+  [[nodiscard]] bool can_send_file() const;
+  // Loop thread only, for a stream started with a Content-Length: hands the next part of a file
+  // to the socket with sendfile(2), advancing `offset` and lowering `remaining` by what went.
+  // `ok` with remaining == 0: done (call finish()); `backpressure`: wait for on_writable() and
+  // call again; `dropped`: the connection is gone.
+  tcp::SendStatus send_file(int file_fd, std::uint64_t& offset, std::uint64_t& remaining);
   // `cb` runs on the connection's loop when the output a backpressure answer waited on has been
   // written. Replaces an earlier callback.
   void on_writable(std::function<void()> cb);

@@ -118,6 +118,13 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   // pauses combine with this: reading happens only when neither wants it paused.
   void set_reading(bool on);
   [[nodiscard]] bool is_reading() const noexcept { return channel_.is_reading(); }
+  // Zero-copy: hands up to `count` bytes of the file `file_fd`, from `offset`, to the socket with
+  // sendfile(2) — page cache to socket, never through user space. Only without a filter (TLS must
+  // encrypt every byte) and only once the queued output is written: until then, and whenever the
+  // socket is full, it answers would_block and reports write-complete (on_write_complete) when
+  // the socket can take more. `ok` with fewer bytes than asked also ends in a write-complete.
+  // `error` closes the connection. Given (tcp_connection_setup.cpp).
+  [[nodiscard]] net::IoResult send_file(int file_fd, std::uint64_t offset, std::size_t count);
   // When the peer last sent or took bytes (the loop's poll time), for idle timeouts.
   [[nodiscard]] reactor::TimePoint last_activity() const noexcept { return last_activity_; }
   // Per-connection state of the protocol above (a parser, a session): anything, owned here.
