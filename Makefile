@@ -1,6 +1,6 @@
 # A thin wrapper over the CMake presets (CMakePresets.json holds the build knowledge).
 #
-#   make run            install deps, build, start the best runnable server on examples/
+#   make run            install deps, build, start avant on examples/main.ini (http://127.0.0.1:20023/)
 #   make test           install deps, configure, build, run every test (the README's test command)
 #   make lab N=01       build chapter 01 from labs/01-*/starter into build/lab01
 #   make check N=03     run chapters 01..03 against build/lab03 (a layer is done when all below pass)
@@ -15,7 +15,6 @@ JOBS ?= 2
 # CI (CI=true) turns warnings into errors; locally they stay warnings.
 WERROR := $(if $(CI),ON,OFF)
 CONFIGURE = cmake --preset $(1) -DAVANT_LAB= -DAVANT_WERROR=$(WERROR) >/dev/null
-LISTEN ?= 127.0.0.1:20023
 
 .PHONY: help deps run test lab check asan tsan bench format format-check tidy clean
 
@@ -30,16 +29,15 @@ test: deps
 	cmake --build --preset default -j $(JOBS)
 	ctest --preset default
 
-# Until the assembled `avant` server exists (chapter 05), `make run` starts the most complete
-# server the finished layers allow, and says so.
+# The assembled server on the example configuration: the site in examples/www over HTTP on
+# 20023 and HTTPS on 20443 (with an example certificate made at the first run).
 run: deps
 	$(call CONFIGURE,default)
-	cmake --build --preset default -j $(JOBS) --target avant-echo
-	@echo "make run: the assembled avant server arrives with chapter 05 (HTTP)."
-	@echo "make run: until then this is the echo server of chapters 02-03: the main loop accepts, 2 worker loops serve."
-	@echo "make run: try  nc $(subst :, ,$(LISTEN))  from several terminals; see the threads with  ps -L -o tid,comm -p \$$(pgrep -f avant-echo)"
-	@echo "make run: Ctrl-C stops it: no new clients, open ones closed gracefully (1 s deadline)"
-	build/default/examples/echo/avant-echo --listen $(LISTEN) --workers 2
+	cmake --build --preset default -j $(JOBS) --target avant
+	@scripts/example-cert.sh
+	@echo "make run: open http://127.0.0.1:20023/  (HTTPS: curl --cacert examples/tls/example-cert.pem https://localhost:20443/)"
+	@echo "make run: Ctrl-C stops it: no new clients; requests in flight finish first"
+	build/default/apps/avant -c examples/main.ini
 
 # N=05 -> "05"; refuses anything that is not a chapter number.
 NN = $(shell n='$(N)'; [[ "$$n" =~ ^[0-9]{1,2}$$ ]] && printf '%02d' $$((10\#$$n)))

@@ -1,0 +1,77 @@
+// config.hpp — the assembled server's configuration: main.ini with the original Avant's keys
+// (DESIGN §5, ORIGINAL.md) plus our [http] section. docs/configuration.md lists every key.
+//
+// Relative paths resolve against the folder of the config file, so `avant -c /etc/avant/main.ini`
+// works from any working directory. An unknown section or key, a value out of range, or a key set
+// twice stops start-up with file:line (ConfigError).
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ini.hpp"
+
+namespace avant::app {
+
+enum class TaskType : std::uint8_t { http, stream, websocket };
+
+struct Config {
+  std::filesystem::path file;  // the config file itself
+
+  // [server] — the original's keys and defaults.
+  std::string app_id = "0.0.0.1";
+  std::string ip = "0.0.0.0";
+  std::uint16_t port = 20023;
+  std::size_t worker_cnt = 4;  // worker loops; 0 = the main loop serves (ours)
+  std::size_t max_client_cnt = 20000;
+  std::chrono::milliseconds epoll_wait_time{100};  // the tick of the Lua hooks (chapter 10)
+  std::size_t accept_per_tick = 100;
+  TaskType task_type = TaskType::http;
+  std::size_t task_type_line = 0;  // where task_type was set, for "not served yet" errors
+  std::filesystem::path http_static_dir = "/avant_static";
+  std::filesystem::path lua_dir = "./lua";
+  std::filesystem::path crt_pem = "./config/certificate.crt";
+  std::filesystem::path key_pem = "./config/private_key.pem";
+  bool use_ssl = false;
+  bool daemon = false;
+  int log_level = 0;  // 0 DEBUG, 1 INFO, 2 WARN, 3 ERROR, 4 FATAL
+  std::string other_udp_svr_ip = "127.0.0.1";
+  std::uint16_t other_udp_svr_port = 20025;
+  std::size_t other_udp_svr_max_loop = 1000;
+  std::uint16_t https_port = 0;  // ours: the same site over TLS on a second port; 0 = off
+
+  // [ipc] — the original's keys (chapter 09).
+  std::size_t max_ipc_conn_num = 100;
+  std::filesystem::path ipc_json_path = "./config/ipc.json";
+
+  // [http] — ours: limits and timeouts the original did not have.
+  std::chrono::milliseconds header_timeout{10000};
+  std::chrono::milliseconds body_timeout{30000};
+  std::chrono::milliseconds keep_alive_timeout{75000};
+  std::chrono::milliseconds drain_timeout{5000};
+  std::size_t max_requests_per_connection = 1000;
+  std::size_t max_pipeline = 32;
+  std::size_t max_body_bytes = 8u << 20;
+  std::size_t max_header_bytes = 16u << 10;
+  std::size_t max_headers = 100;
+  std::size_t max_target_bytes = 8u << 10;
+  std::string index = "index.html";
+  bool directory_listing = false;
+};
+
+// Reads and checks a config file; `overrides` ("section.key=value", from --set) come after it.
+// Throws ConfigError.
+[[nodiscard]] Config load_config(const std::filesystem::path& file,
+                                 const std::vector<std::string>& overrides = {});
+// The same from text already read (for tests); `file` names it in errors and anchors paths.
+[[nodiscard]] Config parse_config(std::string_view text, const std::filesystem::path& file,
+                                  const std::vector<std::string>& overrides = {});
+
+[[nodiscard]] std::string_view to_string(TaskType t) noexcept;
+
+}  // namespace avant::app

@@ -1,0 +1,243 @@
+// avant — the assembled server, first version (chapter 05): the original Avant's main.ini, a
+// static site over HTTP and HTTPS. Later chapters add the stream, WebSocket, UDP, IPC and Lua.
+//
+//   avant [-c main.ini] [--set section.key=value ...] [--check]
+//
+//   -c FILE      the configuration (default ./main.ini); relative paths in it are relative to it
+//   --set S.K=V  overrides one key after the file (e.g. --set server.port=0 for any free port)
+//   --check      reads and checks the configuration, prints it, and exits
+//
+// Exit status: 0 after a stop by SIGINT/SIGTERM (requests in flight finish first, up to
+// [http] drain_timeout_ms), 2 for a configuration mistake (named with file:line), 1 when the
+// system refuses (a port in use, ...).
+#include <csignal>
+#include <cstdio>
+#include <exception>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <pthread.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <avant/http/http_server.hpp>
+#include <avant/http/static_files.hpp>
+#include <avant/net/file_descriptor.hpp>
+#include <avant/reactor/channel.hpp>
+#include <avant/reactor/event_loop.hpp>
+#include <avant/reactor/log.hpp>
+#include <avant/tls/tls_context.hpp>
+#include <avant/tls/tls_filter.hpp>
+
+#include "config.hpp"
+
+namespace {
+
+using avant::app::Config;
+using avant::app::ConfigError;
+namespace log = avant::reactor::log;
+
+// Exit 2: the configuration is wrong (as opposed to the system refusing something).
+struct StartupError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+log::Level level_of(int original) {
+  switch (original) {
+    case 0:
+      return log::Level::debug;
+    case 1:
+      return log::Level::info;
+    case 2:
+      return log::Level::warn;
+    default:
+      return log::Level::error;  // 3 ERROR, 4 FATAL
+  }
+}
+
+avant::http::HttpOptions http_options(const Config& c, std::uint16_t port) {
+  const auto address = avant::net::SocketAddress::parse(c.ip + ":" + std::to_string(port));
+  if (!address.ok()) throw StartupError("server.ip '" + c.ip + "' is not an address");
+  avant::http::HttpOptions o;
+  o.server.tcp.listen = address.address;
+  o.server.tcp.max_connections = c.max_client_cnt;
+  o.server.tcp.accept_per_tick = c.accept_per_tick;
+  o.server.workers = c.worker_cnt;
+  o.server.drain_timeout = c.drain_timeout;
+  o.limits.max_target = c.max_target_bytes;
+  o.limits.max_header_bytes = c.max_header_bytes;
+  o.limits.max_headers = c.max_headers;
+  o.limits.max_body = c.max_body_bytes;
+  o.header_timeout = c.header_timeout;
+  o.body_timeout = c.body_timeout;
+  o.keep_alive_timeout = c.keep_alive_timeout;
+  o.max_requests_per_connection = c.max_requests_per_connection;
+  o.max_pipeline = c.max_pipeline;
+  return o;
+}
+
+void print_config(const Config& c) {
+  std::printf(
+      "config %s\n  app_id %s, listen %s:%u%s, https_port %u, worker_cnt %zu, max_client_cnt "
+      "%zu\n  task_type %s, http_static_dir %s\n  crt.pem %s, key.pem %s, log_level %d\n"
+      "  http: header %lld ms, body %lld ms, keep-alive %lld ms, drain %lld ms, max body %zu B\n",
+      c.file.c_str(), c.app_id.c_str(), c.ip.c_str(), c.port, c.use_ssl ? " (TLS)" : "",
+      c.https_port, c.worker_cnt, c.max_client_cnt,
+      std::string(avant::app::to_string(c.task_type)).c_str(), c.http_static_dir.c_str(),
+      c.crt_pem.c_str(), c.key_pem.c_str(), c.log_level,
+      static_cast<long long>(c.header_timeout.count()),
+      static_cast<long long>(c.body_timeout.count()),
+      static_cast<long long>(c.keep_alive_timeout.count()),
+      static_cast<long long>(c.drain_timeout.count()), c.max_body_bytes);
+}
+
+std::string url(const char* scheme, const avant::net::SocketAddress& a, const std::string& ip) {
+  // A wildcard listener is reached on loopback from this machine.
+  const std::string host = ip == "0.0.0.0" ? "127.0.0.1" : ip;
+  return std::string(scheme) + "://" + host + ":" + std::to_string(a.port()) + "/";
+}
+
+int serve(const Config& config) {
+  if (config.task_type != avant::app::TaskType::http) {
+    throw ConfigError(config.file.string(), config.task_type_line,
+                      "server.task_type: " + std::string(avant::app::to_string(config.task_type)) +
+                          " is not served yet (the stream protocol comes with chapter 07, "
+                          "WebSocket with chapter 06); use HTTP_TASK");
+  }
+  log::set_level(level_of(config.log_level));
+
+  std::shared_ptr<avant::http::StaticFiles> files;
+  try {
+    files = std::make_shared<avant::http::StaticFiles>(
+        avant::http::StaticOptions{.root = config.http_static_dir,
+                                   .index = config.index,
+                                   .directory_listing = config.directory_listing});
+  } catch (const std::system_error& e) {
+    throw StartupError("server.http_static_dir: " + std::string(e.what()));
+  }
+  std::shared_ptr<const avant::tls::TlsContext> tls;
+  if (config.use_ssl || config.https_port != 0) {
+    tls = std::make_shared<const avant::tls::TlsContext>(
+        avant::tls::TlsContext::server({.certificate_chain_file = config.crt_pem.string(),
+                                        .private_key_file = config.key_pem.string()}));
+  }
+
+  if (config.daemon && ::daemon(0, 1) != 0) {  // keeps stderr: the log goes where it points
+    throw std::system_error(errno, std::generic_category(), "daemon");
+  }
+
+  // Signals arrive as readable events on the main loop, never as code inside a handler.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGUSR1);
+  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) throw std::runtime_error("sigmask");
+  avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
+  if (!signal_fd) throw std::system_error(errno, std::generic_category(), "signalfd");
+
+  avant::thread::set_thread_name("main");
+  avant::reactor::EventLoop loop;
+  const avant::http::Handler handler = [files](avant::http::Request& request,
+                                               avant::http::Responder responder) {
+    (*files)(request, std::move(responder));
+  };
+  std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
+  auto main_options = http_options(config, config.port);
+  if (config.use_ssl) main_options.server.tcp.filter = avant::tls::server_filter(tls);
+  servers.push_back(std::make_unique<avant::http::HttpServer>(loop, main_options, handler));
+  if (config.https_port != 0) {
+    auto https = http_options(config, config.https_port);
+    https.server.tcp.filter = avant::tls::server_filter(tls);
+    servers.push_back(std::make_unique<avant::http::HttpServer>(loop, https, handler));
+  }
+
+  std::size_t running = servers.size();
+  bool stopping = false;
+  avant::reactor::Channel signal_channel(loop, signal_fd.get());
+  signal_channel.on_read([&] {
+    signalfd_siginfo info{};
+    while (::read(signal_fd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+      if (info.ssi_signo == SIGUSR1) {
+        log::info("avant", "SIGUSR1: nothing to reload yet (Lua arrives with chapter 10)");
+        continue;
+      }
+      if (stopping) continue;  // a second signal waits for the stop under way
+      stopping = true;
+      log::info("avant", std::string(info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM") +
+                             ": stopping; requests in flight finish first");
+      for (auto& server : servers) {
+        server->stop([&] {
+          if (--running == 0) loop.quit();
+        });
+      }
+    }
+  });
+  signal_channel.enable_reading();
+
+  for (auto& server : servers)
+    server->start();
+  std::printf(
+      "avant: serving %s on %s (%zu worker%s)\n", config.http_static_dir.c_str(),
+      url(config.use_ssl ? "https" : "http", servers[0]->listen_address(), config.ip).c_str(),
+      config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
+  if (servers.size() > 1) {
+    std::printf("avant: and over TLS on %s\n",
+                url("https", servers[1]->listen_address(), config.ip).c_str());
+  }
+  std::fflush(stdout);
+
+  loop.run();
+  signal_channel.remove();
+  std::uint64_t requests = 0;
+  for (const auto& server : servers)
+    requests += server->stats().requests;
+  servers.clear();
+  std::printf("avant: stopped; %llu requests answered\n",
+              static_cast<unsigned long long>(requests));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string file = "main.ini";
+  std::vector<std::string> overrides;
+  bool check = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if ((arg == "-c" || arg == "--config") && i + 1 < argc) {
+      file = argv[++i];
+    } else if (arg == "--set" && i + 1 < argc) {
+      overrides.emplace_back(argv[++i]);
+    } else if (arg == "--check") {
+      check = true;
+    } else {
+      std::fprintf(stderr, "usage: %s [-c main.ini] [--set section.key=value ...] [--check]\n",
+                   argv[0]);
+      return 2;
+    }
+  }
+  try {
+    const Config config = avant::app::load_config(file, overrides);
+    if (check) {
+      print_config(config);
+      return 0;
+    }
+    return serve(config);
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "avant: %s\n", e.what());
+    return 2;
+  } catch (const StartupError& e) {
+    std::fprintf(stderr, "avant: %s: %s\n", file.c_str(), e.what());
+    return 2;
+  } catch (const avant::tls::TlsError& e) {
+    std::fprintf(stderr, "avant: %s: %s\n", file.c_str(), e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "avant: %s\n", e.what());
+    return 1;
+  }
+}
