@@ -29,6 +29,10 @@ std::uint64_t number(const Located& at, const std::string& key, const std::strin
                      std::uint64_t min, std::uint64_t max) {
   std::uint64_t n = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec == std::errc::result_out_of_range) {
+    bad(at, key,
+        value + " is out of range (" + std::to_string(min) + ".." + std::to_string(max) + ")");
+  }
   if (value.empty() || ec != std::errc() || ptr != value.data() + value.size()) {
     bad(at, key, "'" + value + "' is not a whole number");
   }
@@ -43,7 +47,7 @@ std::uint64_t number(const Located& at, const std::string& key, const std::strin
 bool flag(const Located& at, const std::string& key, const std::string& value) {
   if (value == "0" || value == "false" || value == "off" || value == "no") return false;
   if (value == "1" || value == "true" || value == "on" || value == "yes") return true;
-  bad(at, key, "'" + value + "' is not 0 or 1");
+  bad(at, key, "'" + value + "' is not 0 or 1 (nor true/false, on/off, yes/no)");
 }
 
 std::string ipv4(const Located& at, const std::string& key, const std::string& value) {
@@ -52,7 +56,8 @@ std::string ipv4(const Located& at, const std::string& key, const std::string& v
   int parts = 0;
   std::string octet;
   while (std::getline(in, octet, '.')) {
-    if (octet.empty() || octet.size() > 3 ||
+    // No leading zeros: inet_pton refuses them (some tools read them as octal).
+    if (octet.empty() || octet.size() > 3 || (octet.size() > 1 && octet[0] == '0') ||
         octet.find_first_not_of("0123456789") != std::string::npos || std::stoi(octet) > 255) {
       parts = -1;
       break;
@@ -174,16 +179,17 @@ std::map<std::string, Setter> setters(const fs::path& base, const std::string& f
 
 void apply(Config& config, const std::map<std::string, Setter>& table, const IniEntry& e,
            const std::string& file, std::map<std::string, std::size_t>& seen) {
+  bool section_known = false;
+  for (const auto& [k, setter] : table)
+    section_known = section_known || k.rfind(e.section + ".", 0) == 0;
+  if (!section_known) {
+    throw ConfigError(file, e.line,
+                      "unknown section [" + e.section + "] (known: server, ipc, http)");
+  }
+  if (e.key.empty()) return;  // the section's own line
   const std::string name = e.section + "." + e.key;
   const auto it = table.find(name);
   if (it == table.end()) {
-    bool section_known = false;
-    for (const auto& [k, setter] : table)
-      section_known = section_known || k.rfind(e.section + ".", 0) == 0;
-    if (!section_known) {
-      throw ConfigError(file, e.line,
-                        "unknown section [" + e.section + "] (known: server, ipc, http)");
-    }
     throw ConfigError(file, e.line, "unknown key '" + e.key + "' in [" + e.section + "]");
   }
   if (const auto first = seen.find(name); first != seen.end()) {
@@ -243,11 +249,56 @@ Config parse_config(std::string_view text, const fs::path& file,
 }
 
 Config load_config(const fs::path& file, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    throw ConfigError(file.string(), 0, ec ? ec.message() : "is not a file");
+  }
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ConfigError(file.string(), 0, "can not be read");
   std::ostringstream text;
-  text << in.rdbuf();
+  if (!in || !(text << in.rdbuf())) throw ConfigError(file.string(), 0, "can not be read");
   return parse_config(text.str(), fs::absolute(file), overrides);
+}
+
+void check_servable(const Config& c) {
+  if (c.task_type != TaskType::http) {
+    throw ConfigError(c.file.string(), c.task_type_line,
+                      "server.task_type: " + std::string(to_string(c.task_type)) +
+                          " is not served yet (WebSocket comes with chapter 06, the stream "
+                          "protocol with chapter 07); use HTTP_TASK");
+  }
+  if (c.https_port != 0 && c.https_port == c.port) {
+    throw ConfigError(c.file.string(), 0,
+                      "server.https_port and server.port are both " + std::to_string(c.port));
+  }
+}
+
+std::string to_ini(const Config& c) {
+  std::ostringstream o;
+  const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()); };
+  o << "; " << c.file.string() << ", as avant reads it (paths resolved)\n"
+    << "[server]\napp_id = " << c.app_id << "\nip = " << c.ip << "\nport = " << c.port
+    << "\nworker_cnt = " << c.worker_cnt << "\nmax_client_cnt = " << c.max_client_cnt
+    << "\nepoll_wait_time = " << ms(c.epoll_wait_time)
+    << "\naccept_per_tick = " << c.accept_per_tick << "\ntask_type = " << to_string(c.task_type)
+    << "\nhttp_static_dir = " << c.http_static_dir.string() << "\nlua_dir = " << c.lua_dir.string()
+    << "\ncrt.pem = " << c.crt_pem.string() << "\nkey.pem = " << c.key_pem.string()
+    << "\nuse_ssl = " << (c.use_ssl ? 1 : 0) << "\nhttps_port = " << c.https_port
+    << "\ndaemon = " << (c.daemon ? 1 : 0) << "\nlog_level = " << c.log_level
+    << "\nother_udp_svr_ip = " << c.other_udp_svr_ip
+    << "\nother_udp_svr_port = " << c.other_udp_svr_port
+    << "\nother_udp_svr_max_loop = " << c.other_udp_svr_max_loop
+    << "\n\n[ipc]\nmax_ipc_conn_num = " << c.max_ipc_conn_num
+    << "\nipc_json_path = " << c.ipc_json_path.string() << "\n\n[http]"
+    << "\nheader_timeout_ms = " << ms(c.header_timeout)
+    << "\nbody_timeout_ms = " << ms(c.body_timeout)
+    << "\nkeep_alive_timeout_ms = " << ms(c.keep_alive_timeout)
+    << "\ndrain_timeout_ms = " << ms(c.drain_timeout)
+    << "\nmax_requests_per_connection = " << c.max_requests_per_connection
+    << "\nmax_pipeline = " << c.max_pipeline << "\nmax_body_bytes = " << c.max_body_bytes
+    << "\nmax_header_bytes = " << c.max_header_bytes << "\nmax_headers = " << c.max_headers
+    << "\nmax_target_bytes = " << c.max_target_bytes << "\nindex = " << c.index
+    << "\ndirectory_listing = " << (c.directory_listing ? 1 : 0) << "\n";
+  return o.str();
 }
 
 }  // namespace avant::app

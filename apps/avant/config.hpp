@@ -72,6 +72,12 @@ struct Config {
 [[nodiscard]] Config parse_config(std::string_view text, const std::filesystem::path& file,
                                   const std::vector<std::string>& overrides = {});
 
+// What this version can serve: throws ConfigError for a task_type not served yet, or https_port
+// equal to port. (--check runs it too.)
+void check_servable(const Config& config);
+// The configuration as INI text with every key, as read (for --check).
+[[nodiscard]] std::string to_ini(const Config& config);
+
 [[nodiscard]] std::string_view to_string(TaskType t) noexcept;
 
 }  // namespace avant::app

@@ -45,6 +45,7 @@ std::vector<IniEntry> parse_ini(std::string_view text, const std::string& file) 
         throw ConfigError(file, line_no, "'" + std::string(name) + "' is not a section name");
       }
       section = std::string(name);
+      entries.push_back({section, std::string(), std::string(), line_no});  // the section itself
       continue;
     }
     const std::size_t eq = line.find('=');

@@ -18,7 +18,7 @@
 
 namespace avant::app {
 
-// A configuration mistake, located: "main.ini:12: server.port: 'x' is not a number".
+// A configuration mistake, located: "main.ini:12: server.port: 'x' is not a whole number".
 class ConfigError : public std::runtime_error {
  public:
   ConfigError(std::string file, std::size_t line, const std::string& message)
@@ -34,6 +34,7 @@ class ConfigError : public std::runtime_error {
   std::size_t line_;
 };
 
+// One `key = value` line, or (key empty) a `[section]` line, so that an empty section is seen.
 struct IniEntry {
   std::string section;
   std::string key;

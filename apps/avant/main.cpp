@@ -78,21 +78,6 @@ avant::http::HttpOptions http_options(const Config& c, std::uint16_t port) {
   return o;
 }
 
-void print_config(const Config& c) {
-  std::printf(
-      "config %s\n  app_id %s, listen %s:%u%s, https_port %u, worker_cnt %zu, max_client_cnt "
-      "%zu\n  task_type %s, http_static_dir %s\n  crt.pem %s, key.pem %s, log_level %d\n"
-      "  http: header %lld ms, body %lld ms, keep-alive %lld ms, drain %lld ms, max body %zu B\n",
-      c.file.c_str(), c.app_id.c_str(), c.ip.c_str(), c.port, c.use_ssl ? " (TLS)" : "",
-      c.https_port, c.worker_cnt, c.max_client_cnt,
-      std::string(avant::app::to_string(c.task_type)).c_str(), c.http_static_dir.c_str(),
-      c.crt_pem.c_str(), c.key_pem.c_str(), c.log_level,
-      static_cast<long long>(c.header_timeout.count()),
-      static_cast<long long>(c.body_timeout.count()),
-      static_cast<long long>(c.keep_alive_timeout.count()),
-      static_cast<long long>(c.drain_timeout.count()), c.max_body_bytes);
-}
-
 std::string url(const char* scheme, const avant::net::SocketAddress& a, const std::string& ip) {
   // A wildcard listener is reached on loopback from this machine.
   const std::string host = ip == "0.0.0.0" ? "127.0.0.1" : ip;
@@ -100,12 +85,7 @@ std::string url(const char* scheme, const avant::net::SocketAddress& a, const st
 }
 
 int serve(const Config& config) {
-  if (config.task_type != avant::app::TaskType::http) {
-    throw ConfigError(config.file.string(), config.task_type_line,
-                      "server.task_type: " + std::string(avant::app::to_string(config.task_type)) +
-                          " is not served yet (the stream protocol comes with chapter 07, "
-                          "WebSocket with chapter 06); use HTTP_TASK");
-  }
+  avant::app::check_servable(config);
   log::set_level(level_of(config.log_level));
 
   std::shared_ptr<avant::http::StaticFiles> files;
@@ -122,10 +102,6 @@ int serve(const Config& config) {
     tls = std::make_shared<const avant::tls::TlsContext>(
         avant::tls::TlsContext::server({.certificate_chain_file = config.crt_pem.string(),
                                         .private_key_file = config.key_pem.string()}));
-  }
-
-  if (config.daemon && ::daemon(0, 1) != 0) {  // keeps stderr: the log goes where it points
-    throw std::system_error(errno, std::generic_category(), "daemon");
   }
 
   // Signals arrive as readable events on the main loop, never as code inside a handler.
@@ -152,6 +128,13 @@ int serve(const Config& config) {
     auto https = http_options(config, config.https_port);
     https.server.tcp.filter = avant::tls::server_filter(tls);
     servers.push_back(std::make_unique<avant::http::HttpServer>(loop, https, handler));
+  }
+
+  // Into the background once the ports are bound (a port in use is still reported to the
+  // caller) and before any thread starts. Keeps stdin/stdout/stderr: the log goes where stderr
+  // points (a service manager is the better home for a server; docs/configuration.md).
+  if (config.daemon && ::daemon(0, 1) != 0) {
+    throw std::system_error(errno, std::generic_category(), "daemon");
   }
 
   std::size_t running = servers.size();
@@ -214,6 +197,9 @@ int main(int argc, char** argv) {
       overrides.emplace_back(argv[++i]);
     } else if (arg == "--check") {
       check = true;
+    } else if (arg == "-h" || arg == "--help") {
+      std::printf("usage: %s [-c main.ini] [--set section.key=value ...] [--check]\n", argv[0]);
+      return 0;
     } else {
       std::fprintf(stderr, "usage: %s [-c main.ini] [--set section.key=value ...] [--check]\n",
                    argv[0]);
@@ -223,7 +209,8 @@ int main(int argc, char** argv) {
   try {
     const Config config = avant::app::load_config(file, overrides);
     if (check) {
-      print_config(config);
+      avant::app::check_servable(config);
+      std::fputs(avant::app::to_ini(config).c_str(), stdout);
       return 0;
     }
     return serve(config);

@@ -2,7 +2,8 @@
 // the subject of the HTTP conformance tests, and a demo of the HTTP layer alone (chapter 05).
 //
 //   avant-http-echo [--listen 127.0.0.1:20080] [--workers N | --threads N] [--drain MS]
-//                   [--max-body BYTES] [--tls-cert CHAIN.pem --tls-key KEY.pem]
+//                   [--max-body BYTES] [--header-timeout MS]
+//                   [--tls-cert CHAIN.pem --tls-key KEY.pem]
 //
 //   $ curl -s --data-binary 'hello' http://127.0.0.1:20080/anything
 //   hello
@@ -39,6 +40,7 @@ struct Args {
   long workers = 0;
   long drain_ms = 5000;
   long max_body = 8L << 20;
+  long header_timeout_ms = 10000;
   std::string tls_cert;
   std::string tls_key;
 };
@@ -76,6 +78,7 @@ int run(const Args& args) {
   options.server.workers = static_cast<std::size_t>(args.workers);
   options.server.drain_timeout = std::chrono::milliseconds(args.drain_ms);
   options.limits.max_body = static_cast<std::size_t>(args.max_body);
+  options.header_timeout = std::chrono::milliseconds(args.header_timeout_ms);
   if (!args.tls_cert.empty()) {
     auto context = std::make_shared<const avant::tls::TlsContext>(avant::tls::TlsContext::server(
         {.certificate_chain_file = args.tls_cert, .private_key_file = args.tls_key}));
@@ -139,15 +142,19 @@ int main(int argc, char** argv) {
     } else if (arg == "--max-body" && has_value) {
       if (!(n = parse_count(argv[++i], "--max-body", 0, 1L << 40))) return 2;
       args.max_body = *n;
+    } else if (arg == "--header-timeout" && has_value) {
+      if (!(n = parse_count(argv[++i], "--header-timeout", 1, 3600000))) return 2;
+      args.header_timeout_ms = *n;
     } else if (arg == "--tls-cert" && has_value) {
       args.tls_cert = argv[++i];
     } else if (arg == "--tls-key" && has_value) {
       args.tls_key = argv[++i];
     } else {
-      std::fprintf(stderr,
-                   "usage: %s [--listen IP:PORT] [--workers N | --threads N] [--drain MS] "
-                   "[--max-body BYTES] [--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
-                   argv[0]);
+      std::fprintf(
+          stderr,
+          "usage: %s [--listen IP:PORT] [--workers N | --threads N] [--drain MS] "
+          "[--max-body BYTES] [--header-timeout MS] [--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
+          argv[0]);
       return 2;
     }
   }

@@ -1,0 +1,144 @@
+// Chapter 05 — main.ini: the original's keys, ours, paths relative to the file, and a file:line
+// for every mistake.
+#include "config.hpp"
+
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+namespace avant::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
+  try {
+    (void)parse_config(text, "/etc/avant/main.ini", overrides);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+TEST(Config, TheExampleConfigurationReads) {
+  const fs::path file = fs::path(AVANT_SOURCE_DIR) / "examples" / "main.ini";
+  const Config c = load_config(file);
+  EXPECT_EQ(c.app_id, "0.0.0.1");
+  EXPECT_EQ(c.ip, "127.0.0.1");
+  EXPECT_EQ(c.port, 20023);
+  EXPECT_EQ(c.https_port, 20443);
+  EXPECT_EQ(c.worker_cnt, 2u);
+  EXPECT_EQ(c.task_type, TaskType::http);
+  EXPECT_EQ(c.http_static_dir,
+            (fs::path(AVANT_SOURCE_DIR) / "examples" / "www").lexically_normal());
+  EXPECT_TRUE(fs::is_directory(c.http_static_dir));
+}
+
+TEST(Config, DefaultsAreTheOriginalsAndPathsAreRelativeToTheFile) {
+  const Config c = parse_config("[server]\nhttp_static_dir = site\ncrt.pem = /abs/c.pem\n",
+                                "/etc/avant/main.ini");
+  EXPECT_EQ(c.ip, "0.0.0.0");
+  EXPECT_EQ(c.port, 20023);
+  EXPECT_EQ(c.worker_cnt, 4u);
+  EXPECT_EQ(c.max_client_cnt, 20000u);
+  EXPECT_EQ(c.accept_per_tick, 100u);
+  EXPECT_EQ(c.epoll_wait_time, std::chrono::milliseconds(100));
+  EXPECT_EQ(c.log_level, 0);
+  EXPECT_EQ(c.http_static_dir, fs::path("/etc/avant/site"));
+  EXPECT_EQ(c.crt_pem, fs::path("/abs/c.pem"));
+  EXPECT_EQ(c.key_pem, fs::path("/etc/avant/config/private_key.pem")) << "the original's default";
+  EXPECT_EQ(c.lua_dir, fs::path("/etc/avant/lua"));
+  EXPECT_EQ(c.ipc_json_path, fs::path("/etc/avant/config/ipc.json"));
+}
+
+TEST(Config, CommentsSpacesAndOurSection) {
+  const Config c = parse_config(
+      "; comment\n# another\n\n  [server]  \n  port=8080  \r\nuse_ssl = 1\n[http]\n"
+      "header_timeout_ms = 2500\nmax_body_bytes = 0\ndirectory_listing = on\n",
+      "/x/main.ini");
+  EXPECT_EQ(c.port, 8080);
+  EXPECT_TRUE(c.use_ssl);
+  EXPECT_EQ(c.header_timeout, std::chrono::milliseconds(2500));
+  EXPECT_EQ(c.max_body_bytes, 0u);
+  EXPECT_TRUE(c.directory_listing);
+}
+
+TEST(Config, EveryMistakeNamesItsFileAndLine) {
+  struct Case {
+    std::string text;
+    std::string expected;  // a part of the message
+  };
+  const std::vector<Case> cases = {
+      {"[server]\nport = 70000\n", "/etc/avant/main.ini:2: server.port: 70000 is out of range"},
+      {"[server]\n\nport = 80a\n", "main.ini:3: server.port: '80a' is not a whole number"},
+      {"[server]\nport =\n", "main.ini:2: server.port: '' is not a whole number"},
+      {"[server]\nworker_cnt = 512\n",
+       "main.ini:2: server.worker_cnt: 512 is out of range (0..511)"},
+      {"[server]\nmax_client_cnt = 0\n", "main.ini:2: server.max_client_cnt"},
+      {"[server]\nlog_level = 5\n", "main.ini:2: server.log_level"},
+      {"[server]\nuse_ssl = maybe\n", "main.ini:2: server.use_ssl: 'maybe' is not 0 or 1"},
+      {"[server]\nip = 1.2.3\n", "main.ini:2: server.ip: '1.2.3' is not an IPv4 address"},
+      {"[server]\nip = 256.0.0.1\n", "main.ini:2: server.ip"},
+      {"[server]\napp_id = one\n", "main.ini:2: server.app_id"},
+      {"[server]\ntask_type = FTP_TASK\n", "main.ini:2: server.task_type: 'FTP_TASK'"},
+      {"[server]\nprot = 1\n", "main.ini:2: unknown key 'prot' in [server]"},
+      {"[sever]\nport = 1\n", "main.ini:1: unknown section [sever]"},
+      {"port = 1\n", "main.ini:1: 'port' is outside any [section]"},
+      {"[server]\nport = 1\nport = 2\n", "main.ini:3: server.port is set twice (first on line 2)"},
+      {"[server\n", "main.ini:1: a section needs a closing ']'"},
+      {"[server]\njust words\n", "main.ini:2: expected 'key = value'"},
+      {"[http]\nindex = ../x\n", "main.ini:2: http.index"},
+      {"[http]\nmax_pipeline = 0\n", "main.ini:2: http.max_pipeline"},
+      {"[server]\nhttp_static_dir =\n",
+       "main.ini:2: server.http_static_dir: a path can not be empty"},
+      {"[server]\nip = 010.0.0.1\n", "main.ini:2: server.ip"},
+      {"[server]\nport = 99999999999999999999999\n",
+       "main.ini:2: server.port: 99999999999999999999999 is out of range"},
+      {"[server]\n[extra]\n", "main.ini:2: unknown section [extra]"},
+  };
+  for (const auto& c : cases) {
+    EXPECT_NE(error_of(c.text).find(c.expected), std::string::npos)
+        << "config:\n"
+        << c.text << "gave: " << error_of(c.text) << "\nexpected a part: " << c.expected;
+  }
+}
+
+TEST(Config, OverridesComeAfterTheFile) {
+  const Config c = parse_config("[server]\nport = 20023\n", "/x/main.ini",
+                                {"server.port=0", "http.keep_alive_timeout_ms=500"});
+  EXPECT_EQ(c.port, 0);
+  EXPECT_EQ(c.keep_alive_timeout, std::chrono::milliseconds(500));
+  EXPECT_NE(error_of("", {"server.port"}).find("--set: 'server.port' is not section.key=value"),
+            std::string::npos);
+  EXPECT_NE(error_of("", {"server.nope=1"}).find("unknown key 'nope'"), std::string::npos);
+  EXPECT_NE(error_of("", {"server.port=x"}).find("--set: server.port: 'x' is not"),
+            std::string::npos);
+}
+
+TEST(Config, AMissingFileOrAFolderIsAConfigError) {
+  EXPECT_THROW((void)load_config("/nonexistent/avant/main.ini"), ConfigError);
+  EXPECT_THROW((void)load_config(AVANT_SOURCE_DIR), ConfigError);
+}
+
+TEST(Config, WhatThisVersionCanNotServeIsRefusedBeforeStarting) {
+  EXPECT_THROW(check_servable(parse_config("[server]\ntask_type = STREAM_TASK\n", "/x/m.ini")),
+               ConfigError);
+  EXPECT_THROW(
+      check_servable(parse_config("[server]\nport = 8000\nhttps_port = 8000\n", "/x/m.ini")),
+      ConfigError);
+  EXPECT_NO_THROW(check_servable(parse_config("[server]\nhttps_port = 8443\n", "/x/m.ini")));
+}
+
+TEST(Config, CheckPrintsEveryKeyAndReadsBackTheSame) {
+  const Config c = load_config(std::filesystem::path(AVANT_SOURCE_DIR) / "examples" / "main.ini");
+  const std::string ini = to_ini(c);
+  const Config again = parse_config(ini, c.file);
+  EXPECT_EQ(to_ini(again), ini);
+  for (const char* key : {"epoll_wait_time", "lua_dir", "other_udp_svr_max_loop", "ipc_json_path",
+                          "max_pipeline", "directory_listing"})
+    EXPECT_NE(ini.find(key), std::string::npos) << key;
+}
+
+}  // namespace
+}  // namespace avant::app
