@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BANNER = re.compile(r"listening on (127\.0\.0\.1:\d+)")
+BANNER = re.compile(r"listening on (?:https?://)?(127\.0\.0\.1:\d+)")
 CLIENT_BOUND_SHARE = 0.90  # a client using >= 90% of a core ...
 SERVER_IDLE_SHARE = 0.90   # ... while the server uses less is client-bound
 SCHEMA_VERSION = 1
@@ -237,6 +237,26 @@ class Scenario:
 
 
 _PKI: tempfile.TemporaryDirectory | None = None
+_SITE: tempfile.TemporaryDirectory | None = None
+
+
+def bench_site() -> str:
+    """The static files of the `static` scenario (4k.bin: 4096 random bytes), once per run."""
+    global _SITE
+    if _SITE is None:
+        _SITE = tempfile.TemporaryDirectory(prefix="avant-bench-site-")
+        (Path(_SITE.name) / "4k.bin").write_bytes(os.urandom(4096))
+        (Path(_SITE.name) / "index.html").write_text("<h1>bench</h1>\n")
+    return _SITE.name
+
+
+def avant_static_config(folder: str, port: int) -> str:
+    """A main.ini for `avant` serving bench_site() on `port`, one loop, like nginx's one process."""
+    conf = Path(folder) / "main.ini"
+    conf.write_text(f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\n"
+                    f"http_static_dir = {bench_site()}\nlog_level = 2\n"
+                    "[http]\nmax_requests_per_connection = 100000000\n")
+    return str(conf)
 
 
 def bench_pki() -> tuple[str, str]:
@@ -257,7 +277,15 @@ def start_server(label: str, argv: list[str], core: int | str) -> Server:
     if any("@CERT@" in a or "@KEY@" in a for a in argv):
         cert, key = bench_pki()
         argv = [a.replace("@CERT@", cert).replace("@KEY@", key) for a in argv]
-    if argv not in (["nginx"], ["nginx-tls"]):
+    if argv[0] == "avant-static":
+        # The assembled server on a generated main.ini; it is ready when it accepts.
+        folder = tempfile.TemporaryDirectory(prefix="avant-static-")
+        port = free_port()
+        server = Server(label, [argv[1], "-c", avant_static_config(folder.name, port)], core,
+                        port=port)
+        server.keep = folder
+        return server
+    if argv not in (["nginx"], ["nginx-tls"], ["nginx-static"]):
         return Server(label, argv, core)
     # nginx: a private prefix and a config rendered from bench/nginx/<name>.conf.in.
     prefix = tempfile.TemporaryDirectory(prefix="avant-nginx-")
@@ -267,6 +295,7 @@ def start_server(label: str, argv: list[str], core: int | str) -> Server:
     if argv == ["nginx-tls"]:
         cert, key = bench_pki()
         template = template.replace("@CERT@", cert).replace("@KEY@", key)
+    template = template.replace("@ROOT@", bench_site())
     conf.write_text(template.replace("@PORT@", str(port)).replace("@PREFIX@", prefix.name))
     server = Server(label, ["nginx", "-p", prefix.name, "-c", str(conf), "-e",
                             f"{prefix.name}/error.log"], core, port=port)
@@ -318,18 +347,22 @@ def run_wrk(core: int | str, address: str, server_pid: int, case: dict, warmup: 
     server's CPU (/proc) and wrk's CPU (RUSAGE_CHILDREN) over the measured run only."""
     base = ["taskset", "-c", str(core), "wrk", f"-t{case.get('threads', 1)}",
             f"-c{case['connections']}", "--latency"]
-    url = f"http://{address}/"
+    env = None
+    if case.get("pipeline", 1) > 1:
+        base += ["-s", str(ROOT / "bench/wrk/pipeline.lua")]
+        env = dict(os.environ, AVANT_PIPELINE=str(case["pipeline"]))
+    url = f"http://{address}{case.get('path', '/')}"
 
     def seconds(value: float) -> str:  # wrk takes whole seconds only
         return f"-d{max(1, math.ceil(value))}s"
 
     if warmup > 0:
         subprocess.run(base + [seconds(warmup), url], capture_output=True, check=True,
-                       timeout=warmup + 60)
+                       timeout=warmup + 60, env=env)
     server_before = process_cpu(server_pid)
     client_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(base + [seconds(duration), url], capture_output=True, text=True,
-                          timeout=duration + 60)
+                          timeout=duration + 60, env=env)
     client_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_after = process_cpu(server_pid)
     if done.returncode != 0:
@@ -347,13 +380,18 @@ def run_wrk(core: int | str, address: str, server_pid: int, case: dict, warmup: 
 
 
 # Names that stand for several scenarios, run one after the other in one report.
-GROUPS = {"echo-mt": ["echo-w1", "echo-w2"]}
+GROUPS = {"echo-mt": ["echo-w1", "echo-w2"], "http": ["http-nginx", "http-ceiling"]}
 
 
 def scenarios(build: Path) -> dict[str, Scenario]:
     echo = str(build / "examples/echo/avant-echo")
     ceiling = str(build / "bench/ceiling/avant-ceiling-echo")
     http_ceiling = str(build / "bench/ceiling/avant-ceiling-http")
+    http_echo = str(build / "examples/http-echo/avant-http-echo")
+    avant = str(build / "apps/avant")
+    hello = ("avant http", [http_echo, "--fixed", "Hello, World!", "--max-requests", "100000000"])
+    http_cases = [{"mode": "http", "size": 13, "connections": 50, "threads": 1},
+                  {"mode": "http", "size": 13, "connections": 50, "threads": 1, "pipeline": 16}]
     cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
              for size in (64, 4096) for conns in (1, 50, 256)]
     mt_cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
@@ -400,6 +438,28 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             cases=[{"mode": "handshake", "tls": v, "size": 0, "connections": 1}
                    for v in ("tls1_3", "tls1_2")],
             load="tls", unit="handshake"),
+        # Chapter 05: Avant's HTTP server (one loop, a fixed 13-byte answer like nginx's
+        # `return 200`) against nginx (one process) and against the C HTTP ceiling, keep-alive
+        # and pipelined 16 deep. `bench/run http` runs both in one report.
+        "http-nginx": Scenario(
+            name="http-nginx",
+            description="HTTP/1.1 keep-alive, fixed 13-byte answer, wrk -t1 -c50 (and pipelined "
+                        "16 deep): avant-http-echo --fixed (one loop) against nginx (one process)",
+            a=hello, b=("nginx", ["nginx"]), cases=http_cases, load="http", unit="req",
+            goals={"msgs_ratio_min": 1.0}),
+        "http-ceiling": Scenario(
+            name="http-ceiling",
+            description="the same against the C epoll HTTP ceiling (one thread)",
+            a=hello, b=("http ceiling", [http_ceiling, "--threads", "1"]), cases=http_cases,
+            load="http", unit="req", goals={"cpu_ratio_max": 1.1}),
+        "static": Scenario(
+            name="static",
+            description="a 4 KiB static file, keep-alive, wrk -t1 -c50: avant on a generated "
+                        "main.ini (one loop) against nginx (one process, sendfile on)",
+            a=("avant static", ["avant-static", avant]), b=("nginx static", ["nginx-static"]),
+            cases=[{"mode": "http", "size": 4096, "connections": 50, "threads": 1,
+                    "path": "/4k.bin"}],
+            load="http", unit="req", goals={"msgs_ratio_min": 1.0}),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -418,6 +478,10 @@ def scenarios(build: Path) -> dict[str, Scenario]:
 def case_label(case: dict) -> str:
     if case["mode"] == "handshake":
         return f"full handshake {case['tls'].replace('tls1_', 'TLS 1.')}"
+    if case["mode"] == "http":
+        depth = case.get("pipeline", 1)
+        what = f"GET {case['path']}" if "path" in case else f"http {case['size']} B"
+        return f"{what} x {case['connections']} conn" + (f" pipelined {depth}" if depth > 1 else "")
     return f"{case['mode']} {case['size']} B x {case['connections']} conn"
 
 
@@ -425,7 +489,9 @@ def uses(s: Scenario) -> list[str]:
     """The executables a scenario needs."""
     tools = [{"http": "wrk", "tls": "openssl"}.get(s.load, "avant-load")]
     for _, argv in (s.a, s.b):
-        tools.append("nginx" if argv[0] == "nginx-tls" else argv[0])
+        tools.append({"nginx-tls": "nginx", "nginx-static": "nginx"}.get(argv[0], argv[0]))
+        if argv[0] == "avant-static":
+            tools[-1] = argv[1]
     return tools
 
 
@@ -496,14 +562,18 @@ def summarize_case(case: dict, runs: dict) -> dict:
 
 # --- callgrind --------------------------------------------------------------------------------
 
-def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int) -> int:
-    """Total user-space instructions of a server run that serves `count` echo messages."""
+ECHO_64 = {"mode": "raw", "size": 64, "connections": 1, "pipeline": 1}
+HTTP_GET = {"mode": "http", "size": 0, "connections": 1, "pipeline": 1}
+
+
+def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int,
+                           case: dict = ECHO_64) -> int:
+    """Total user-space instructions of a server run that serves `count` messages of `case`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         server = Server("callgrind", argv, cores["server"],
                         wrap=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"])
         try:
-            case = {"mode": "raw", "size": 64, "connections": 1, "pipeline": 1}
             run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
         finally:
             server.stop(timeout=120)
@@ -515,10 +585,10 @@ def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int)
 
 
 def instructions_per_message(argv: list[str], load: Path, cores: dict, low: int,
-                             high: int) -> float:
+                             high: int, case: dict = ECHO_64) -> float:
     """Instructions per message, start-up and shutdown cancelled out: (I(high) - I(low)) / n."""
-    return (callgrind_instructions(argv, load, cores, high)
-            - callgrind_instructions(argv, load, cores, low)) / (high - low)
+    return (callgrind_instructions(argv, load, cores, high, case)
+            - callgrind_instructions(argv, load, cores, low, case)) / (high - low)
 
 
 # --- the report -------------------------------------------------------------------------------
@@ -679,8 +749,9 @@ def render_markdown(report: dict) -> str:
         lines.append("")
     lines += scaling_lines(report)
     if report.get("callgrind"):
-        lines += ["## Instructions per message (callgrind, 64 B raw echo, one connection)", "",
-                  "| server | instructions / message |", "|---|---:|"]
+        lines += ["## Instructions per message (callgrind, user space, one connection)", "",
+                  "64 B raw echo messages, or keep-alive `GET /` requests (the server's label "
+                  "says which).", "", "| server | instructions / message |", "|---|---:|"]
         for name, value in report["callgrind"].items():
             lines.append(f"| {name} | {fmt(value, 0)} |")
         lines.append("")
@@ -816,6 +887,14 @@ def main(argv: list[str] | None = None) -> int:
         low, high = (200, 1200) if args.quick else (1000, 6000)
         report["callgrind"] = {label: instructions_per_message(argv, load, cores, low, high)
                                for label, argv in (s.a, s.b)}
+    http_chosen = [n for n in chosen if n in ("http-nginx", "http-ceiling")]
+    if not args.no_callgrind and http_chosen and shutil.which("valgrind"):
+        log("bench: callgrind instructions per HTTP request")
+        low, high = (200, 1200) if args.quick else (1000, 6000)
+        calls = report.setdefault("callgrind", {})
+        for label, argv in (all_scenarios["http-ceiling"].a, all_scenarios["http-ceiling"].b):
+            calls[f"{label} (GET, keep-alive)"] = instructions_per_message(
+                argv, load, cores, low, high, HTTP_GET)
     if not args.no_micro:
         log("bench: micro-benchmarks")
         report["micro"] = micro_benchmarks(build, 3 if args.quick else 5, log)

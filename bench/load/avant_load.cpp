@@ -1,12 +1,15 @@
 // avant-load — the load client of Avant's benchmark harness, for what wrk cannot drive.
 //
-//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed] [--connections N] [--size BYTES]
+//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed|http] [--connections N] [--size BYTES]
 //              [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES] [--server-pid PID]
 //
 // Each of N connections keeps K messages of --size bytes in flight (K = 1: ping-pong) against an
 // echo server, and checks every echoed byte. A message is --size bytes on the wire: raw mode sends
 // them as they are; framed mode sends Avant's stream frame, an 8-byte big-endian length and
-// --size - 8 payload bytes. After --warmup seconds (not measured) it measures for --duration
+// --size - 8 payload bytes. Http mode sends `GET / HTTP/1.1` requests (--size is ignored) to a
+// server whose every answer has the same length (a fixed body: nginx's `return 200`, the C
+// ceiling, avant-http-echo --fixed); the first answer on each connection must be a 200 with a
+// Content-Length, and its length is then the length of every answer. After --warmup seconds (not measured) it measures for --duration
 // seconds, or until --count messages came back, and prints one JSON object:
 //
 //   {"messages": 1234567, "seconds": 10.0, "msgs_per_s": 123456.7, "connections": 50, "size": 64,
@@ -55,6 +58,7 @@ using avant::net::IoStatus;
 struct Options {
   std::string connect;
   bool framed = false;
+  bool http = false;
   std::size_t connections = 1;
   std::size_t size = 64;
   std::size_t pipeline = 1;
@@ -100,6 +104,8 @@ struct Connection {
   std::uint64_t queued = 0;    // bytes the client wants written so far (sent <= queued)
   std::uint64_t received = 0;  // bytes echoed so far
   std::deque<Clock::time_point> in_flight;  // enqueue time of each message not yet echoed whole
+  std::uint64_t answer_size = 0;            // http: the length of every answer (0: not known yet)
+  std::string first_answer;                 // http: the bytes of the first answer, until known
   bool want_write = false;
   bool alive = true;
 };
@@ -122,9 +128,14 @@ class Load {
     if (!epoll_) throw std::runtime_error("epoll_create1 failed");
     // One message, repeated: every message is identical, so the bytes to send and the bytes to
     // expect back at stream offset x are pattern_[x % size] — no per-message copies.
-    message_.resize(options_.size);
-    for (std::size_t i = 0; i < message_.size(); ++i) {
-      message_[i] = static_cast<char>('a' + (i * 7) % 26);
+    if (options_.http) {
+      message_ = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+      options_.size = message_.size();
+    } else {
+      message_.resize(options_.size);
+      for (std::size_t i = 0; i < message_.size(); ++i) {
+        message_[i] = static_cast<char>('a' + (i * 7) % 26);
+      }
     }
     if (options_.framed) {
       const std::uint64_t payload = options_.size - 8;
@@ -265,6 +276,7 @@ class Load {
     if (r.status == IoStatus::would_block) return;
     if (!r.ok())
       return fail(index, r.status == IoStatus::closed ? "closed by the server" : "read failed");
+    if (options_.http) return on_answers(index, std::string_view(chunk.data(), r.bytes));
     // Every echoed byte must be the byte that was sent at that stream offset.
     std::size_t checked = 0;
     while (checked < r.bytes) {
@@ -277,7 +289,36 @@ class Load {
     }
     const std::uint64_t before = c.received / options_.size;
     c.received += r.bytes;
-    const std::uint64_t after = c.received / options_.size;
+    complete(index, before, c.received / options_.size);
+  }
+
+  // http: answers are counted by length, once the first one has told the length.
+  void on_answers(std::size_t index, std::string_view bytes) {
+    Connection& c = connections_[index];
+    if (c.answer_size == 0) {
+      c.first_answer.append(bytes);
+      const std::size_t head_end = c.first_answer.find("\r\n\r\n");
+      if (head_end == std::string::npos) return;
+      const std::string_view head = std::string_view(c.first_answer).substr(0, head_end);
+      if (head.substr(0, 13) != "HTTP/1.1 200 ") return fail(index, "the answer is not a 200");
+      const std::size_t cl = head.find("\r\nContent-Length: ");
+      if (cl == std::string_view::npos) return fail(index, "the answer has no Content-Length");
+      c.answer_size = head_end + 4 + std::strtoull(head.data() + cl + 18, nullptr, 10);
+      bytes = {};
+      const std::uint64_t have = c.first_answer.size();
+      c.first_answer.clear();
+      c.received = have;
+      complete(index, 0, c.received / c.answer_size);
+      return;
+    }
+    const std::uint64_t before = c.received / c.answer_size;
+    c.received += bytes.size();
+    complete(index, before, c.received / c.answer_size);
+  }
+
+  // Messages [before, after) of connection `index` came back whole.
+  void complete(std::size_t index, std::uint64_t before, std::uint64_t after) {
+    Connection& c = connections_[index];
     const auto now = Clock::now();
     for (std::uint64_t m = before; m < after && !c.in_flight.empty(); ++m) {
       if (measuring_) {
@@ -301,8 +342,9 @@ class Load {
         "\"server_user_s\": %.3f, \"server_system_s\": %.3f, \"errors\": %llu}\n",
         static_cast<unsigned long long>(messages_), seconds,
         seconds > 0 ? static_cast<double>(messages_) / seconds : 0.0, options_.connections,
-        options_.size, options_.framed ? "framed" : "raw", options_.pipeline, us(0.50), us(0.99),
-        us(0.999), static_cast<double>(histogram_.max()) / 1e3, cpu, server.user, server.system,
+        options_.size, options_.http ? "http" : (options_.framed ? "framed" : "raw"),
+        options_.pipeline, us(0.50), us(0.99), us(0.999),
+        static_cast<double>(histogram_.max()) / 1e3, cpu, server.user, server.system,
         static_cast<unsigned long long>(errors_));
   }
 
@@ -319,11 +361,12 @@ class Load {
 };
 
 [[noreturn]] void usage(const char* self) {
-  std::fprintf(stderr,
-               "usage: %s --connect IP:PORT [--mode raw|framed] [--connections N] [--size BYTES]\n"
-               "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
-               "          [--server-pid PID]\n",
-               self);
+  std::fprintf(
+      stderr,
+      "usage: %s --connect IP:PORT [--mode raw|framed|http] [--connections N] [--size BYTES]\n"
+      "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
+      "          [--server-pid PID]\n",
+      self);
   std::_Exit(2);  // nothing to flush or clean up yet: the options were not even read
 }
 
@@ -339,7 +382,8 @@ int main(int argc, char** argv) {
       options.connect = value;
     } else if (arg == "--mode") {
       options.framed = std::string_view(value) == "framed";
-      if (!options.framed && std::string_view(value) != "raw") usage(argv[0]);
+      options.http = std::string_view(value) == "http";
+      if (!options.framed && !options.http && std::string_view(value) != "raw") usage(argv[0]);
     } else if (arg == "--connections") {
       options.connections = std::strtoull(value, nullptr, 10);
     } else if (arg == "--size") {

@@ -2,7 +2,7 @@
 // the subject of the HTTP conformance tests, and a demo of the HTTP layer alone (chapter 05).
 //
 //   avant-http-echo [--listen 127.0.0.1:20080] [--workers N | --threads N] [--drain MS]
-//                   [--max-body BYTES] [--header-timeout MS]
+//                   [--max-body BYTES] [--header-timeout MS] [--max-requests N] [--fixed BODY]
 //                   [--tls-cert CHAIN.pem --tls-key KEY.pem]
 //
 //   $ curl -s --data-binary 'hello' http://127.0.0.1:20080/anything
@@ -12,6 +12,9 @@
 // the body came with a Content-Length or chunked. HEAD answers with the headers only. A
 // response's `X-Request-Method` and `X-Request-Target` name what was asked. SIGINT/SIGTERM stop
 // accepting, finish the requests in flight (up to --drain MS) and exit 0.
+//
+// --fixed BODY answers every request with 200, Content-Type text/plain and BODY instead: the
+// benchmark's counterpart of nginx's `return 200 "Hello, World!"` (bench/run http).
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
@@ -41,6 +44,8 @@ struct Args {
   long drain_ms = 5000;
   long max_body = 8L << 20;
   long header_timeout_ms = 10000;
+  long max_requests = 1000;  // per connection (HttpOptions' default, like nginx's)
+  std::optional<std::string> fixed;
   std::string tls_cert;
   std::string tls_key;
 };
@@ -79,12 +84,19 @@ int run(const Args& args) {
   options.server.drain_timeout = std::chrono::milliseconds(args.drain_ms);
   options.limits.max_body = static_cast<std::size_t>(args.max_body);
   options.header_timeout = std::chrono::milliseconds(args.header_timeout_ms);
+  options.max_requests_per_connection = static_cast<std::size_t>(args.max_requests);
   if (!args.tls_cert.empty()) {
     auto context = std::make_shared<const avant::tls::TlsContext>(avant::tls::TlsContext::server(
         {.certificate_chain_file = args.tls_cert, .private_key_file = args.tls_key}));
     options.server.tcp.filter = avant::tls::server_filter(std::move(context));
   }
-  avant::http::HttpServer server(loop, options, echo);
+  avant::http::Handler handler = echo;
+  if (args.fixed) {
+    handler = [body = *args.fixed](avant::http::Request&, avant::http::Responder responder) {
+      responder.send(avant::http::Response::text(200, body, "text/plain"));
+    };
+  }
+  avant::http::HttpServer server(loop, options, handler);
 
   avant::reactor::Channel signal_channel(loop, signal_fd.get());
   signal_channel.on_read([&] {
@@ -145,16 +157,21 @@ int main(int argc, char** argv) {
     } else if (arg == "--header-timeout" && has_value) {
       if (!(n = parse_count(argv[++i], "--header-timeout", 1, 3600000))) return 2;
       args.header_timeout_ms = *n;
+    } else if (arg == "--max-requests" && has_value) {
+      if (!(n = parse_count(argv[++i], "--max-requests", 1, 1L << 40))) return 2;
+      args.max_requests = *n;
+    } else if (arg == "--fixed" && has_value) {
+      args.fixed = argv[++i];
     } else if (arg == "--tls-cert" && has_value) {
       args.tls_cert = argv[++i];
     } else if (arg == "--tls-key" && has_value) {
       args.tls_key = argv[++i];
     } else {
-      std::fprintf(
-          stderr,
-          "usage: %s [--listen IP:PORT] [--workers N | --threads N] [--drain MS] "
-          "[--max-body BYTES] [--header-timeout MS] [--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
-          argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--listen IP:PORT] [--workers N | --threads N] [--drain MS] "
+                   "[--max-body BYTES] [--header-timeout MS] [--max-requests N] [--fixed BODY] "
+                   "[--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
+                   argv[0]);
       return 2;
     }
   }

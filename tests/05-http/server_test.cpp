@@ -250,30 +250,38 @@ TEST(HttpServer, ASlowClientPausesAStreamingProducer) {
   std::atomic<int> pauses{0};
   HttpOptions o = options();
   o.server.tcp.connection.high_water_mark = 256 * 1024;
-  Served s(o, [&](Request&, Responder responder) {
-    auto r = std::make_shared<Responder>(std::move(responder));
-    Response head;
-    head.headers.add("Content-Type", "application/octet-stream");
-    r->start(std::move(head));
-    // Produce on the loop thread until backpressure, resume when the output drains.
-    auto pump = std::make_shared<std::function<void()>>();
-    *pump = [r, pump, &produced, &pauses] {
-      while (produced < kTotal) {
+  // Produces on the loop thread until backpressure, resumes when the output drains. The
+  // callback holds the producer, which holds the Responder: the server drops the callback when
+  // the answer ends or the connection goes, which ends that cycle.
+  struct Producer : std::enable_shared_from_this<Producer> {
+    Responder r;
+    std::atomic<std::size_t>* produced = nullptr;
+    std::atomic<int>* pauses = nullptr;
+    void run() {
+      while (*produced < kTotal) {
         const std::string piece =
-            harness::pattern(kPiece, static_cast<unsigned>(produced / kPiece));
-        produced += kPiece;
-        const tcp::SendStatus st = r->write(piece);
+            harness::pattern(kPiece, static_cast<unsigned>(produced->load() / kPiece));
+        *produced += kPiece;
+        const tcp::SendStatus st = r.write(piece);
         if (st == tcp::SendStatus::dropped) return;
         if (st == tcp::SendStatus::backpressure) {
-          ++pauses;
-          r->on_writable([pump] { (*pump)(); });
+          ++*pauses;
+          r.on_writable([self = shared_from_this()] { self->run(); });
           return;
         }
       }
-      r->finish();
-      r->on_writable({});  // break the cycle pump -> r -> callback -> pump
-    };
-    (*pump)();
+      r.finish();
+    }
+  };
+  Served s(o, [&](Request&, Responder responder) {
+    auto producer = std::make_shared<Producer>();
+    producer->r = std::move(responder);
+    producer->produced = &produced;
+    producer->pauses = &pauses;
+    Response head;
+    head.headers.add("Content-Type", "application/octet-stream");
+    producer->r.start(std::move(head));
+    producer->run();
   });
   HttpClient c(s.address());
   ASSERT_TRUE(c.send(get("/big")));
