@@ -157,6 +157,7 @@ std::map<std::string, Setter> setters(const fs::path& base, const std::string& f
   s["http.body_timeout_ms"] = ms(&Config::body_timeout, "http.body_timeout_ms", 1, kDay);
   s["http.keep_alive_timeout_ms"] =
       ms(&Config::keep_alive_timeout, "http.keep_alive_timeout_ms", 1, kDay);
+  s["http.send_timeout_ms"] = ms(&Config::send_timeout, "http.send_timeout_ms", 1, kDay);
   s["http.drain_timeout_ms"] = ms(&Config::drain_timeout, "http.drain_timeout_ms", 0, kDay);
   s["http.max_requests_per_connection"] =
       num(&Config::max_requests_per_connection, "http.max_requests_per_connection", 1, 100000000);
@@ -292,6 +293,7 @@ std::string to_ini(const Config& c) {
     << "\nheader_timeout_ms = " << ms(c.header_timeout)
     << "\nbody_timeout_ms = " << ms(c.body_timeout)
     << "\nkeep_alive_timeout_ms = " << ms(c.keep_alive_timeout)
+    << "\nsend_timeout_ms = " << ms(c.send_timeout)
     << "\ndrain_timeout_ms = " << ms(c.drain_timeout)
     << "\nmax_requests_per_connection = " << c.max_requests_per_connection
     << "\nmax_pipeline = " << c.max_pipeline << "\nmax_body_bytes = " << c.max_body_bytes

@@ -403,7 +403,7 @@ int main(int argc, char** argv) {
     }
   }
   if (options.connect.empty() || options.connections == 0 || options.pipeline == 0 ||
-      options.size == 0 || (options.framed && options.size < 8)) {
+      (options.size == 0 && !options.http) || (options.framed && options.size < 8)) {
     usage(argv[0]);
   }
   if (options.count > 0) options.warmup = 0;

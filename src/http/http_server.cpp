@@ -86,8 +86,9 @@ tcp::SendStatus Responder::write(std::string_view bytes) {
   }
   // Off the loop the answer is an estimate: what the connection has queued.
   const bool full = connection->queued_output() >= connection->options().high_water_mark;
-  on_loop(exchange_,
-          [data = std::string(bytes)](Session& s, detail::Exchange& e) { (void)s.write(e, data); });
+  on_loop(exchange_, [data = std::string(bytes), full](Session& s, detail::Exchange& e) {
+    s.write_from_elsewhere(e, data, full);
+  });
   return full ? tcp::SendStatus::backpressure : tcp::SendStatus::ok;
 }
 

@@ -130,7 +130,8 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
                              std::optional<std::uint64_t> length) {
   if (response.headers.has_token("Connection", "close")) ex.close = true;
   // While draining, the last answer of an idle pipeline says goodbye.
-  if (draining_ && &ex == queue_.back().get() && parser_.phase() == RequestParser::Phase::idle)
+  if (draining_ && !queue_.empty() && &ex == queue_.back().get() &&
+      parser_.phase() == RequestParser::Phase::idle)
     ex.close = true;
   if (ex.close) input_closed_ = true;
 
@@ -166,8 +167,6 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     out += "\r\n";
   } else if (may_have_body && ex.chunked) {
     out += "Transfer-Encoding: chunked\r\n";
-  } else if (response.status == 304 && length) {
-    // A 304 may repeat the length the full answer would have had; it never has a body.
   }
   if (ex.close) {
     out += "Connection: close\r\n";
@@ -178,9 +177,10 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
 }
 
 void Session::answer(detail::Exchange& ex, Response&& response) {
-  if (closed_ || ex.state != detail::Exchange::State::waiting) return;
+  // After shut_ the queue is gone (a `Connection: close` answer ended the pipeline): too late.
+  if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
   std::optional<std::uint64_t> length = response.body.size();
-  if (ex.head_only || response.status == 304) {
+  if (ex.head_only) {
     // The length the full answer would have: the handler's, or the body it computed anyway.
     if (const auto declared = response.headers.get("Content-Length");
         declared && response.body.empty()) {
@@ -190,8 +190,8 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
       length = (ec == std::errc() && ptr == first + declared->size()) ? std::optional(n)
                                                                       : std::optional(length);
     }
-    if (response.status == 304 && !response.headers.has("Content-Length")) length.reset();
   }
+  if (!status_allows_body(response.status)) length.reset();  // 1xx, 204, 304: no length, no body
   std::string out;
   serialize_head(ex, response, out, length);
   if (!ex.head_only && status_allows_body(response.status)) out += response.body;
@@ -201,7 +201,7 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
 }
 
 void Session::start(detail::Exchange& ex, Response&& head) {
-  if (closed_ || ex.state != detail::Exchange::State::waiting) return;
+  if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
   std::optional<std::uint64_t> length;
   if (const auto declared = head.headers.get("Content-Length")) {
     std::uint64_t n = 0;
@@ -326,8 +326,8 @@ void Session::emit(detail::Exchange& ex, std::string&& bytes) {
 
 tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) {
   if (!queue_.empty() && queue_.front().get() == &ex) {
-    const tcp::SendStatus status = connection_.send(std::move(bytes));
-    if (status != tcp::SendStatus::ok) ex.writable_wanted = true;
+    const tcp::SendStatus status = send_or_close(std::move(bytes));
+    if (status == tcp::SendStatus::backpressure) ex.writable_wanted = true;
     return status;
   }
   ex.held += bytes;
@@ -336,6 +336,36 @@ tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) 
     return tcp::SendStatus::backpressure;
   }
   return tcp::SendStatus::ok;
+}
+
+tcp::SendStatus Session::send_or_close(std::string&& bytes) {
+  const tcp::SendStatus status = connection_.send(std::move(bytes));
+  if (status == tcp::SendStatus::dropped && connection_.connected()) {
+    // Over max_output: the answer can not go out whole, and the client would take the next
+    // answer for this one. The connection ends instead.
+    reactor::log::warn("http", connection_.peer_address().to_string() +
+                                   ": an answer over the connection's max_output; closing");
+    connection_.force_close();
+  }
+  return status;
+}
+
+void Session::write_from_elsewhere(detail::Exchange& ex, std::string_view bytes,
+                                   bool told_backpressure) {
+  const tcp::SendStatus status = write(ex, bytes);
+  // The producer was told to wait for on_writable; if this write did not itself set that up
+  // (the output had drained in the meantime), wake it once the loop is free.
+  if (told_backpressure && status == tcp::SendStatus::ok && !queue_.empty() &&
+      queue_.front().get() == &ex) {
+    ex.writable_wanted = true;
+    if (connection_.queued_output() == 0) {
+      loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
+        auto self = weak.lock();
+        if (!self || self->closed_ || self->queue_.empty() || self->queue_.front() != ex) return;
+        self->on_write_complete();
+      });
+    }
+  }
 }
 
 void Session::complete(detail::Exchange& ex) {
@@ -359,7 +389,8 @@ void Session::advance() {
       if (!next.held.empty()) {
         std::string held = std::move(next.held);
         next.held.clear();
-        if (connection_.send(std::move(held)) != tcp::SendStatus::ok) next.writable_wanted = true;
+        if (send_or_close(std::move(held)) == tcp::SendStatus::backpressure)
+          next.writable_wanted = true;
       } else if (next.writable_wanted && next.writable_cb) {
         // It waited for its turn (send_file) with nothing held: its turn is now.
         loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
@@ -434,8 +465,7 @@ void Session::drain() {
 
 // --- timeouts ---
 
-void Session::update_timer() {
-  if (closed_) return;
+void Session::compute_wait() {
   const reactor::TimePoint now = loop_.poll_time();
   const Wait before = wait_;
   if (shut_) {
@@ -449,7 +479,11 @@ void Session::update_timer() {
     wait_ = Wait::body;
     deadline_ = last_input_ + options_.body_timeout;
   } else if (!queue_.empty()) {
-    wait_ = Wait::none;  // answers are being produced; their output has its own limits
+    // Answers in production: no byte moving either way for send_timeout (a client that stopped
+    // reading, a handler that never answers) ends the connection.
+    if (before != Wait::answer) answer_since_ = now;
+    wait_ = Wait::answer;
+    deadline_ = std::max(answer_since_, connection_.last_activity()) + options_.send_timeout;
   } else if (requests_ == 0) {
     wait_ = Wait::first_request;
     deadline_ = idle_since_ + options_.header_timeout;
@@ -457,7 +491,13 @@ void Session::update_timer() {
     wait_ = Wait::idle;
     deadline_ = idle_since_ + options_.keep_alive_timeout;
   }
-  if (wait_ == Wait::none) return;  // an armed timer finds nothing to do and is not re-armed
+}
+
+void Session::update_timer() {
+  if (closed_) return;
+  compute_wait();
+  // Lazy: a timer already set for a later moment finds the new deadline when it fires and
+  // re-arms; only a deadline that moved earlier needs a new timer.
   if (!timer_armed_ || deadline_ < timer_at_) arm_timer();
 }
 
@@ -472,8 +512,9 @@ void Session::arm_timer() {
 
 void Session::timer_fired() {
   timer_armed_ = false;
-  if (closed_ || wait_ == Wait::none) return;
-  if (reactor::Clock::now() < deadline_) {  // the deadline moved on since the timer was set
+  if (closed_) return;
+  compute_wait();  // what is awaited now, and until when (it may have moved on)
+  if (reactor::Clock::now() < deadline_) {
     arm_timer();
     return;
   }
@@ -488,10 +529,13 @@ void Session::timer_fired() {
     case Wait::idle:
       close_after_output();
       break;
-    case Wait::linger:
+    case Wait::answer:
+      reactor::log::warn("http", connection_.peer_address().to_string() +
+                                     ": no progress on an answer within the send timeout; closing");
       connection_.force_close();
       break;
-    case Wait::none:
+    case Wait::linger:
+      connection_.force_close();
       break;
   }
 }

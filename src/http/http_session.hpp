@@ -69,6 +69,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void start(detail::Exchange& ex, Response&& head);
   tcp::SendStatus write(detail::Exchange& ex, std::string_view bytes);
   void finish(detail::Exchange& ex);
+  // write() for a Responder on another thread, which was told `backpressure` when the output was
+  // full: makes sure its on_writable fires even if the output drained before this runs.
+  void write_from_elsewhere(detail::Exchange& ex, std::string_view bytes, bool told_backpressure);
   tcp::SendStatus send_file(detail::Exchange& ex, int file_fd, std::uint64_t& offset,
                             std::uint64_t& remaining);
   // The stream can not be finished properly (its Responder was dropped): close the connection.
@@ -77,7 +80,8 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] bool closed() const noexcept { return closed_; }
 
  private:
-  enum class Wait : std::uint8_t { none, first_request, head, body, idle, linger };
+  // What the connection waits for, and so which timeout applies.
+  enum class Wait : std::uint8_t { first_request, head, body, answer, idle, linger };
 
   void process();
   void dispatch(Request& request);
@@ -86,9 +90,12 @@ class Session : public std::enable_shared_from_this<Session> {
                       std::optional<std::uint64_t> length);
   void emit(detail::Exchange& ex, std::string&& bytes);
   [[nodiscard]] tcp::SendStatus emit_status(detail::Exchange& ex, std::string&& bytes);
+  // connection_.send(), closing the connection when the bytes would pass max_output.
+  tcp::SendStatus send_or_close(std::string&& bytes);
   void complete(detail::Exchange& ex);
   void advance();
   void close_after_output();
+  void compute_wait();
   void update_timer();
   void arm_timer();
   void timer_fired();
@@ -109,11 +116,12 @@ class Session : public std::enable_shared_from_this<Session> {
   bool processing_ = false;
   bool continue_sent_ = false;  // "100 Continue" went out for the request being read
 
-  Wait wait_ = Wait::none;
+  Wait wait_ = Wait::first_request;
   reactor::TimePoint deadline_{};
   reactor::TimePoint head_since_{};
   reactor::TimePoint last_input_{};
   reactor::TimePoint idle_since_{};
+  reactor::TimePoint answer_since_{};
   bool timer_armed_ = false;
   reactor::TimePoint timer_at_{};
   reactor::TimerId timer_{};

@@ -2,13 +2,29 @@
 
 namespace avant::http {
 
+namespace {
+
+// The origin-form part of a target: "http://host:80/a?b" (absolute-form, RFC 9112 §3.2.2, which
+// a server must accept) → "/a?b"; an origin-form target is returned as it is.
+std::string_view origin_form(std::string_view t) noexcept {
+  if (t.empty() || t.front() == '/') return t;
+  const std::size_t scheme_end = t.find("://");
+  if (scheme_end == std::string_view::npos) return t;  // "*", or an authority (CONNECT)
+  const std::size_t rest = t.find_first_of("/?#", scheme_end + 3);
+  return rest == std::string_view::npos ? std::string_view() : t.substr(rest);
+}
+
+}  // namespace
+
 std::string_view Request::path() const noexcept {
-  const std::string_view t = target;
-  return t.substr(0, t.find_first_of("?#"));
+  const std::string_view t = origin_form(target);
+  const std::string_view p = t.substr(0, t.find_first_of("?#"));
+  // "http://host" and "http://host?q" have an empty path: it means "/".
+  return p.empty() && t.size() != target.size() ? std::string_view("/") : p;
 }
 
 std::string_view Request::query() const noexcept {
-  std::string_view t = target;
+  std::string_view t = origin_form(target);
   const std::size_t q = t.find('?');
   if (q == std::string_view::npos) return {};
   t.remove_prefix(q + 1);

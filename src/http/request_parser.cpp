@@ -12,15 +12,9 @@ RequestParser* self(llhttp_t* p) noexcept {
 }
 
 // The status for an llhttp error that no callback of ours raised.
+// (HPE_PAUSED_H2_UPGRADE, "PRI * HTTP/2.0": the HTTP/2 preface, is a 400 like the rest.)
 int status_for(llhttp_errno_t err) noexcept {
-  switch (err) {
-    case HPE_INVALID_VERSION:
-      return 505;
-    case HPE_PAUSED_H2_UPGRADE:
-      return 400;  // "PRI * HTTP/2.0": the HTTP/2 preface
-    default:
-      return 400;
-  }
+  return err == HPE_INVALID_VERSION ? 505 : 400;
 }
 
 }  // namespace

@@ -227,7 +227,13 @@ StaticFiles::StaticFiles(StaticOptions options) : options_(std::move(options)) {
   }
   root_ = std::make_shared<net::FileDescriptor>(fd);
   std::array<char, PATH_MAX> canonical{};
-  if (::realpath(root.c_str(), canonical.data()) != nullptr) canonical_root_ = canonical.data();
+  if (::realpath(root.c_str(), canonical.data()) == nullptr) {
+    // Needed by the fallback without openat2: with no root to compare against, every path
+    // would pass its check.
+    throw std::system_error(errno, std::generic_category(),
+                            "static files: realpath of folder '" + root + "'");
+  }
+  canonical_root_ = canonical.data();
   if (options_.piece_size == 0) options_.piece_size = 64u << 10;
 }
 

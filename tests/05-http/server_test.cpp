@@ -379,6 +379,65 @@ TEST(HttpServer, AnUpgradeRequestIsAnsweredAsPlainHttp) {
   EXPECT_EQ(next->body, "GET /next ");
 }
 
+TEST(HttpServer, AnAnswerWithoutProgressMeetsTheSendTimeout) {
+  Parked parked;
+  HttpOptions o = options();
+  o.send_timeout = 300ms;
+  Served s(o, parked.handler());
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/never-answered")));
+  ASSERT_TRUE(harness::eventually([&] { return parked.size() == 1; }));
+  EXPECT_TRUE(c.closed()) << "a handler that never answers does not hold the connection forever";
+  EXPECT_TRUE(c.unread().empty());
+  parked.take()[0].second.send(Response::text(200, "too late"));  // harmless now
+}
+
+TEST(HttpServer, AnAnswerOverMaxOutputClosesTheConnection) {
+  HttpOptions o = options();
+  o.server.tcp.connection.high_water_mark = 16 * 1024;
+  o.server.tcp.connection.max_output = 64 * 1024;
+  Served s(o, [](Request&, Responder responder) {
+    responder.send(Response::text(200, std::string(1 << 20, 'x')));
+  });
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/huge") + get("/next")));
+  std::string got;
+  EXPECT_TRUE(c.raw().receive_until_closed(&got));
+  EXPECT_LT(got.size(), std::size_t{1} << 20) << "not a whole answer, and no next one after it";
+}
+
+TEST(HttpServer, AConnectionCloseAnswerEndsThePipelineAndLaterAnswersAreDropped) {
+  Parked parked;
+  Served s(options(), parked.handler());
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/1") + get("/2")));
+  ASSERT_TRUE(harness::eventually([&] { return parked.size() == 2; }));
+  auto both = parked.take();
+  Response closing = Response::text(200, "first and last");
+  closing.headers.add("Connection", "close");
+  both[0].second.send(std::move(closing));
+  const auto r = c.read();
+  ASSERT_TRUE(r) << c.error();
+  EXPECT_EQ(r->body, "first and last");
+  EXPECT_EQ(r->header("Connection").value_or(""), "close");
+  both[1].second.send(Response::text(200, "second"));  // after the end: dropped, no crash
+  EXPECT_TRUE(c.closed());
+  EXPECT_TRUE(c.unread().empty());
+}
+
+TEST(HttpServer, AbsoluteFormTargetsHaveTheirPath) {
+  Served s(options(), [](Request& request, Responder responder) {
+    responder.send(
+        Response::text(200, std::string(request.path()) + "|" + std::string(request.query())));
+  });
+  HttpClient c(s.address());
+  ASSERT_TRUE(
+      c.send(get("http://example.org:8080/a/b?x=1") + get("http://example.org") + get("/plain?y")));
+  EXPECT_EQ(c.read()->body, "/a/b|x=1");
+  EXPECT_EQ(c.read()->body, "/|");
+  EXPECT_EQ(c.read()->body, "/plain|y");
+}
+
 TEST(HttpServer, StopLetsRequestsInFlightFinish) {
   Parked parked;
   Served s(options(), parked.handler());

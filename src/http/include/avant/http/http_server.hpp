@@ -12,7 +12,8 @@
 //
 // Timeouts: header_timeout for a whole request head (slowloris; 408 and close), body_timeout
 // between two reads of a body (408), keep_alive_timeout for an idle connection (closed quietly),
-// and max_requests_per_connection (the last answer says `Connection: close`).
+// send_timeout for an answer that makes no progress (closed), and max_requests_per_connection
+// (the last answer says `Connection: close`).
 //
 // Bad requests get their status (400, 413, 414, 417, 431, 501, 505, see request_parser.hpp),
 // `Connection: close`, one log line, and the connection closes after the answer; nobody else is
@@ -53,9 +54,12 @@ struct HttpOptions {
   std::chrono::milliseconds header_timeout{10000};      // one request's whole head (408)
   std::chrono::milliseconds body_timeout{30000};        // between two reads of a body (408)
   std::chrono::milliseconds keep_alive_timeout{75000};  // an idle connection is closed
-  std::size_t max_requests_per_connection = 1000;       // then `Connection: close`
-  std::size_t max_pipeline = 32;                        // requests read ahead of their answers
-  std::string server_header = "avant";                  // the Server field; empty: none
+  // An answer in production with no byte moving either way for this long (a client that stopped
+  // reading, a handler that never answers): the connection is closed.
+  std::chrono::milliseconds send_timeout{60000};
+  std::size_t max_requests_per_connection = 1000;  // then `Connection: close`
+  std::size_t max_pipeline = 32;                   // requests read ahead of their answers
+  std::string server_header = "avant";             // the Server field; empty: none
 };
 
 // The answer to one request: a movable handle, usable from any thread. Answer exactly once,

@@ -35,7 +35,8 @@ struct Request {
   // Parameters a Router matched in the path (`/users/:id` gives {"id", "42"}), decoded.
   std::vector<std::pair<std::string, std::string>> params;
 
-  // The target up to '?' or '#', still percent-encoded.
+  // The target's path, up to '?' or '#', still percent-encoded; for an absolute-form target
+  // ("http://host/a", as sent to proxies) the part after the authority.
   [[nodiscard]] std::string_view path() const noexcept;
   // The target after '?' up to '#', still encoded; empty without one.
   [[nodiscard]] std::string_view query() const noexcept;
