@@ -49,6 +49,9 @@ void Session::on_message(net::Buffer& input) {
 void Session::process() {
   if (processing_ || input_ == nullptr) return;
   processing_ = true;
+  // Every answer given while this read is parsed leaves in one send (one write(2) for a whole
+  // pipeline of small answers, as the C ceiling does), flushed below.
+  batching_ = true;
   while (!closed_ && !input_closed_ && !input_->empty()) {
     if (queue_.size() >= options_.max_pipeline) {
       if (!paused_) {
@@ -79,12 +82,14 @@ void Session::process() {
     dispatch(request);
   }
   processing_ = false;
+  batching_ = false;
+  flush_batch();
   if (closed_) return;
   if (input_closed_ && input_ != nullptr) input_->retrieve_all();
   // A client waiting for "100 Continue" gets it once the answers before its request are out.
   if (!input_closed_ && parser_.awaiting_continue() && !continue_sent_ && queue_.empty()) {
     continue_sent_ = true;
-    (void)connection_.send("HTTP/1.1 100 Continue\r\n\r\n");
+    (void)send_or_close("HTTP/1.1 100 Continue\r\n\r\n");
   }
   update_timer();
 }
@@ -271,6 +276,7 @@ tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint6
     ex.writable_wanted = true;
     return tcp::SendStatus::backpressure;
   }
+  flush_batch();  // the head (and answers before it) go to the socket before the file's bytes
   while (remaining > 0) {
     const std::size_t ask = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, 1u << 30));
     const net::IoResult r = connection_.send_file(file_fd, offset, ask);
@@ -338,7 +344,27 @@ tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) 
   return tcp::SendStatus::ok;
 }
 
+void Session::flush_batch() {
+  if (batch_.empty()) return;
+  std::string bytes = std::move(batch_);
+  batch_.clear();
+  const bool batching = batching_;
+  batching_ = false;  // straight to the connection, also in the middle of a read (send_file)
+  (void)send_or_close(std::move(bytes));
+  batching_ = batching;
+}
+
 tcp::SendStatus Session::send_or_close(std::string&& bytes) {
+  if (batching_) {
+    if (batch_.empty()) {
+      batch_ = std::move(bytes);
+    } else {
+      batch_ += bytes;
+    }
+    return connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark
+               ? tcp::SendStatus::backpressure
+               : tcp::SendStatus::ok;
+  }
   const tcp::SendStatus status = connection_.send(std::move(bytes));
   if (status == tcp::SendStatus::dropped && connection_.connected()) {
     // Over max_output: the answer can not go out whole, and the client would take the next
@@ -425,6 +451,8 @@ void Session::close_after_output() {
     paused_ = false;
     connection_.set_reading(true);  // keep reading (and dropping) until the peer closes
   }
+  batching_ = false;
+  flush_batch();
   connection_.shutdown();
   update_timer();
 }
@@ -443,6 +471,7 @@ void Session::on_write_complete() {
 
 void Session::on_down() {
   closed_ = true;
+  batch_.clear();
   // A streaming producer's callback may hold its own Responder (and so the exchange): drop the
   // callbacks so that the cycle ends with the connection.
   for (const auto& ex : queue_)

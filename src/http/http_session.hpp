@@ -92,6 +92,8 @@ class Session : public std::enable_shared_from_this<Session> {
   [[nodiscard]] tcp::SendStatus emit_status(detail::Exchange& ex, std::string&& bytes);
   // connection_.send(), closing the connection when the bytes would pass max_output.
   tcp::SendStatus send_or_close(std::string&& bytes);
+  // Sends what answers added to batch_ while a read was being parsed.
+  void flush_batch();
   void complete(detail::Exchange& ex);
   void advance();
   void close_after_output();
@@ -114,6 +116,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool draining_ = false;
   bool paused_ = false;  // reading stopped: max_pipeline answers outstanding
   bool processing_ = false;
+  bool batching_ = false;  // inside process(): output collects in batch_
+  std::string batch_;
   bool continue_sent_ = false;  // "100 Continue" went out for the request being read
 
   Wait wait_ = Wait::first_request;
