@@ -79,7 +79,7 @@ format-check:
 # Every C++ source the default build compiles (lab starters are checked by their own builds).
 tidy:
 	$(call CONFIGURE,default)
-	git ls-files -- 'src/*.cpp' 'tests/*.cpp' 'examples/*.cpp' 'bench/*.cpp' | \
+	git ls-files -- 'src/*.cpp' 'apps/*.cpp' 'tests/*.cpp' 'examples/*.cpp' 'bench/*.cpp' | \
 	  xargs -r -P $(JOBS) -n 4 clang-tidy -p build/default --quiet --warnings-as-errors='*'
 
 clean:

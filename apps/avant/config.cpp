@@ -235,8 +235,7 @@ Config parse_config(std::string_view text, const fs::path& file,
 
   // --set section.key=value: after the file, and allowed to replace what it set.
   const auto cli_table = setters(base, "--set");
-  for (std::size_t i = 0; i < overrides.size(); ++i) {
-    const std::string& o = overrides[i];
+  for (const std::string& o : overrides) {
     const std::size_t dot = o.find('.');
     const std::size_t eq = o.find('=');
     if (dot == std::string::npos || eq == std::string::npos || dot > eq) {

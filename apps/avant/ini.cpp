@@ -1,5 +1,7 @@
 #include "ini.hpp"
 
+#include <algorithm>
+
 namespace avant::app {
 
 namespace {
@@ -13,13 +15,10 @@ std::string_view trim(std::string_view s) {
 }
 
 bool is_name(std::string_view s) {
-  if (s.empty()) return false;
-  for (const char c : s) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
 }
 
 }  // namespace

@@ -18,6 +18,12 @@ std::shared_ptr<Session> session_of(const tcp::TcpConnectionPtr& connection) {
 // any other. Does nothing once the connection is gone.
 template <typename Fn>
 void on_loop(const std::shared_ptr<detail::Exchange>& ex, Fn&& fn) {
+  // On the loop thread (a handler answering at once, the common case) the session is reached
+  // directly; the loop outlives the connections it serves.
+  if (ex->loop != nullptr && ex->loop->is_in_loop_thread()) {
+    if (auto session = ex->session.lock()) fn(*session, *ex);
+    return;
+  }
   const tcp::TcpConnectionPtr connection = ex->connection.lock();
   if (!connection) return;
   if (connection->loop().is_in_loop_thread()) {
@@ -132,6 +138,8 @@ HttpServer::HttpServer(reactor::EventLoop& base, const HttpOptions& options, Han
     : options_(options), shared_(std::make_shared<Shared>()), server_(base, options.server) {
   shared_->options = options;
   shared_->handler = std::move(handler);
+  if (!options.server_header.empty())
+    shared_->server_line = "Server: " + options.server_header + "\r\n";
   server_.on_connection([shared = shared_](const tcp::TcpConnectionPtr& connection) {
     if (connection->connected()) {
       auto session = std::make_shared<Session>(shared, *connection);
@@ -147,9 +155,6 @@ HttpServer::HttpServer(reactor::EventLoop& base, const HttpOptions& options, Han
     } else {
       input.retrieve_all();
     }
-  });
-  server_.on_write_complete([](const tcp::TcpConnectionPtr& connection) {
-    if (auto session = session_of(connection)) session->on_write_complete();
   });
   server_.on_drain([](const tcp::TcpConnectionPtr& connection) {
     if (auto session = session_of(connection)) {

@@ -14,10 +14,17 @@ namespace {
 
 constexpr std::chrono::milliseconds kLinger{2000};  // after our FIN, wait this long for the peer's
 
-void append_number(std::string& out, std::uint64_t n, int base = 10) {
-  std::array<char, 24> buf{};
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), n, base);
-  out.append(buf.data(), end);
+// Decimal or hex digits of n, appended; no allocation, no locale.
+void append_number(std::string& out, std::uint64_t n, unsigned base = 10) {
+  std::array<char, 20> buf;  // NOLINT(cppcoreguidelines-pro-type-member-init): written below
+  char* end = buf.data() + buf.size();
+  char* p = end;
+  do {
+    const auto digit = static_cast<unsigned>(n % base);
+    *--p = static_cast<char>(digit < 10 ? '0' + digit : 'a' + digit - 10);
+    n /= base;
+  } while (n != 0);
+  out.append(p, static_cast<std::size_t>(end - p));
 }
 
 }  // namespace
@@ -94,10 +101,22 @@ void Session::process() {
   update_timer();
 }
 
+std::shared_ptr<detail::Exchange> Session::new_exchange() {
+  std::shared_ptr<detail::Exchange> ex;
+  if (spare_) {
+    ex = std::move(spare_);  // recycled: no allocation per request in the steady state
+    ex->reset();
+  } else {
+    ex = std::make_shared<detail::Exchange>();
+    ex->connection = connection_.weak_from_this();
+    ex->session = weak_from_this();
+    ex->loop = &loop_;
+  }
+  return ex;
+}
+
 void Session::dispatch(Request& request) {
-  auto ex = std::make_shared<detail::Exchange>();
-  ex->connection = connection_.weak_from_this();
-  ex->session = weak_from_this();
+  auto ex = new_exchange();
   ex->head_only = request.is_head();
   ex->http10 = request.version_minor == 0;
   ++requests_;
@@ -118,9 +137,7 @@ void Session::fail(int status, const std::string& reason) {
   reactor::log::warn("http", connection_.peer_address().to_string() + ": " +
                                  std::to_string(status) + " " + std::string(reason_phrase(status)) +
                                  " (" + reason + ")");
-  auto ex = std::make_shared<detail::Exchange>();
-  ex->connection = connection_.weak_from_this();
-  ex->session = weak_from_this();
+  auto ex = new_exchange();
   ex->close = true;
   ex->answered = true;
   ex->finished = true;
@@ -133,33 +150,47 @@ void Session::fail(int status, const std::string& reason) {
 
 void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
                              std::optional<std::uint64_t> length) {
-  if (response.headers.has_token("Connection", "close")) ex.close = true;
+  // One pass over the handler's fields: what it set itself, and what framing it asked for.
+  bool has_server = options_.server_header.empty();
+  bool has_date = false;
+  for (const auto& [name, value] : response.headers) {
+    switch (name.size()) {
+      case 4:
+        has_date = has_date || iequals(name, "Date");
+        break;
+      case 6:
+        has_server = has_server || iequals(name, "Server");
+        break;
+      case 10:
+        if (iequals(name, "Connection") && list_contains(value, "close")) ex.close = true;
+        break;
+      default:
+        break;
+    }
+  }
   // While draining, the last answer of an idle pipeline says goodbye.
   if (draining_ && !queue_.empty() && &ex == queue_.back().get() &&
       parser_.phase() == RequestParser::Phase::idle)
     ex.close = true;
   if (ex.close) input_closed_ = true;
 
-  out.reserve(out.size() + 160 + response.headers.size() * 32);
-  out += "HTTP/1.1 ";
-  append_number(out, static_cast<std::uint64_t>(response.status));
-  out += ' ';
-  out += reason_phrase(response.status);
-  out += "\r\n";
-  if (!options_.server_header.empty() && !response.headers.has("Server")) {
-    out += "Server: ";
-    out += options_.server_header;
+  if (const std::string_view line = status_line(response.status); !line.empty()) {
+    out += line;
+  } else {
+    out += "HTTP/1.1 ";
+    append_number(out, static_cast<std::uint64_t>(response.status));
+    out += ' ';
+    out += reason_phrase(response.status);
     out += "\r\n";
   }
-  if (!response.headers.has("Date")) {
-    out += "Date: ";
-    out += http_date_now();
-    out += "\r\n";
-  }
+  if (!has_server) out += shared_->server_line;
+  if (!has_date) out += date_line_now();
   for (const auto& [name, value] : response.headers) {
-    if (iequals(name, "Connection") || iequals(name, "Content-Length") ||
-        iequals(name, "Transfer-Encoding"))
-      continue;  // framing is ours to decide
+    // Framing is ours to decide.
+    if ((name.size() == 10 && iequals(name, "Connection")) ||
+        (name.size() == 14 && iequals(name, "Content-Length")) ||
+        (name.size() == 17 && iequals(name, "Transfer-Encoding")))
+      continue;
     out += name;
     out += ": ";
     out += value;
@@ -197,11 +228,23 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
     }
   }
   if (!status_allows_body(response.status)) length.reset();  // 1xx, 204, 304: no length, no body
-  std::string out;
-  serialize_head(ex, response, out, length);
-  if (!ex.head_only && status_allows_body(response.status)) out += response.body;
+  // Built in a buffer the session keeps (no allocation once it has grown), then copied where it
+  // goes: the read's batch, the connection, or the exchange's held bytes.
+  const bool body = !ex.head_only && status_allows_body(response.status);
   ex.state = detail::Exchange::State::done;
-  emit(ex, std::move(out));
+  if (batching_ && queue_.front().get() == &ex) {
+    // The common case, a synchronous answer in front: formatted straight into the read's batch.
+    serialize_head(ex, response, batch_, length);
+    if (body) batch_ += response.body;
+    if (connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark)
+      want_writable(ex);
+  } else {
+    std::string& out = scratch_;
+    out.clear();
+    serialize_head(ex, response, out, length);
+    if (body) out += response.body;
+    (void)emit_view(ex, out);
+  }
   complete(ex);
 }
 
@@ -273,7 +316,7 @@ tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint6
     return tcp::SendStatus::dropped;
   }
   if (queue_.front().get() != &ex) {  // an earlier answer is still going out
-    ex.writable_wanted = true;
+    want_writable(ex);
     return tcp::SendStatus::backpressure;
   }
   flush_batch();  // the head (and answers before it) go to the socket before the file's bytes
@@ -288,7 +331,7 @@ tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint6
     }
     if (!r.ok() || r.bytes < ask) {
       if (remaining == 0) break;
-      ex.writable_wanted = true;  // write-complete comes when the socket takes more
+      want_writable(ex);  // write-complete comes when the socket takes more
       return tcp::SendStatus::backpressure;
     }
   }
@@ -330,15 +373,36 @@ void Session::emit(detail::Exchange& ex, std::string&& bytes) {
   (void)emit_status(ex, std::move(bytes));
 }
 
-tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) {
+tcp::SendStatus Session::emit_view(detail::Exchange& ex, std::string_view bytes) {
   if (!queue_.empty() && queue_.front().get() == &ex) {
-    const tcp::SendStatus status = send_or_close(std::move(bytes));
-    if (status == tcp::SendStatus::backpressure) ex.writable_wanted = true;
+    tcp::SendStatus status = tcp::SendStatus::ok;
+    if (batching_) {
+      batch_ += bytes;
+      if (connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark)
+        status = tcp::SendStatus::backpressure;
+    } else {
+      status = send_or_close(std::string(bytes));
+    }
+    if (status == tcp::SendStatus::backpressure) want_writable(ex);
     return status;
   }
   ex.held += bytes;
   if (ex.held.size() >= connection_.options().high_water_mark) {
-    ex.writable_wanted = true;
+    want_writable(ex);
+    return tcp::SendStatus::backpressure;
+  }
+  return tcp::SendStatus::ok;
+}
+
+tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) {
+  if (!queue_.empty() && queue_.front().get() == &ex) {
+    const tcp::SendStatus status = send_or_close(std::move(bytes));
+    if (status == tcp::SendStatus::backpressure) want_writable(ex);
+    return status;
+  }
+  ex.held += bytes;
+  if (ex.held.size() >= connection_.options().high_water_mark) {
+    want_writable(ex);
     return tcp::SendStatus::backpressure;
   }
   return tcp::SendStatus::ok;
@@ -346,21 +410,33 @@ tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) 
 
 void Session::flush_batch() {
   if (batch_.empty()) return;
-  std::string bytes = std::move(batch_);
+  // A view: the connection copies only what the kernel does not take at once, and batch_ keeps
+  // its storage for the next read.
+  const tcp::SendStatus status = connection_.send(std::string_view(batch_));
   batch_.clear();
-  const bool batching = batching_;
-  batching_ = false;  // straight to the connection, also in the middle of a read (send_file)
-  (void)send_or_close(std::move(bytes));
-  batching_ = batching;
+  if (status == tcp::SendStatus::dropped && connection_.connected()) {
+    reactor::log::warn("http", connection_.peer_address().to_string() +
+                                   ": answers over the connection's max_output; closing");
+    connection_.force_close();
+  } else if (status == tcp::SendStatus::backpressure && !queue_.empty()) {
+    want_writable(*queue_.front());
+  }
+}
+
+void Session::want_writable(detail::Exchange& ex) {
+  ex.writable_wanted = true;
+  if (write_complete_registered_) return;
+  // Registered on the first need only: most connections never wait for their output, and a
+  // registered callback costs a queued task after every completed write.
+  write_complete_registered_ = true;
+  connection_.on_write_complete([weak = weak_from_this()](const tcp::TcpConnectionPtr&) {
+    if (auto self = weak.lock()) self->on_write_complete();
+  });
 }
 
 tcp::SendStatus Session::send_or_close(std::string&& bytes) {
   if (batching_) {
-    if (batch_.empty()) {
-      batch_ = std::move(bytes);
-    } else {
-      batch_ += bytes;
-    }
+    batch_ += bytes;
     return connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark
                ? tcp::SendStatus::backpressure
                : tcp::SendStatus::ok;
@@ -383,7 +459,7 @@ void Session::write_from_elsewhere(detail::Exchange& ex, std::string_view bytes,
   // (the output had drained in the meantime), wake it once the loop is free.
   if (told_backpressure && status == tcp::SendStatus::ok && !queue_.empty() &&
       queue_.front().get() == &ex) {
-    ex.writable_wanted = true;
+    want_writable(ex);
     if (connection_.queued_output() == 0) {
       loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
         auto self = weak.lock();
@@ -402,10 +478,13 @@ void Session::complete(detail::Exchange& ex) {
 void Session::advance() {
   bool popped = false;
   while (!closed_ && !queue_.empty() && queue_.front()->state == detail::Exchange::State::done) {
-    const std::shared_ptr<detail::Exchange> done = queue_.front();
+    std::shared_ptr<detail::Exchange> done = std::move(queue_.front());
     queue_.pop_front();
     popped = true;
-    if (done->close) {
+    const bool close = done->close;
+    // Nobody else holds it (its Responder is gone): keep it for the next request.
+    if (done.use_count() == 1) spare_ = std::move(done);
+    if (close) {
       queue_.clear();
       close_after_output();
       return;
@@ -415,8 +494,7 @@ void Session::advance() {
       if (!next.held.empty()) {
         std::string held = std::move(next.held);
         next.held.clear();
-        if (send_or_close(std::move(held)) == tcp::SendStatus::backpressure)
-          next.writable_wanted = true;
+        if (send_or_close(std::move(held)) == tcp::SendStatus::backpressure) want_writable(next);
       } else if (next.writable_wanted && next.writable_cb) {
         // It waited for its turn (send_file) with nothing held: its turn is now.
         loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {

@@ -34,6 +34,7 @@ struct Exchange {
 
   std::weak_ptr<tcp::TcpConnection> connection;  // set once; reaches the loop from any thread
   std::weak_ptr<Session> session;                // loop thread only
+  reactor::EventLoop* loop = nullptr;            // the connection's (set once)
   std::atomic<bool> answered{false};             // send() or start() was called (any thread)
   std::atomic<bool> finished{false};             // send() or finish() was called (any thread)
 
@@ -47,6 +48,17 @@ struct Exchange {
   std::string held;                        // output waiting for the earlier answers
   bool writable_wanted = false;            // a write() answered backpressure
   std::function<void()> writable_cb;
+
+  // For reuse by the same session, once nobody else holds it: everything but the links.
+  void reset() {
+    answered.store(false, std::memory_order_relaxed);
+    finished.store(false, std::memory_order_relaxed);
+    head_only = http10 = close = chunked = writable_wanted = false;
+    state = State::waiting;
+    remaining.reset();
+    held.clear();
+    writable_cb = nullptr;
+  }
 };
 
 }  // namespace detail
@@ -85,11 +97,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void process();
   void dispatch(Request& request);
+  [[nodiscard]] std::shared_ptr<detail::Exchange> new_exchange();
   void fail(int status, const std::string& reason);
   void serialize_head(detail::Exchange& ex, Response& response, std::string& out,
                       std::optional<std::uint64_t> length);
   void emit(detail::Exchange& ex, std::string&& bytes);
   [[nodiscard]] tcp::SendStatus emit_status(detail::Exchange& ex, std::string&& bytes);
+  [[nodiscard]] tcp::SendStatus emit_view(detail::Exchange& ex, std::string_view bytes);
+  // The exchange waits for its output to drain: on_writable fires on the next write-complete.
+  void want_writable(detail::Exchange& ex);
   // connection_.send(), closing the connection when the bytes would pass max_output.
   tcp::SendStatus send_or_close(std::string&& bytes);
   // Sends what answers added to batch_ while a read was being parsed.
@@ -109,6 +125,7 @@ class Session : public std::enable_shared_from_this<Session> {
   RequestParser parser_;
   net::Buffer* input_ = nullptr;  // the connection's input (stable for its life)
   std::deque<std::shared_ptr<detail::Exchange>> queue_;
+  std::shared_ptr<detail::Exchange> spare_;  // a finished exchange kept for the next request
   std::size_t requests_ = 0;
   bool input_closed_ = false;  // no further request is read (close, error, CONNECT)
   bool shut_ = false;          // shutdown() was called
@@ -118,6 +135,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool processing_ = false;
   bool batching_ = false;  // inside process(): output collects in batch_
   std::string batch_;
+  std::string scratch_;  // where an answer is formatted (kept: no allocation per answer)
+  bool write_complete_registered_ = false;
   bool continue_sent_ = false;  // "100 Continue" went out for the request being read
 
   Wait wait_ = Wait::first_request;

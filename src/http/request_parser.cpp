@@ -102,6 +102,9 @@ int RequestParser::on_message_begin(llhttp_t* p) {
   s.header_bytes_ = 0;
   s.field_.clear();
   s.value_.clear();
+  s.hosts_ = 0;
+  s.has_te_ = false;
+  s.has_expect_ = false;
   return 0;
 }
 
@@ -154,6 +157,20 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
     if (s.request_.headers.size() >= s.limits_.max_headers)
       return s.refuse(431, "more than " + std::to_string(s.limits_.max_headers) + " header fields");
     s.request_.headers.add(s.field_, trim_ows(s.value_));
+    // What check_head() needs, noted as the fields go by (no second pass for most requests).
+    switch (s.field_.size()) {
+      case 4:
+        s.hosts_ += iequals(s.field_, "Host") ? 1U : 0U;
+        break;
+      case 6:
+        s.has_expect_ = s.has_expect_ || iequals(s.field_, "Expect");
+        break;
+      case 17:
+        s.has_te_ = s.has_te_ || iequals(s.field_, "Transfer-Encoding");
+        break;
+      default:
+        break;
+    }
   }
   s.field_.clear();
   s.value_.clear();
@@ -169,15 +186,15 @@ int RequestParser::check_head() {
     return refuse(505, "HTTP/" + std::to_string(r.version_major) + "." +
                            std::to_string(r.version_minor) + " is not supported");
   }
-  const std::size_t hosts = r.headers.count("Host");
-  if (hosts > 1) return refuse(400, "more than one Host field");
-  if (hosts == 0 && r.version_minor >= 1) return refuse(400, "HTTP/1.1 request without Host");
+  if (hosts_ > 1) return refuse(400, "more than one Host field");
+  if (hosts_ == 0 && r.version_minor >= 1) return refuse(400, "HTTP/1.1 request without Host");
 
   // Transfer-Encoding: only `chunked`, and only as the last coding (RFC 9112 §6.1, §6.3).
   bool has_te = false;
   bool chunked_last = false;
   bool other_coding = false;
   for (const auto& [name, value] : r.headers) {
+    if (!has_te_) break;
     if (!iequals(name, "Transfer-Encoding")) continue;
     has_te = true;
     std::string_view list = value;
@@ -201,7 +218,7 @@ int RequestParser::check_head() {
     return refuse(413, "Content-Length " + std::to_string(parser_.content_length) + " over " +
                            std::to_string(limits_.max_body) + " bytes");
   }
-  if (const auto expect = r.headers.get("Expect")) {
+  if (const auto expect = has_expect_ ? r.headers.get("Expect") : std::nullopt) {
     if (!iequals(*expect, "100-continue")) return refuse(417, "Expect: " + std::string(*expect));
     r.expect_continue = r.version_minor >= 1;
   }

@@ -1,5 +1,6 @@
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 
 #include <avant/http/response.hpp>
@@ -93,6 +94,31 @@ std::string_view reason_phrase(int status) noexcept {
   }
 }
 
+std::string_view status_line(int status) noexcept {
+  switch (status) {
+    case 200:
+      return "HTTP/1.1 200 OK\r\n";
+    case 204:
+      return "HTTP/1.1 204 No Content\r\n";
+    case 206:
+      return "HTTP/1.1 206 Partial Content\r\n";
+    case 301:
+      return "HTTP/1.1 301 Moved Permanently\r\n";
+    case 302:
+      return "HTTP/1.1 302 Found\r\n";
+    case 304:
+      return "HTTP/1.1 304 Not Modified\r\n";
+    case 400:
+      return "HTTP/1.1 400 Bad Request\r\n";
+    case 404:
+      return "HTTP/1.1 404 Not Found\r\n";
+    case 500:
+      return "HTTP/1.1 500 Internal Server Error\r\n";
+    default:
+      return {};
+  }
+}
+
 bool status_allows_body(int status) noexcept {
   return status >= 200 && status != 204 && status != 304;
 }
@@ -122,6 +148,23 @@ std::string_view http_date_now() {
   const std::time_t now = std::time(nullptr);
   if (now != cached_second) {
     cached_size = format_date(now, cached);
+    cached_second = now;
+  }
+  return {cached.data(), cached_size};
+}
+
+std::string_view date_line_now() {
+  thread_local std::time_t cached_second = -1;
+  thread_local std::array<char, 48> cached{};
+  thread_local std::size_t cached_size = 0;
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::array<char, 32> date{};
+    const std::size_t n = format_date(now, date);
+    std::memcpy(cached.data(), "Date: ", 6);
+    std::memcpy(cached.data() + 6, date.data(), n);
+    std::memcpy(cached.data() + 6 + n, "\r\n", 2);
+    cached_size = 6 + n + 2;
     cached_second = now;
   }
   return {cached.data(), cached_size};

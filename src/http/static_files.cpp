@@ -245,7 +245,7 @@ net::FileDescriptor StaticFiles::open_beneath(const std::string& relative, int& 
   const long fd = ::syscall(SYS_openat2, root_->get(), path.c_str(), &how, sizeof how);
   if (fd >= 0) return net::FileDescriptor(static_cast<int>(fd));
   error = errno;
-  if (error != ENOSYS && error != EPERM) return net::FileDescriptor();
+  if (error != ENOSYS && error != EPERM) return {};
   // No openat2 (an old kernel, or a sandbox that filters it): resolve the path and check that it
   // is still under the root. (A link swapped in between the check and the open could escape;
   // openat2 has no such window.)
@@ -253,14 +253,14 @@ net::FileDescriptor StaticFiles::open_beneath(const std::string& relative, int& 
   const std::string full = canonical_root_ + "/" + relative;
   if (::realpath(full.c_str(), resolved.data()) == nullptr) {
     error = errno;
-    return net::FileDescriptor();
+    return {};
   }
   const std::string_view r = resolved.data();
   if (r != canonical_root_ &&
       (r.substr(0, canonical_root_.size()) != canonical_root_ ||
        r.size() <= canonical_root_.size() || r[canonical_root_.size()] != '/')) {
     error = EXDEV;
-    return net::FileDescriptor();
+    return {};
   }
   const int plain = ::open(resolved.data(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (plain < 0) error = errno;
@@ -409,7 +409,8 @@ void StaticFiles::serve_listing(Request& request, Responder& responder, int dir_
     return;
   }
   std::vector<std::pair<std::string, bool>> entries;  // name, is a folder
-  while (const dirent* e = ::readdir(dir)) {
+  // readdir is safe on a DIR* of our own (glibc; POSIX.1-2008 only makes a shared one unsafe).
+  while (const dirent* e = ::readdir(dir)) {  // NOLINT(concurrency-mt-unsafe)
     const std::string_view n = e->d_name;
     if (n == "." || n == "..") continue;
     entries.emplace_back(std::string(n), e->d_type == DT_DIR);

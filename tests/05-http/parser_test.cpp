@@ -23,9 +23,11 @@ struct Outcome {
 };
 
 std::string describe(const Request& r) {
-  std::string s = r.method + " " + r.target + " HTTP/" + std::to_string(r.version_major) + "." +
-                  std::to_string(r.version_minor) + (r.keep_alive ? " keep-alive" : " close") +
-                  (r.expect_continue ? " expect-100" : "") + "\n";
+  std::string s = r.method;
+  s += " " + r.target + " HTTP/" + std::to_string(r.version_major) + ".";
+  s += std::to_string(r.version_minor);
+  s += r.keep_alive ? " keep-alive" : " close";
+  s += r.expect_continue ? " expect-100\n" : "\n";
   for (const auto& [name, value] : r.headers)
     s += name + ": " + value + "\n";
   return s + "body[" + r.body + "]";
@@ -71,24 +73,28 @@ void expect_same_at_every_split(std::string_view bytes, const ParserLimits& limi
   ASSERT_EQ(parse(bytewise, limits), whole) << "fed one byte at a time:\n" << bytes;
 }
 
-const std::vector<std::string> kValid = {
-    "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n",
-    "GET /a%20b/c?x=1&y=%41 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nX-Empty:\r\n\r\n",
-    "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world",
-    "POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-    "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer-X: 1\r\n\r\n",
-    "GET /old HTTP/1.0\r\n\r\n",
-    "GET /ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
-    "PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
-    "DELETE /y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
-    "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent:   spaced value   \r\n\r\n",
-    // A pipeline: three requests in one write.
-    "GET /1 HTTP/1.1\r\nHost: h\r\n\r\nPOST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n"
-    "okGET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
-};
+const std::vector<std::string>& valid_requests() {
+  static const std::vector<std::string> requests = {
+      "GET / HTTP/1.1\r\nHost: example.org\r\n\r\n",
+      "GET /a%20b/c?x=1&y=%41 HTTP/1.1\r\nHost: h\r\nAccept: */*\r\nX-Empty:\r\n\r\n",
+      "POST /form HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\nhello world",
+      std::string("POST /c HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n") +
+          "5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\nTrailer-X: 1\r\n\r\n",
+      "GET /old HTTP/1.0\r\n\r\n",
+      "GET /ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+      "PUT /x HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+      "DELETE /y HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: h\r\nUser-Agent:   spaced value   \r\n\r\n",
+      // A pipeline: three requests in one write.
+      std::string("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n") +
+          "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok" +
+          "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
+  };
+  return requests;
+}
 
 TEST(RequestParser, EverySplitOfEveryValidRequestGivesTheSameResult) {
-  for (const auto& bytes : kValid) {
+  for (const auto& bytes : valid_requests()) {
     const Outcome whole = parse_whole(bytes);
     ASSERT_EQ(whole.error_status, 0) << bytes;
     ASSERT_FALSE(whole.requests.empty()) << bytes;
@@ -171,66 +177,71 @@ struct Refused {
 };
 
 // RFC 9112 §6.3 and §11.2: a message whose framing two parsers could read differently is refused.
-const std::vector<Refused> kSmuggling = {
-    {"Content-Length with Transfer-Encoding",
-     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
-     "0\r\n\r\n",
-     400},
-    {"Transfer-Encoding then Content-Length",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
-     "0\r\n\r\n",
-     400},
-    {"duplicate Content-Length (same value)",
-     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400},
-    {"duplicate Content-Length (different values)",
-     "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc", 400},
-    {"Content-Length list", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc", 400},
-    {"signed Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\nabc", 400},
-    {"negative Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
-    {"hex Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x3\r\n\r\nabc", 400},
-    {"obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", 400},
-    {"obs-fold with a tab", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\t2\r\n\r\n", 400},
-    {"obs-fold of an empty value",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400},
-    {"space before the colon",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
-    {"hex prefix in a chunk size",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
-     400},
-    {"chunk size overflow",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
-     "10000000000000003\r\nabc\r\n0\r\n\r\n",
-     400},
-    {"negative chunk size",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n", 400},
-    {"chunk data longer than its size",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n", 400},
-    {"chunked not last", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
-     400},
-    {"an unknown coding alone", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n",
-     400},
-    {"Transfer-Encoding in HTTP/1.0",
-     "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-    {"bare LF line ends", "GET / HTTP/1.1\nHost: h\n\n", 400},
-    {"bare CR", "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400},
-    {"NUL in a value", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 34), 400},
-    {"no Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", 400},
-    {"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
-    {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400},
-    {"TLS ClientHello on a plain port",
-     std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
-    {"garbage", "\x01\x02hello\r\n\r\n", 400},
-    {"lower-case method", "get / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
-    {"gzip before chunked (a coding we do not decode)",
-     "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
-    {"HTTP/3.0", "GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505},
-    {"HTTP/0.9 request line", "GET /\r\n\r\n", 505},
-    {"Expect other than 100-continue",
-     "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417},
-};
+const std::vector<Refused>& smuggling_corpus() {
+  static const std::vector<Refused> corpus = {
+      {"Content-Length with Transfer-Encoding",
+       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "0\r\n\r\n",
+       400},
+      {"Transfer-Encoding then Content-Length",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
+       "0\r\n\r\n",
+       400},
+      {"duplicate Content-Length (same value)",
+       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400},
+      {"duplicate Content-Length (different values)",
+       "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 30\r\n\r\nabc", 400},
+      {"Content-Length list", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3, 3\r\n\r\nabc", 400},
+      {"signed Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: +3\r\n\r\nabc", 400},
+      {"negative Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: -1\r\n\r\n", 400},
+      {"hex Content-Length", "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 0x3\r\n\r\nabc", 400},
+      {"obs-fold", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n 2\r\n\r\n", 400},
+      {"obs-fold with a tab", "GET / HTTP/1.1\r\nHost: h\r\nX-A: 1\r\n\t2\r\n\r\n", 400},
+      {"obs-fold of an empty value",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\r\n chunked\r\n\r\n0\r\n\r\n", 400},
+      {"space before the colon",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding : chunked\r\n\r\n0\r\n\r\n", 400},
+      {"hex prefix in a chunk size",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0x3\r\nabc\r\n0\r\n\r\n",
+       400},
+      {"chunk size overflow",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "10000000000000003\r\nabc\r\n0\r\n\r\n",
+       400},
+      {"negative chunk size",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n-3\r\nabc\r\n0\r\n\r\n",
+       400},
+      {"chunk data longer than its size",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd\r\n0\r\n\r\n",
+       400},
+      {"chunked not last", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+       400},
+      {"an unknown coding alone",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: xchunked\r\n\r\n", 400},
+      {"Transfer-Encoding in HTTP/1.0",
+       "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"bare LF line ends", "GET / HTTP/1.1\nHost: h\n\n", 400},
+      {"bare CR", "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400},
+      {"NUL in a value", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 34), 400},
+      {"no Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", 400},
+      {"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      {"HTTP/2 preface", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400},
+      {"TLS ClientHello on a plain port",
+       std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11), 400},
+      {"garbage", "\x01\x02hello\r\n\r\n", 400},
+      {"lower-case method", "get / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+      {"gzip before chunked (a coding we do not decode)",
+       "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501},
+      {"HTTP/3.0", "GET / HTTP/3.0\r\nHost: h\r\n\r\n", 505},
+      {"HTTP/0.9 request line", "GET /\r\n\r\n", 505},
+      {"Expect other than 100-continue",
+       "PUT / HTTP/1.1\r\nHost: h\r\nExpect: 200-ok\r\nContent-Length: 1\r\n\r\nx", 417},
+  };
+  return corpus;
+}
 
 TEST(RequestParser, SmugglingCorpusIsRefusedAtEverySplit) {
-  for (const auto& c : kSmuggling) {
+  for (const auto& c : smuggling_corpus()) {
     SCOPED_TRACE(c.what);
     const Outcome whole = parse_whole(c.bytes);
     EXPECT_EQ(whole.error_status, c.status) << c.what;

@@ -1,6 +1,7 @@
 // Chapter 05 — HttpServer with real sockets: keep-alive, pipelining in order with answers given
 // late and from other threads, errors that close one connection only, timeouts, streamed answers
 // under backpressure, and a stop that lets requests in flight finish.
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <memory>
@@ -43,10 +44,16 @@ class Served {
     });
   }
   ~Served() {
-    base_.call([this] { server_.reset(); });
+    try {
+      base_.call([this] { server_.reset(); });
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "destroying the server: " << e.what();
+    }
   }
   Served(const Served&) = delete;
   Served& operator=(const Served&) = delete;
+  Served(Served&&) = delete;
+  Served& operator=(Served&&) = delete;
 
   [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
   HttpServer& server() { return *server_; }
@@ -119,8 +126,9 @@ TEST(HttpServer, HundredPipelinedRequestsAnsweredLateAndBackwardsArriveInOrder) 
     auto batch = parked.take();
     EXPECT_LE(batch.size(), 16u) << "more requests read ahead than max_pipeline";
     // Answer from this thread (not the loop), last first.
-    for (auto it = batch.rbegin(); it != batch.rend(); ++it) {
-      it->second.send(Response::text(200, "answer to " + it->first));
+    std::reverse(batch.begin(), batch.end());
+    for (auto& [target, responder] : batch) {
+      responder.send(Response::text(200, "answer to " + target));
       ++answered;
     }
   }
@@ -244,12 +252,12 @@ TEST(HttpServer, HeadAnswersCarryNoBodyAndHttp10GetsItsKeepAlive) {
 }
 
 TEST(HttpServer, ASlowClientPausesAStreamingProducer) {
-  constexpr std::size_t kPiece = 64 * 1024;
+  constexpr std::size_t kPiece = std::size_t{64} * 1024;
   constexpr std::size_t kTotal = 16u << 20;  // 16 MiB, far over the high-water mark
   std::atomic<std::size_t> produced{0};
   std::atomic<int> pauses{0};
   HttpOptions o = options();
-  o.server.tcp.connection.high_water_mark = 256 * 1024;
+  o.server.tcp.connection.high_water_mark = std::size_t{256} * 1024;
   // Produces on the loop thread until backpressure, resumes when the output drains. The
   // callback holds the producer, which holds the Responder: the server drops the callback when
   // the answer ends or the connection goes, which ends that cycle.
@@ -394,8 +402,8 @@ TEST(HttpServer, AnAnswerWithoutProgressMeetsTheSendTimeout) {
 
 TEST(HttpServer, AnAnswerOverMaxOutputClosesTheConnection) {
   HttpOptions o = options();
-  o.server.tcp.connection.high_water_mark = 16 * 1024;
-  o.server.tcp.connection.max_output = 64 * 1024;
+  o.server.tcp.connection.high_water_mark = std::size_t{16} * 1024;
+  o.server.tcp.connection.max_output = std::size_t{64} * 1024;
   Served s(o, [](Request&, Responder responder) {
     responder.send(Response::text(200, std::string(1 << 20, 'x')));
   });

@@ -1,5 +1,6 @@
 // Chapter 05 — StaticFiles through a real server: index, MIME types, conditional GET, ranges,
 // streamed big files, folders, and every way a path could try to leave the root.
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -32,8 +33,9 @@ void write_file(const fs::path& p, const std::string& content) {
 class Site {
  public:
   Site() {
+    static std::atomic<int> counter{0};  // one folder per site, also within one process
     base_ = fs::temp_directory_path() /
-            ("avant-static-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
+            ("avant-static-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
     fs::remove_all(base_);
     fs::create_directories(root() / "sub");
     fs::create_directories(root() / "sub2");
@@ -55,10 +57,11 @@ class Site {
   }
   Site(const Site&) = delete;
   Site& operator=(const Site&) = delete;
+  Site(Site&&) = delete;
+  Site& operator=(Site&&) = delete;
   [[nodiscard]] fs::path root() const { return base_ / "www"; }
 
  private:
-  static inline int counter_ = 0;
   fs::path base_;
 };
 
@@ -78,10 +81,16 @@ class StaticServer {
     });
   }
   ~StaticServer() {
-    base_.call([this] { server_.reset(); });
+    try {
+      base_.call([this] { server_.reset(); });
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "destroying the server: " << e.what();
+    }
   }
   StaticServer(const StaticServer&) = delete;
   StaticServer& operator=(const StaticServer&) = delete;
+  StaticServer(StaticServer&&) = delete;
+  StaticServer& operator=(StaticServer&&) = delete;
   [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
 
  private:

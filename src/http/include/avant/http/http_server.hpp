@@ -148,6 +148,7 @@ class HttpServer {
   struct Shared {
     HttpOptions options;
     Handler handler;
+    std::string server_line;  // "Server: avant\r\n", or empty
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> bad_requests{0};
     std::atomic<std::uint64_t> timeouts{0};

@@ -119,6 +119,9 @@ class RequestParser {
   bool upgrade_ = false;
   bool in_trailers_ = false;
   std::size_t header_bytes_ = 0;
+  unsigned hosts_ = 0;                // Host fields seen in this request
+  bool has_te_ = false;               // a Transfer-Encoding field was seen
+  bool has_expect_ = false;           // an Expect field was seen
   const char* feed_begin_ = nullptr;  // the bytes of the current feed()
   char last_significant_ = '\n';      // the last non-blank byte fed before them
   std::string field_;  // the header field being collected (llhttp may report it in pieces)

@@ -33,6 +33,11 @@ struct Response {
 
 // "OK", "Not Found", ...; "Unknown" for a code without a registered phrase.
 [[nodiscard]] std::string_view reason_phrase(int status) noexcept;
+// "HTTP/1.1 200 OK\r\n" for the common codes (prebuilt), empty for the others.
+[[nodiscard]] std::string_view status_line(int status) noexcept;
+// "Date: Wed, 25 Nov 2026 12:00:00 GMT\r\n", formatted once a second per thread like
+// http_date_now(); valid until the next call on the same thread.
+[[nodiscard]] std::string_view date_line_now();
 // Whether a response with this status can have a body (not 1xx, 204, 304).
 [[nodiscard]] bool status_allows_body(int status) noexcept;
 // The IMF-fixdate of now, "Wed, 25 Nov 2026 12:00:00 GMT" (RFC 9110 §5.6.7). Formatted once a

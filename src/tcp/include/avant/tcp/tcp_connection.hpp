@@ -131,7 +131,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   [[nodiscard]] std::any& context() noexcept { return context_; }
 
   // The callbacks: set by the owner before connect_established() (on any thread: the connection
-  // reaches its loop through the loop's queue), never after.
+  // reaches its loop through the loop's queue), never after — except on_write_complete, which
+  // the loop thread may also set later (a protocol that needs it only sometimes: each completed
+  // write with a callback set costs a queued task).
   void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
   void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
   void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
