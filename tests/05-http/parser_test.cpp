@@ -24,13 +24,24 @@ struct Outcome {
 
 std::string describe(const Request& r) {
   std::string s = r.method;
-  s += " " + r.target + " HTTP/" + std::to_string(r.version_major) + ".";
+  s += " ";
+  s += r.target;
+  s += " HTTP/";
+  s += std::to_string(r.version_major);
+  s += ".";
   s += std::to_string(r.version_minor);
   s += r.keep_alive ? " keep-alive" : " close";
   s += r.expect_continue ? " expect-100\n" : "\n";
-  for (const auto& [name, value] : r.headers)
-    s += name + ": " + value + "\n";
-  return s + "body[" + r.body + "]";
+  for (const auto& [name, value] : r.headers) {
+    s += name;
+    s += ": ";
+    s += value;
+    s += "\n";
+  }
+  s += "body[";
+  s += r.body;
+  s += "]";
+  return s;
 }
 
 // Feeds `pieces` in order as a connection would: unconsumed bytes stay and more are appended.
