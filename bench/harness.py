@@ -246,16 +246,21 @@ def bench_site() -> str:
     if _SITE is None:
         _SITE = tempfile.TemporaryDirectory(prefix="avant-bench-site-")
         (Path(_SITE.name) / "4k.bin").write_bytes(os.urandom(4096))
+        (Path(_SITE.name) / "1m.bin").write_bytes(os.urandom(1 << 20))
         (Path(_SITE.name) / "index.html").write_text("<h1>bench</h1>\n")
     return _SITE.name
 
 
-def avant_static_config(folder: str, port: int) -> str:
-    """A main.ini for `avant` serving bench_site() on `port`, one loop, like nginx's one process."""
+def avant_static_config(folder: str, port: int, tls: bool = False) -> str:
+    """A main.ini for `avant` serving bench_site() on `port`, one loop, like nginx's one process;
+    with `tls`, over TLS with the run's certificate (bench_pki)."""
     conf = Path(folder) / "main.ini"
-    conf.write_text(f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\n"
-                    f"http_static_dir = {bench_site()}\nlog_level = 2\n"
-                    "[http]\nmax_requests_per_connection = 100000000\n")
+    text = (f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\n"
+            f"http_static_dir = {bench_site()}\nlog_level = 2\n")
+    if tls:
+        cert, key = bench_pki()
+        text += f"use_ssl = 1\ncrt.pem = {cert}\nkey.pem = {key}\n"
+    conf.write_text(text + "[http]\nmax_requests_per_connection = 100000000\n")
     return str(conf)
 
 
@@ -277,22 +282,22 @@ def start_server(label: str, argv: list[str], core: int | str) -> Server:
     if any("@CERT@" in a or "@KEY@" in a for a in argv):
         cert, key = bench_pki()
         argv = [a.replace("@CERT@", cert).replace("@KEY@", key) for a in argv]
-    if argv[0] == "avant-static":
+    if argv[0] in ("avant-static", "avant-static-tls"):
         # The assembled server on a generated main.ini; it is ready when it accepts.
         folder = tempfile.TemporaryDirectory(prefix="avant-static-")
         port = free_port()
-        server = Server(label, [argv[1], "-c", avant_static_config(folder.name, port)], core,
-                        port=port)
+        config = avant_static_config(folder.name, port, tls=argv[0] == "avant-static-tls")
+        server = Server(label, [argv[1], "-c", config], core, port=port)
         server.keep = folder
         return server
-    if argv not in (["nginx"], ["nginx-tls"], ["nginx-static"]):
+    if argv not in (["nginx"], ["nginx-tls"], ["nginx-static"], ["nginx-static-tls"]):
         return Server(label, argv, core)
     # nginx: a private prefix and a config rendered from bench/nginx/<name>.conf.in.
     prefix = tempfile.TemporaryDirectory(prefix="avant-nginx-")
     port = free_port()
     template = (ROOT / f"bench/nginx/{argv[0]}.conf.in").read_text()
     conf = Path(prefix.name) / "nginx.conf"
-    if argv == ["nginx-tls"]:
+    if argv in (["nginx-tls"], ["nginx-static-tls"]):
         cert, key = bench_pki()
         template = template.replace("@CERT@", cert).replace("@KEY@", key)
     template = template.replace("@ROOT@", bench_site())
@@ -351,7 +356,7 @@ def run_wrk(core: int | str, address: str, server_pid: int, case: dict, warmup: 
     if case.get("pipeline", 1) > 1:
         base += ["-s", str(ROOT / "bench/wrk/pipeline.lua")]
         env = dict(os.environ, AVANT_PIPELINE=str(case["pipeline"]))
-    url = f"http://{address}{case.get('path', '/')}"
+    url = f"{case.get('scheme', 'http')}://{address}{case.get('path', '/')}"
 
     def seconds(value: float) -> str:  # wrk takes whole seconds only
         return f"-d{max(1, math.ceil(value))}s"
@@ -460,6 +465,18 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             cases=[{"mode": "http", "size": 4096, "connections": 50, "threads": 1,
                     "path": "/4k.bin"}],
             load="http", unit="req", goals={"msgs_ratio_min": 1.0}),
+        # Chapter 04's bulk TLS throughput, measured with chapter 05's HTTPS: a 1 MiB file over
+        # TLS 1.3, both servers reading and encrypting (no sendfile under TLS).
+        "tls-bulk": Scenario(
+            name="tls-bulk",
+            description="bulk TLS: a 1 MiB static file over HTTPS (TLS 1.3, keep-alive), wrk -t1 "
+                        "-c10: avant (use_ssl = 1, one loop) against nginx (one process), same "
+                        "certificate (EC P-256); 1 req = 1 MiB",
+            a=("avant tls", ["avant-static-tls", avant]),
+            b=("nginx tls", ["nginx-static-tls"]),
+            cases=[{"mode": "http", "size": 1 << 20, "connections": 10, "threads": 1,
+                    "path": "/1m.bin", "scheme": "https"}],
+            load="http", unit="req"),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -489,8 +506,9 @@ def uses(s: Scenario) -> list[str]:
     """The executables a scenario needs."""
     tools = [{"http": "wrk", "tls": "openssl"}.get(s.load, "avant-load")]
     for _, argv in (s.a, s.b):
-        tools.append({"nginx-tls": "nginx", "nginx-static": "nginx"}.get(argv[0], argv[0]))
-        if argv[0] == "avant-static":
+        tools.append({"nginx-tls": "nginx", "nginx-static": "nginx",
+                      "nginx-static-tls": "nginx"}.get(argv[0], argv[0]))
+        if argv[0] in ("avant-static", "avant-static-tls"):
             tools[-1] = argv[1]
     return tools
 

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <utility>
 
 #include <avant/http/headers.hpp>
 
@@ -33,6 +34,62 @@ bool list_contains(std::string_view list, std::string_view token) noexcept {
     list.remove_prefix(comma + 1);
   }
   return false;
+}
+
+namespace {
+
+// Lists given back by destroyed Headers on this thread, with their strings' storage.
+constexpr std::size_t kPooledLists = 64;
+std::vector<std::vector<Headers::Field>>& pool() noexcept {
+  thread_local std::vector<std::vector<Headers::Field>> lists;
+  return lists;
+}
+
+}  // namespace
+
+Headers::Headers() noexcept {
+  auto& lists = pool();
+  if (!lists.empty()) {
+    fields_ = std::move(lists.back());
+    lists.pop_back();
+  }
+}
+
+Headers::~Headers() {
+  if (fields_.capacity() == 0) return;
+  auto& lists = pool();
+  if (lists.size() < kPooledLists) {
+    try {
+      lists.push_back(std::move(fields_));
+    } catch (...) {  // NOLINT(bugprone-empty-catch): the list is simply freed
+    }
+  }
+}
+
+Headers::Headers(const Headers& other) : Headers() {
+  for (const Field& f : other)
+    add(f.first, f.second);
+}
+
+Headers& Headers::operator=(const Headers& other) {
+  if (this != &other) {
+    clear();
+    for (const Field& f : other)
+      add(f.first, f.second);
+  }
+  return *this;
+}
+
+Headers::Headers(Headers&& other) noexcept
+    : fields_(std::move(other.fields_)), size_(std::exchange(other.size_, 0)) {}
+
+Headers& Headers::operator=(Headers&& other) noexcept {
+  if (this != &other) {
+    fields_.swap(other.fields_);
+    size_ = std::exchange(other.size_, 0);
+    other.size_ = 0;
+  }
+  return *this;
 }
 
 void Headers::add(std::string_view name, std::string_view value) {

@@ -84,6 +84,9 @@ void Session::dispatch(Request& request) {
                         connection_.peer_address().to_string() + ": handler threw: " + e.what());
     // The Responder was destroyed during unwinding and answered 500 if nothing had been sent.
   }
+  // Answered at once and already out of the queue, with its Responder gone: keep it for the
+  // next request (advance() could not, the Responder still held it then).
+  if (!spare_ && ex.use_count() == 1) spare_ = std::move(ex);
 }
 
 void Session::fail(int status, const std::string& reason) {

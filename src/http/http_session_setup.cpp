@@ -5,7 +5,9 @@
 // send_file, the read's batch), and the timeouts. The keep-alive and pipeline logic that drives
 // it is in http_session.cpp.
 #include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include <avant/reactor/log.hpp>
@@ -61,10 +63,13 @@ std::shared_ptr<detail::Exchange> Session::new_exchange() {
 
 void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
                              std::optional<std::uint64_t> length) {
-  // One pass over the handler's fields: what it set itself, and what framing it asked for.
+  // One pass over the handler's fields: what it set itself, what framing it asked for, and how
+  // many bytes they take.
   bool has_server = options_.server_header.empty();
   bool has_date = false;
+  std::size_t fields = 0;
   for (const auto& [name, value] : response.headers) {
+    fields += name.size() + value.size() + 4;
     switch (name.size()) {
       case 4:
         has_date = has_date || iequals(name, "Date");
@@ -85,42 +90,65 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     ex.close = true;
   if (ex.close) input_closed_ = true;
 
-  if (const std::string_view line = status_line(response.status); !line.empty()) {
-    out += line;
-  } else {
-    out += "HTTP/1.1 ";
-    append_number(out, static_cast<std::uint64_t>(response.status));
-    out += ' ';
-    out += reason_phrase(response.status);
-    out += "\r\n";
+  // The head is written through a pointer into `out`, grown once to a bound on its size: a
+  // dozen small appends would each check the capacity and call memcpy.
+  std::string_view line = status_line(response.status);
+  std::string custom;
+  if (line.empty()) {
+    custom = "HTTP/1.1 ";
+    append_number(custom, static_cast<std::uint64_t>(response.status));
+    custom += ' ';
+    custom += reason_phrase(response.status);
+    custom += "\r\n";
+    line = custom;
   }
-  if (!has_server) out += shared_->server_line;
-  if (!has_date) out += date_line_now();
+  const std::string_view server = has_server ? std::string_view() : shared_->server_line;
+  const std::string_view date = has_date ? std::string_view() : date_line_now();
+  constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
+  const std::size_t start = out.size();
+  out.resize(start + line.size() + server.size() + date.size() + fields + kFraming + 2);
+  char* p = out.data() + start;
+  const auto put = [&p](std::string_view v) {
+    std::memcpy(p, v.data(), v.size());
+    p += v.size();
+  };
+  put(line);
+  put(server);
+  put(date);
   for (const auto& [name, value] : response.headers) {
     // Framing is ours to decide.
     if ((name.size() == 10 && iequals(name, "Connection")) ||
         (name.size() == 14 && iequals(name, "Content-Length")) ||
         (name.size() == 17 && iequals(name, "Transfer-Encoding")))
       continue;
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
+    put(name);
+    put(": ");
+    put(value);
+    put("\r\n");
   }
   const bool may_have_body = status_allows_body(response.status);
   if (may_have_body && length) {
-    out += "Content-Length: ";
-    append_number(out, *length);
-    out += "\r\n";
+    put("Content-Length: ");
+    std::array<char, 20> digits;  // NOLINT(cppcoreguidelines-pro-type-member-init): written below
+    char* end = digits.data() + digits.size();
+    char* d = end;
+    std::uint64_t n = *length;
+    do {
+      *--d = static_cast<char>('0' + n % 10);
+      n /= 10;
+    } while (n != 0);
+    put(std::string_view(d, static_cast<std::size_t>(end - d)));
+    put("\r\n");
   } else if (may_have_body && ex.chunked) {
-    out += "Transfer-Encoding: chunked\r\n";
+    put("Transfer-Encoding: chunked\r\n");
   }
   if (ex.close) {
-    out += "Connection: close\r\n";
+    put("Connection: close\r\n");
   } else if (ex.http10) {
-    out += "Connection: keep-alive\r\n";
+    put("Connection: keep-alive\r\n");
   }
-  out += "\r\n";
+  put("\r\n");
+  out.resize(static_cast<std::size_t>(p - out.data()));
 }
 
 void Session::answer(detail::Exchange& ex, Response&& response) {

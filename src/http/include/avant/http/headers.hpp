@@ -27,6 +27,16 @@ class Headers {
  public:
   using Field = std::pair<std::string, std::string>;
 
+  // A new list takes its storage from a small per-thread pool of lists that were destroyed before
+  // (a response per request would otherwise allocate a list per request); the destructor gives
+  // it back. Copies copy the live fields only.
+  Headers() noexcept;
+  ~Headers();
+  Headers(const Headers& other);
+  Headers& operator=(const Headers& other);
+  Headers(Headers&& other) noexcept;
+  Headers& operator=(Headers&& other) noexcept;
+
   // Appends a field (a name may repeat).
   void add(std::string_view name, std::string_view value);
   // Replaces every field of that name by one.
