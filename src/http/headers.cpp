@@ -40,27 +40,42 @@ namespace {
 
 // Lists given back by destroyed Headers on this thread, with their strings' storage.
 constexpr std::size_t kPooledLists = 64;
-std::vector<std::vector<Headers::Field>>& pool() noexcept {
-  thread_local std::vector<std::vector<Headers::Field>> lists;
-  return lists;
+// Set when the thread's pool is destroyed (thread exit): a Headers destroyed after that (a
+// thread_local of a user's) frees its list instead. Trivially destructible, so never destroyed.
+thread_local bool pool_gone = false;
+
+struct Pool {
+  std::vector<std::vector<Headers::Field>> lists;
+  Pool() = default;
+  ~Pool() { pool_gone = true; }
+  Pool(const Pool&) = delete;
+  Pool& operator=(const Pool&) = delete;
+  Pool(Pool&&) = delete;
+  Pool& operator=(Pool&&) = delete;
+};
+
+std::vector<std::vector<Headers::Field>>* pool() noexcept {
+  if (pool_gone) return nullptr;
+  thread_local Pool p;
+  return &p.lists;
 }
 
 }  // namespace
 
 Headers::Headers() noexcept {
-  auto& lists = pool();
-  if (!lists.empty()) {
-    fields_ = std::move(lists.back());
-    lists.pop_back();
+  auto* lists = pool();
+  if (lists != nullptr && !lists->empty()) {
+    fields_ = std::move(lists->back());
+    lists->pop_back();
   }
 }
 
 Headers::~Headers() {
   if (fields_.capacity() == 0) return;
-  auto& lists = pool();
-  if (lists.size() < kPooledLists) {
+  auto* lists = pool();
+  if (lists != nullptr && lists->size() < kPooledLists) {
     try {
-      lists.push_back(std::move(fields_));
+      lists->push_back(std::move(fields_));
     } catch (...) {  // NOLINT(bugprone-empty-catch): the list is simply freed
     }
   }

@@ -117,6 +117,10 @@ void Session::advance() {
     // Nobody else holds it (its Responder is gone): keep it for the next request.
     if (done.use_count() == 1) spare_ = std::move(done);
     if (close) {
+      // The answers behind it are never sent: drop their producers' callbacks (a callback may
+      // hold its own Responder, and so the exchange) before the exchanges.
+      for (const auto& dropped : queue_)
+        dropped->writable_cb = nullptr;
       queue_.clear();
       close_after_output();
       return;

@@ -1,5 +1,3 @@
-// http_session.cpp — keep-alive, pipelining and timeouts for one connection (lab 05 rewrites
-// the core of this file).
 // http_session_setup.cpp — the given half of the Session (lab 05 does not rewrite this file):
 // construction, the framing and output of answers (serialize_head, answer, start/write/finish,
 // send_file, the read's batch), and the timeouts. The keep-alive and pipeline logic that drives
@@ -254,7 +252,7 @@ tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint6
     abort(ex);
     return tcp::SendStatus::dropped;
   }
-  if (queue_.front().get() != &ex) {  // an earlier answer is still going out
+  if (queue_.empty() || queue_.front().get() != &ex) {  // an earlier answer is still going out
     want_writable(ex);
     return tcp::SendStatus::backpressure;
   }
@@ -364,13 +362,22 @@ void Session::flush_batch() {
 
 void Session::want_writable(detail::Exchange& ex) {
   ex.writable_wanted = true;
-  if (write_complete_registered_) return;
-  // Registered on the first need only: most connections never wait for their output, and a
-  // registered callback costs a queued task after every completed write.
-  write_complete_registered_ = true;
-  connection_.on_write_complete([weak = weak_from_this()](const tcp::TcpConnectionPtr&) {
-    if (auto self = weak.lock()) self->on_write_complete();
-  });
+  if (!write_complete_registered_) {
+    // Registered on the first need only: most connections never wait for their output, and a
+    // registered callback costs a queued task after every completed write.
+    write_complete_registered_ = true;
+    connection_.on_write_complete([weak = weak_from_this()](const tcp::TcpConnectionPtr&) {
+      if (auto self = weak.lock()) self->on_write_complete();
+    });
+  }
+  // The write that answered `backpressure` may have been taken whole by the kernel before the
+  // callback existed: with nothing queued no write-complete will come, so wake the producer from
+  // the loop's queue. (Inside a read the batch is flushed later, with the callback in place.)
+  if (!batching_ && connection_.queued_output() == 0) {
+    loop_.queue_in_loop([weak = weak_from_this()] {
+      if (auto self = weak.lock()) self->on_write_complete();
+    });
+  }
 }
 
 tcp::SendStatus Session::send_or_close(std::string&& bytes) {
@@ -453,14 +460,17 @@ void Session::on_down() {
 void Session::compute_wait() {
   const reactor::TimePoint now = loop_.poll_time();
   const Wait before = wait_;
+  // A failed parser (a 408 or 400 on its way) or a pipeline that reads no more waits only for
+  // its answers: the head and body timeouts are over.
+  const bool reading = !input_closed_ && !parser_.failed();
   if (shut_) {
     if (before != Wait::linger) deadline_ = now + kLinger;
     wait_ = Wait::linger;
-  } else if (parser_.phase() == RequestParser::Phase::head) {
+  } else if (reading && parser_.phase() == RequestParser::Phase::head) {
     if (before != Wait::head) head_since_ = now;
     wait_ = Wait::head;
     deadline_ = head_since_ + options_.header_timeout;
-  } else if (parser_.phase() == RequestParser::Phase::body) {
+  } else if (reading && parser_.phase() == RequestParser::Phase::body) {
     wait_ = Wait::body;
     deadline_ = last_input_ + options_.body_timeout;
   } else if (!queue_.empty()) {
@@ -523,6 +533,8 @@ void Session::timer_fired() {
       connection_.force_close();
       break;
   }
+  // What comes next has its own deadline (a 408 queued behind an answer: the send timeout).
+  update_timer();
 }
 
 }  // namespace avant::http

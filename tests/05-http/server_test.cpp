@@ -400,6 +400,20 @@ TEST(HttpServer, AnAnswerWithoutProgressMeetsTheSendTimeout) {
   parked.take()[0].second.send(Response::text(200, "too late"));  // harmless now
 }
 
+TEST(HttpServer, AHeadTimeoutBehindAnUnansweredRequestStillEnds) {
+  Parked parked;
+  HttpOptions o = options();
+  o.header_timeout = 200ms;
+  o.send_timeout = 400ms;
+  Served s(o, parked.handler());
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/parked") + "GET /partial HT"));
+  ASSERT_TRUE(harness::eventually([&] { return parked.size() == 1; }));
+  // The 408 waits behind an answer that never comes; the send timeout still ends it all.
+  EXPECT_TRUE(c.closed());
+  parked.take()[0].second.send(Response::text(200, "too late"));
+}
+
 TEST(HttpServer, AnAnswerOverMaxOutputClosesTheConnection) {
   HttpOptions o = options();
   o.server.tcp.connection.high_water_mark = std::size_t{16} * 1024;
