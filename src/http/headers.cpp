@@ -42,7 +42,7 @@ namespace {
 constexpr std::size_t kPooledLists = 64;
 // Set when the thread's pool is destroyed (thread exit): a Headers destroyed after that (a
 // thread_local of a user's) frees its list instead. Trivially destructible, so never destroyed.
-thread_local bool pool_gone = false;
+thread_local bool pool_gone = false;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 
 struct Pool {
   std::vector<std::vector<Headers::Field>> lists;
