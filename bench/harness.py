@@ -685,6 +685,9 @@ def merge_reports(reports: list[dict]) -> dict:
                 merged["scenarios"][names.index(s["name"])] = s
             else:
                 merged["scenarios"].append(s)
+        # Instruction counts: a later report's figure for a server replaces an earlier one.
+        if later.get("callgrind"):
+            merged.setdefault("callgrind", {}).update(later["callgrind"])
     # A pending group (an older report's placeholder) goes once its members are measured.
     measured = {s["name"] for s in merged["scenarios"] if not s.get("pending")}
     merged["scenarios"] = [s for s in merged["scenarios"]
@@ -745,10 +748,13 @@ def render_markdown(report: dict) -> str:
             lines += [f"Cores for this scenario: servers on {s['cores']['server']}, load generator "
                       f"on {s['cores']['load']} (taskset).", ""]
         goals = s.get("goals") or {}
-        if goals:
-            lines.append(f"Goals: throughput ratio ≥ {goals.get('msgs_ratio_min')}, CPU per "
-                         f"message ratio ≤ {goals.get('cpu_ratio_max')}.")
-            lines.append("")
+        parts = []
+        if goals.get("msgs_ratio_min") is not None:
+            parts.append(f"throughput ratio ≥ {goals['msgs_ratio_min']}")
+        if goals.get("cpu_ratio_max") is not None:
+            parts.append(f"CPU per message ratio ≤ {goals['cpu_ratio_max']}")
+        if parts:
+            lines += ["Goals: " + ", ".join(parts) + ".", ""]
         unit = s.get("unit", "msg")
         lines.append(f"| case | {s['a']} {unit}/s | {s['b']} {unit}/s | ratio (min–max) | "
                      f"CPU µs/{unit} {s['a']} (user share) | {s['b']} | CPU ratio | p99 µs A / B "
