@@ -337,12 +337,7 @@ tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) 
     if (status == tcp::SendStatus::backpressure) want_writable(ex);
     return status;
   }
-  ex.held += bytes;
-  if (ex.held.size() >= connection_.options().high_water_mark) {
-    want_writable(ex);
-    return tcp::SendStatus::backpressure;
-  }
-  return tcp::SendStatus::ok;
+  return emit_view(ex, bytes);  // held until its turn
 }
 
 void Session::flush_batch() {
