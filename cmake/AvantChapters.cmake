@@ -137,7 +137,16 @@ function(avant_add_gtest nn)
   cmake_parse_arguments(PARSE_ARGV 1 arg "" "KIND;TIMEOUT" "SOURCES;LINK")
   _avant_check_kind(${arg_KIND})
   if(NOT arg_TIMEOUT)
-    set(arg_TIMEOUT 60)
+    # Unit tests are short: a hang should show within seconds, not after a minute.
+    if(arg_KIND STREQUAL "unit")
+      set(arg_TIMEOUT 20)
+    else()
+      set(arg_TIMEOUT 60)
+    endif()
+  endif()
+  # Sanitized code runs several times slower: the same tests get proportionally more time.
+  if(AVANT_SANITIZE)
+    math(EXPR arg_TIMEOUT "${arg_TIMEOUT} * 3")
   endif()
   set(target test_${nn}_${arg_KIND})
   add_executable(${target} ${arg_SOURCES})
@@ -149,6 +158,7 @@ function(avant_add_gtest nn)
   gtest_discover_tests(${target}
     TEST_PREFIX "${nn}."
     PROPERTIES LABELS ${arg_KIND} TIMEOUT ${arg_TIMEOUT}
+               ENVIRONMENT AVANT_TEST_TIMEOUT=${arg_TIMEOUT}
     DISCOVERY_TIMEOUT 60)
   get_property(folder_labels DIRECTORY PROPERTY LABELS)
   if(NOT "ch${nn}" IN_LIST folder_labels)

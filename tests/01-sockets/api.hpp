@@ -23,6 +23,34 @@ namespace avant::net {
 inline void PrintTo(const SocketAddress& address, std::ostream* out) {
   *out << address.to_string();
 }
+// ... and result enums by name ("would_block", not "1"). to_string(IoStatus) is given code;
+// to_string(AddressError) is the learner's, so its names are spelled here.
+inline void PrintTo(IoStatus status, std::ostream* out) {
+  *out << to_string(status);
+}
+inline void PrintTo(AddressError error, std::ostream* out) {
+  switch (error) {
+    case AddressError::none:
+      *out << "AddressError::none";
+      return;
+    case AddressError::empty:
+      *out << "AddressError::empty";
+      return;
+    case AddressError::missing_port:
+      *out << "AddressError::missing_port";
+      return;
+    case AddressError::bad_port:
+      *out << "AddressError::bad_port";
+      return;
+    case AddressError::bad_host:
+      *out << "AddressError::bad_host";
+      return;
+    case AddressError::bad_brackets:
+      *out << "AddressError::bad_brackets";
+      return;
+  }
+  *out << "AddressError(" << static_cast<int>(error) << ")";
+}
 }  // namespace avant::net
 
 namespace avant::net::api {

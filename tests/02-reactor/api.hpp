@@ -5,6 +5,7 @@
 #include <concepts>
 #include <cstddef>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,13 @@
 #include <avant/reactor/event_loop.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 #include <avant/tcp/tcp_server.hpp>
+
+namespace avant::tcp {
+// Lets GoogleTest print send results by name in failure messages.
+inline void PrintTo(SendStatus status, std::ostream* out) {
+  *out << to_string(status);
+}
+}  // namespace avant::tcp
 
 namespace avant::reactor::api {
 

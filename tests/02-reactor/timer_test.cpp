@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <avant/testing/harness.hpp>
+#include <avant/testing/threads.hpp>
 
 #include <gtest/gtest.h>
 
@@ -133,9 +134,10 @@ TEST(Timers, ManyTimersAllFireInOrder) {
 
 TEST(Timers, ScheduledFromAnotherThreadRunOnTheLoopThread) {
   harness::LoopThread lt;
-  std::promise<std::thread::id> ran_on;
-  const std::thread::id loop_thread = lt.call([] { return std::this_thread::get_id(); });
-  lt.loop().run_after(1ms, [&ran_on] { ran_on.set_value(std::this_thread::get_id()); });
+  std::promise<avant::testing::ThreadTag> ran_on;
+  const avant::testing::ThreadTag loop_thread =
+      lt.call([] { return avant::testing::this_thread(); });
+  lt.loop().run_after(1ms, [&ran_on] { ran_on.set_value(avant::testing::this_thread()); });
   auto future = ran_on.get_future();
   ASSERT_EQ(future.wait_for(harness::kDeadline), std::future_status::ready);
   EXPECT_EQ(future.get(), loop_thread);

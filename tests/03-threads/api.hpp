@@ -4,12 +4,31 @@
 
 #include <concepts>
 #include <functional>
+#include <ostream>
 #include <vector>
 
 #include <avant/thread/event_loop_thread.hpp>
 #include <avant/thread/event_loop_thread_pool.hpp>
 #include <avant/thread/task_pool.hpp>
 #include <avant/thread/threaded_tcp_server.hpp>
+
+namespace avant::thread {
+// Lets GoogleTest print submit results by name in failure messages.
+inline void PrintTo(SubmitStatus status, std::ostream* out) {
+  switch (status) {
+    case SubmitStatus::accepted:
+      *out << "SubmitStatus::accepted";
+      return;
+    case SubmitStatus::rejected_full:
+      *out << "SubmitStatus::rejected_full";
+      return;
+    case SubmitStatus::stopped:
+      *out << "SubmitStatus::stopped";
+      return;
+  }
+  *out << "SubmitStatus(" << static_cast<int>(status) << ")";
+}
+}  // namespace avant::thread
 
 namespace avant::thread::api {
 

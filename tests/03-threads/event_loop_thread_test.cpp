@@ -11,6 +11,8 @@
 
 #include <pthread.h>
 
+#include <avant/testing/threads.hpp>
+
 #include <gtest/gtest.h>
 
 #include "api.hpp"
@@ -30,11 +32,7 @@ auto on_loop(reactor::EventLoop& loop, F f) -> std::invoke_result_t<F> {
   return result.get();
 }
 
-std::string this_thread_name() {
-  std::array<char, 16> name{};
-  ::pthread_getname_np(::pthread_self(), name.data(), name.size());
-  return name.data();
-}
+using avant::testing::this_thread_name;
 
 TEST(EventLoopThread, RunsItsLoopOnItsOwnNamedThread) {
   EventLoopThread worker("worker-7");
@@ -49,13 +47,13 @@ TEST(EventLoopThread, RunsItsLoopOnItsOwnNamedThread) {
 }
 
 TEST(EventLoopThread, InitRunsOnTheLoopThreadBeforeStartReturns) {
-  std::thread::id init_thread;
+  avant::testing::ThreadTag init_thread;
   EventLoopThread worker("init", [&](reactor::EventLoop& loop) {
     EXPECT_TRUE(loop.is_in_loop_thread());
-    init_thread = std::this_thread::get_id();
+    init_thread = avant::testing::this_thread();
   });
   reactor::EventLoop& loop = worker.start();
-  EXPECT_EQ(init_thread, on_loop(loop, [] { return std::this_thread::get_id(); }));
+  EXPECT_EQ(init_thread, on_loop(loop, [] { return avant::testing::this_thread(); }));
 }
 
 TEST(EventLoopThread, AFailingInitIsRethrownByStart) {
@@ -85,6 +83,16 @@ TEST(EventLoopThread, TasksQueuedBeforeStopStillRun) {
   EXPECT_EQ(ran.load(), 1000);
 }
 
+// The index of `loop` in the pool (what a failure should print, rather than a pointer); -1 for a
+// loop that is not one of the pool's workers (the base loop).
+int index_of(const EventLoopThreadPool& pool, const reactor::EventLoop& loop) {
+  const auto& loops = pool.loops();
+  for (std::size_t i = 0; i < loops.size(); ++i) {
+    if (loops[i] == &loop) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 TEST(EventLoopThreadPool, RoundRobinHandsLoopsOutInTurn) {
   reactor::EventLoop base;
   EventLoopThreadPool pool(base, LoopPoolOptions{.threads = 3});
@@ -92,13 +100,12 @@ TEST(EventLoopThreadPool, RoundRobinHandsLoopsOutInTurn) {
   ASSERT_EQ(pool.loops().size(), 3U);
   const std::set<reactor::EventLoop*> distinct(pool.loops().begin(), pool.loops().end());
   EXPECT_EQ(distinct.size(), 3U);
-  std::vector<reactor::EventLoop*> order;
+  std::vector<int> order;  // loop indexes, in the order acquire() handed them out
   order.reserve(6);
   for (int i = 0; i < 6; ++i)
-    order.push_back(&pool.acquire());
+    order.push_back(index_of(pool, pool.acquire()));
   const auto& loops = pool.loops();
-  EXPECT_EQ(order, (std::vector<reactor::EventLoop*>{loops[0], loops[1], loops[2], loops[0],
-                                                     loops[1], loops[2]}));
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 0, 1, 2}));
   EXPECT_EQ(pool.connections_on(0), 2U);
   pool.release(*loops[0]);
   EXPECT_EQ(pool.connections_on(0), 1U);
@@ -110,14 +117,14 @@ TEST(EventLoopThreadPool, LeastConnectionsFillsTheEmptiestLoop) {
       base, LoopPoolOptions{.threads = 3, .placement = Placement::least_connections});
   pool.start();
   const auto& loops = pool.loops();
-  EXPECT_EQ(&pool.acquire(), loops[0]);
-  EXPECT_EQ(&pool.acquire(), loops[1]);
-  EXPECT_EQ(&pool.acquire(), loops[2]);
+  EXPECT_EQ(index_of(pool, pool.acquire()), 0);
+  EXPECT_EQ(index_of(pool, pool.acquire()), 1);
+  EXPECT_EQ(index_of(pool, pool.acquire()), 2);
   pool.release(*loops[1]);  // loop 1 now has the fewest
-  EXPECT_EQ(&pool.acquire(), loops[1]);
+  EXPECT_EQ(index_of(pool, pool.acquire()), 1);
   pool.release(*loops[2]);
   pool.release(*loops[0]);
-  EXPECT_EQ(&pool.acquire(), loops[0]) << "a tie goes to the lowest index";
+  EXPECT_EQ(index_of(pool, pool.acquire()), 0) << "a tie goes to the lowest index";
   EXPECT_EQ(pool.connections_on(0), 1U);
   EXPECT_EQ(pool.connections_on(1), 1U);
   EXPECT_EQ(pool.connections_on(2), 0U);
@@ -137,13 +144,13 @@ TEST(EventLoopThreadPool, ForEachLoopRunsOnEveryWorkerThenDoneOnTheBase) {
   EventLoopThreadPool pool(base, LoopPoolOptions{.threads = 4});
   pool.start();
   std::mutex mutex;
-  std::set<std::thread::id> ran_on;
+  std::set<avant::testing::ThreadTag> ran_on;
   std::promise<bool> done;
   pool.for_each_loop(
       [&](reactor::EventLoop& loop) {
         EXPECT_TRUE(loop.is_in_loop_thread());
         const std::lock_guard lock(mutex);
-        ran_on.insert(std::this_thread::get_id());
+        ran_on.insert(avant::testing::this_thread());
       },
       [&] { done.set_value(base.is_in_loop_thread()); });
   auto finished = done.get_future();

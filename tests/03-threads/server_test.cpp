@@ -20,6 +20,7 @@
 
 #include <avant/testing/harness.hpp>
 #include <avant/testing/steps.hpp>
+#include <avant/testing/threads.hpp>
 
 #include <gtest/gtest.h>
 
@@ -34,11 +35,7 @@ using harness::kDeadline;
 using harness::LoopThread;
 using tcp::TcpConnectionPtr;
 
-std::string this_thread_name() {
-  std::array<char, 16> name{};
-  ::pthread_getname_np(::pthread_self(), name.data(), name.size());
-  return name.data();
-}
+using avant::testing::this_thread_name;
 
 // The names of this process's threads, from /proc (what `ps -L` shows).
 std::multiset<std::string> thread_names() {
@@ -129,18 +126,18 @@ class Threaded {
 
   // Calls stop() from this (non-loop) thread; the future is ready once `stopped` ran, with the
   // id of the thread it ran on.
-  std::future<std::thread::id> stop() {
-    auto stopped = std::make_shared<std::promise<std::thread::id>>();
+  std::future<avant::testing::ThreadTag> stop() {
+    auto stopped = std::make_shared<std::promise<avant::testing::ThreadTag>>();
     auto result = stopped->get_future();
-    server_->stop([stopped] { stopped->set_value(std::this_thread::get_id()); });
+    server_->stop([stopped] { stopped->set_value(avant::testing::this_thread()); });
     return result;
   }
 
   ThreadedTcpServer& get() { return *server_; }
   LoopThread& base() { return base_; }
   [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
-  std::thread::id base_thread() {
-    return base_.call([] { return std::this_thread::get_id(); });
+  avant::testing::ThreadTag base_thread() {
+    return base_.call([] { return avant::testing::this_thread(); });
   }
 
   Events events;
@@ -283,7 +280,7 @@ TEST(ThreadedTcpServer, BroadcastThroughEveryLoopReachesEveryConnectionOnce) {
   steps.add("for_each_loop: each loop sends to the connections it owns; done on the base loop");
   std::mutex mutex;
   std::multiset<std::string> ran_on;
-  std::promise<std::thread::id> done;
+  std::promise<avant::testing::ThreadTag> done;
   server.get().for_each_loop(
       [&](reactor::EventLoop& loop) {
         for (const auto& c : server.get().connections()) {
@@ -294,7 +291,7 @@ TEST(ThreadedTcpServer, BroadcastThroughEveryLoopReachesEveryConnectionOnce) {
         const std::lock_guard lock(mutex);
         ran_on.insert(this_thread_name());
       },
-      [&] { done.set_value(std::this_thread::get_id()); });
+      [&] { done.set_value(avant::testing::this_thread()); });
   auto finished = done.get_future();
   ASSERT_EQ(finished.wait_for(kDeadline), std::future_status::ready);
   steps.expect_eq("done ran on the base loop", server.base_thread(), finished.get());

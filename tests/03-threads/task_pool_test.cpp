@@ -1,10 +1,14 @@
 // Unit tests of TaskPool: work off the loops, results back on the loop, and the bounded queue.
 #include <atomic>
+#include <functional>
 #include <future>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+
+#include <avant/testing/threads.hpp>
+#include <avant/testing/watchdog.hpp>
 
 #include <gtest/gtest.h>
 
@@ -37,6 +41,20 @@ bool eventually(P done) {
   return true;
 }
 
+using avant::testing::Within;
+using namespace std::chrono_literals;
+
+// What the watchdog prints when a submit() does not come back while a task runs.
+constexpr const char* kSubmitMustNotWait =
+    "submit() must not wait for a running task to finish (only for room, and only under "
+    "QueueFullPolicy::block): does run() hold mutex_ while it runs a task?";
+
+// submit() that must come back within 2 s whatever it answers (the watchdog fails the test if not).
+SubmitStatus submit_now(TaskPool& pool, std::function<void()> work) {
+  const Within limit(2s, "submit() while a task runs", kSubmitMustNotWait);
+  return pool.submit(std::move(work));
+}
+
 // Submits a task that holds a pool thread until the gate opens, and waits until it does hold it.
 void occupy(TaskPool& pool, Gate& gate) {
   auto busy = std::make_shared<std::atomic<bool>>(false);
@@ -45,17 +63,19 @@ void occupy(TaskPool& pool, Gate& gate) {
     gate.wait();
   }),
             SubmitStatus::accepted);
-  ASSERT_TRUE(eventually([&] { return busy->load(); })) << "a pool thread took the task";
+  ASSERT_TRUE(eventually([&] { return busy->load(); }))
+      << "no pool thread took the task within 10 s: does run() wait on has_work_ with a "
+         "predicate, and does submit() notify has_work_ after queueing?";
 }
 
 TEST(TaskPool, RunsWorkOffTheCallingThread) {
   TaskPool pool(TaskPoolOptions{.threads = 2});
-  std::promise<std::thread::id> ran_on;
-  ASSERT_EQ(pool.submit([&] { ran_on.set_value(std::this_thread::get_id()); }),
+  std::promise<avant::testing::ThreadTag> ran_on;
+  ASSERT_EQ(pool.submit([&] { ran_on.set_value(avant::testing::this_thread()); }),
             SubmitStatus::accepted);
   auto future = ran_on.get_future();
   ASSERT_EQ(future.wait_for(kDeadline), std::future_status::ready);
-  EXPECT_NE(future.get(), std::this_thread::get_id());
+  EXPECT_NE(future.get(), avant::testing::this_thread());
 }
 
 TEST(TaskPool, ResultsComeBackOnTheLoopThatAsked) {
@@ -100,13 +120,15 @@ TEST(TaskPool, AFullQueueRejectsAndStaysBounded) {
   TaskPool pool(TaskPoolOptions{.threads = 1, .max_queued = 2});
   Gate gate;
   occupy(pool, gate);
-  EXPECT_EQ(pool.submit([] {}), SubmitStatus::accepted);
-  EXPECT_EQ(pool.submit([] {}), SubmitStatus::accepted);
-  EXPECT_EQ(pool.submit([] {}), SubmitStatus::rejected_full) << "max_queued = 2";
+  EXPECT_EQ(submit_now(pool, [] {}), SubmitStatus::accepted);
+  EXPECT_EQ(submit_now(pool, [] {}), SubmitStatus::accepted);
+  EXPECT_EQ(submit_now(pool, [] {}), SubmitStatus::rejected_full) << "max_queued = 2";
   EXPECT_EQ(pool.queued(), 2U);
   gate.open();
-  ASSERT_TRUE(eventually([&] { return pool.queued() == 0; }));
-  EXPECT_EQ(pool.submit([] {}), SubmitStatus::accepted) << "room again";
+  ASSERT_TRUE(eventually([&] { return pool.queued() == 0; }))
+      << "the gate opened but the queued tasks did not run within 10 s: does run() take the "
+         "next task after one finishes?";
+  EXPECT_EQ(submit_now(pool, [] {}), SubmitStatus::accepted) << "room again";
 }
 
 TEST(TaskPool, AFullQueueBlocksTheSubmitterUntilThereIsRoom) {
@@ -114,15 +136,18 @@ TEST(TaskPool, AFullQueueBlocksTheSubmitterUntilThereIsRoom) {
       TaskPoolOptions{.threads = 1, .max_queued = 1, .when_full = QueueFullPolicy::block});
   Gate gate;
   occupy(pool, gate);
-  ASSERT_EQ(pool.submit([] {}), SubmitStatus::accepted);  // fills the queue
+  ASSERT_EQ(submit_now(pool, [] {}), SubmitStatus::accepted);  // fills the queue
   std::promise<SubmitStatus> third;
   std::thread submitter([&] { third.set_value(pool.submit([] {})); });
   ASSERT_TRUE(eventually([&] { return pool.waiting_submitters() == 1; }))
-      << "the third submit waits for room instead of growing the queue";
+      << "the third submit waits for room instead of growing the queue: under "
+         "QueueFullPolicy::block, submit() counts itself in waiting_ and waits on has_room_";
   EXPECT_EQ(pool.queued(), 1U);
   gate.open();
   auto status = third.get_future();
-  ASSERT_EQ(status.wait_for(kDeadline), std::future_status::ready);
+  ASSERT_EQ(status.wait_for(kDeadline), std::future_status::ready)
+      << "the blocked submit did not return within 10 s of room appearing: does run() notify "
+         "has_room_ after taking a task?";
   EXPECT_EQ(status.get(), SubmitStatus::accepted);
   submitter.join();
 }
@@ -132,7 +157,12 @@ TEST(TaskPool, StopRunsWhatIsQueuedThenRefuses) {
   TaskPool pool(TaskPoolOptions{.threads = 2, .max_queued = 1000});
   for (int i = 0; i < 500; ++i)
     ASSERT_EQ(pool.submit([&] { ran.fetch_add(1); }), SubmitStatus::accepted);
-  pool.stop();
+  {
+    const Within limit(5s, "stop() with 500 short tasks queued",
+                       "stop() sets stopping_, wakes every worker and joins them; a worker "
+                       "leaves run() only when stopping_ is set AND the queue is empty");
+    pool.stop();
+  }
   EXPECT_EQ(ran.load(), 500);
   EXPECT_EQ(pool.submit([] {}), SubmitStatus::stopped);
   pool.stop();  // idempotent
@@ -143,13 +173,15 @@ TEST(TaskPool, StopReleasesBlockedSubmitters) {
       TaskPoolOptions{.threads = 1, .max_queued = 1, .when_full = QueueFullPolicy::block});
   Gate gate;
   occupy(pool, gate);
-  ASSERT_EQ(pool.submit([] {}), SubmitStatus::accepted);
+  ASSERT_EQ(submit_now(pool, [] {}), SubmitStatus::accepted);
   std::promise<SubmitStatus> blocked;
   std::thread submitter([&] { blocked.set_value(pool.submit([] {})); });
   ASSERT_TRUE(eventually([&] { return pool.waiting_submitters() == 1; }));
   std::thread stopper([&] { pool.stop(); });
   auto status = blocked.get_future();
-  ASSERT_EQ(status.wait_for(kDeadline), std::future_status::ready);
+  ASSERT_EQ(status.wait_for(kDeadline), std::future_status::ready)
+      << "a submitter waiting for room was not released by stop() within 10 s: stop() must "
+         "notify has_room_ too, and the waiting submit() must check stopping_";
   EXPECT_EQ(status.get(), SubmitStatus::stopped);
   gate.open();
   stopper.join();

@@ -3,12 +3,23 @@
 #pragma once
 
 #include <concepts>
+#include <ostream>
 #include <string>
 #include <string_view>
 
 #include <avant/net/buffer.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_engine.hpp>
+
+namespace avant::tls {
+// Lets GoogleTest print engine results and states by name in failure messages.
+inline void PrintTo(TlsStatus status, std::ostream* out) {
+  *out << to_string(status);
+}
+inline void PrintTo(TlsState state, std::ostream* out) {
+  *out << to_string(state);
+}
+}  // namespace avant::tls
 
 namespace avant::tls::api {
 

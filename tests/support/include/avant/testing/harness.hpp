@@ -68,7 +68,10 @@ class LoopThread {
     auto result = task->get_future();
     loop_->run_in_loop([task] { (*task)(); });
     if (result.wait_for(kDeadline) != std::future_status::ready) {
-      throw std::runtime_error("LoopThread::call: the loop did not run the task in time");
+      throw std::runtime_error(
+          "LoopThread::call: the loop did not run a task within 10 s of run_in_loop(): does "
+          "queue_in_loop() wake the loop (a write to its eventfd), and does the loop run its "
+          "pending tasks after every epoll_wait?");
     }
     return result.get();
   }
