@@ -20,6 +20,9 @@ import tempfile
 import threading
 import warnings
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import server_log  # noqa: E402  (tests/support)
+
 DEADLINE = 10.0
 BANNER = re.compile(r"avant-echo: listening on 127\.0\.0\.1:(\d+) ")
 
@@ -69,6 +72,7 @@ class Server:
         self.log_lines = []
         threading.Thread(target=self._read_stdout, daemon=True).start()
         threading.Thread(target=self._read_stderr, daemon=True).start()
+        server_log.watch(binary, self.log)
         with self.changed:
             check(self.changed.wait_for(lambda: self.banner is not None, DEADLINE),
                   "no banner from the server")
@@ -221,6 +225,10 @@ def main() -> None:
     if len(sys.argv) != 2:
         print("usage: tls_peers.py <avant-echo binary>")
         sys.exit(2)
+    server_log.main(run_checks)
+
+
+def run_checks() -> None:
     with tempfile.TemporaryDirectory() as folder:
         make_pki(folder)
         server = Server(sys.argv[1], folder)

@@ -22,6 +22,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import server_log  # noqa: E402  (tests/support)
+
 DEADLINE = 15.0
 BANNER = re.compile(r"avant: serving (.+) on (https?)://127\.0\.0\.1:(\d+)/")
 
@@ -58,6 +61,7 @@ class Avant:
 
         threading.Thread(target=out, daemon=True).start()
         threading.Thread(target=err, daemon=True).start()
+        server_log.watch(" ".join(argv), lambda: "".join(self.stderr))
         check(ready.wait(DEADLINE), "no banner from avant")
         match = BANNER.match(self.banner or "")
         check(match is not None, f"unexpected banner {self.banner!r}; stderr: {self.stderr}")
@@ -206,6 +210,10 @@ def test_sigterm_during_download(binary: str, source: str, folder: str) -> None:
 
 
 def main() -> None:
+    server_log.main(run_checks)
+
+
+def run_checks() -> None:
     binary, source = sys.argv[1], sys.argv[2]
     folder = tempfile.mkdtemp(prefix="avant-e2e-")
     try:

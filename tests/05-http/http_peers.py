@@ -20,6 +20,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import server_log  # noqa: E402  (tests/support)
+
 DEADLINE = 10.0
 BANNER = re.compile(r"avant-http-echo: listening on http://127\.0\.0\.1:(\d+) ")
 
@@ -55,6 +58,7 @@ class Server:
 
         threading.Thread(target=out, daemon=True).start()
         threading.Thread(target=err, daemon=True).start()
+        server_log.watch(binary, lambda: "".join(self.stderr))
         check(ready.wait(DEADLINE), "no banner from the server")
         match = BANNER.match(self.banner or "")
         check(match is not None, f"unexpected banner {self.banner!r}")
@@ -191,6 +195,10 @@ def test_body_over_limit(port: int) -> None:
 
 
 def main() -> None:
+    server_log.main(run_checks)
+
+
+def run_checks() -> None:
     server = Server(sys.argv[1])
     try:
         base = f"http://127.0.0.1:{server.port}"
