@@ -7,6 +7,7 @@
 #include <utility>
 
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
 
 namespace avant::http {
 
@@ -74,6 +75,11 @@ void Session::dispatch(Request& request) {
   ex->http10 = request.version_minor == 0;
   ++requests_;
   ex->close = !request.keep_alive || draining_ || requests_ >= options_.max_requests_per_connection;
+  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::http, "conn ", connection_.id(), ": ",
+                         request.method, " ", request.target, " HTTP/1.", request.version_minor,
+                         ex->close ? " (last on this connection)" : " (keep-alive)",
+                         ", calling the handler");
   if (ex->close) input_closed_ = true;
   queue_.push_back(ex);
   shared_->requests.fetch_add(1, std::memory_order_relaxed);
@@ -90,6 +96,9 @@ void Session::dispatch(Request& request) {
 }
 
 void Session::fail(int status, const std::string& reason) {
+  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::http, "conn ", connection_.id(), ": refused with ",
+                         status, " (", reason, ")");
   reactor::log::warn("http", connection_.peer_address().to_string() + ": " +
                                  std::to_string(status) + " " + std::string(reason_phrase(status)) +
                                  " (" + reason + ")");

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
 
 #include "http_session.hpp"
 
@@ -152,6 +153,9 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
 void Session::answer(detail::Exchange& ex, Response&& response) {
   // After shut_ the queue is gone (a `Connection: close` answer ended the pipeline): too late.
   if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
+  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::http, "conn ", connection_.id(), ": answer ",
+                         response.status, ", body ", response.body.size(), " bytes");
   std::optional<std::uint64_t> length = response.body.size();
   if (ex.head_only) {
     // The length the full answer would have: the handler's, or the body it computed anyway.
@@ -508,6 +512,11 @@ void Session::timer_fired() {
     arm_timer();
     return;
   }
+  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+    reactor::trace::emit(
+        reactor::trace::Topic::http, "conn ", connection_.id(), ": timeout while waiting for the ",
+        std::array{"first request", "request head", "request body", "answer", "next request",
+                   "peer's close"}[static_cast<std::size_t>(wait_)]);
   switch (wait_) {
     case Wait::head:
     case Wait::body:

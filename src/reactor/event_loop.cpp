@@ -10,6 +10,7 @@
 #include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/poller.hpp>
+#include <avant/reactor/trace.hpp>
 
 namespace avant::reactor {
 
@@ -31,9 +32,15 @@ void EventLoop::run() {
     poller_->poll(kPollTimeout, active_);
     poll_time_ = Clock::now();
     handling_events_ = true;
+    if (trace::on(trace::Topic::reactor)) [[unlikely]]
+      trace::emit(trace::Topic::reactor, "woke: ", active_.size(), " ready");
     for (Channel* channel : active_) {
       // remove_channel() nulls entries of channels removed by an earlier callback this iteration.
-      if (channel != nullptr) channel->handle_event();
+      if (channel == nullptr) continue;
+      if (trace::on(trace::Topic::reactor)) [[unlikely]]
+        trace::emit(trace::Topic::reactor, "fd ", channel->fd(),
+                    " ready: ", trace::events_text(channel->revents()));
+      channel->handle_event();
     }
     handling_events_ = false;
     run_queued_tasks();
@@ -87,6 +94,8 @@ void EventLoop::run_queued_tasks() {
     const std::lock_guard lock(mutex_);
     tasks.swap(queue_);
   }
+  if (trace::on(trace::Topic::reactor) && !tasks.empty()) [[unlikely]]
+    trace::emit(trace::Topic::reactor, "running ", tasks.size(), " queued task(s)");
   for (Task& task : tasks)
     task();
 }

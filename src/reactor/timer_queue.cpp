@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <avant/reactor/event_loop.hpp>
+#include <avant/reactor/trace.hpp>
 
 namespace avant::reactor {
 
@@ -61,6 +62,9 @@ void TimerQueue::handle_expiry() {
 
     running_ = id;
     running_cancelled_ = false;
+    if (trace::on(trace::Topic::reactor)) [[unlikely]]
+      trace::emit(trace::Topic::reactor, "timer ", id, " fired",
+                  timer.period > Duration::zero() ? " (periodic)" : "");
     timer.task();
     running_ = 0;
 

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
 #include <avant/tcp/acceptor.hpp>
 
 namespace avant::tcp {
@@ -69,6 +70,9 @@ void Acceptor::handle_read() {
       return;
     }
     accepted_.fetch_add(1, std::memory_order_relaxed);
+    if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+      reactor::trace::emit(reactor::trace::Topic::tcp, "accepted fd ", r.socket.fd(), " from ",
+                           r.peer.to_string(), " on ", local_.to_string());
     if (new_connection_) {
       new_connection_(std::move(r.socket), r.peer);
       if (stopped_) return;  // the callback stopped the server: the listener is gone

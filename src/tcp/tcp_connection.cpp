@@ -5,6 +5,7 @@
 #include <string>
 
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::tcp {
@@ -68,6 +69,10 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
     if (!channel_.is_writing()) channel_.enable_writing();
   }
   queued_.fetch_sub(written, std::memory_order_relaxed);
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": send ", bytes.size(),
+                         " bytes: ", written, " written at once, ", remaining, " queued (output ",
+                         output_.readable_bytes(), ")");
   if (remaining == 0 && written > 0 && write_complete_cb_) {
     loop_.queue_in_loop([self = shared_from_this()] { self->write_complete_cb_(self); });
   }
@@ -113,12 +118,19 @@ void TcpConnection::handle_read() {
     case net::IoStatus::ok:
       bytes_read_.fetch_add(r.bytes, std::memory_order_relaxed);
       last_activity_ = loop_.poll_time();
+      if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+        reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": read ", r.bytes,
+                             " bytes (input ", input_.readable_bytes(),
+                             "), calling the message callback");
       message_cb_(shared_from_this(), input_);
       return;
     case net::IoStatus::would_block:
       return;
     case net::IoStatus::closed:
       // The peer half-closed. Finish writing what is queued, then close.
+      if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+        reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_,
+                             ": peer closed its side (output ", output_.readable_bytes(), ")");
       peer_closed_ = true;
       if (output_.empty()) {
         handle_close();
@@ -156,6 +168,9 @@ void TcpConnection::handle_write() {
   queued_.fetch_sub(r.bytes, std::memory_order_relaxed);
   bytes_written_.fetch_add(r.bytes, std::memory_order_relaxed);
   last_activity_ = loop_.poll_time();
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": wrote ", r.bytes,
+                         " queued bytes (output ", output_.readable_bytes(), ")");
   if (paused_by_backpressure_ && output_.readable_bytes() <= options_.high_water_mark / 2) {
     paused_by_backpressure_ = false;
     update_reading();
@@ -175,6 +190,9 @@ void TcpConnection::handle_write() {
 void TcpConnection::handle_close() {
   loop_.assert_in_loop_thread();
   if (state() == State::disconnected) return;
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_,
+                         ": state -> disconnected, calling the callbacks");
   state_.store(State::disconnected, std::memory_order_release);
   channel_.disable_all();
   // Queued output dies with the connection; sends still on their way give back their share when

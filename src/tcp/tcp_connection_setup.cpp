@@ -9,6 +9,7 @@
 #include <sys/sendfile.h>
 
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::tcp {
@@ -106,6 +107,9 @@ void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
 
 void TcpConnection::connect_established() {
   loop_.assert_in_loop_thread();
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": state -> connected, peer ",
+                         peer_.to_string(), ", fd ", socket_.fd());
   state_.store(State::connected, std::memory_order_release);
   last_activity_ = reactor::Clock::now();
   channel_.tie(shared_from_this());
@@ -259,6 +263,8 @@ void TcpConnection::half_close() {
     // Best effort and direct: the output has drained, so a short record fits the socket buffer.
     if (!goodbye.empty()) static_cast<void>(socket_.write(goodbye));
   }
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": half-closed (FIN sent)");
   static_cast<void>(socket_.shutdown_write());
 }
 

@@ -50,6 +50,7 @@ class Channel {
   [[nodiscard]] int fd() const noexcept { return fd_; }
   [[nodiscard]] std::uint32_t events() const noexcept { return events_; }
   void set_revents(std::uint32_t revents) noexcept { revents_ = revents; }
+  [[nodiscard]] std::uint32_t revents() const noexcept { return revents_; }
 
   void enable_reading() { update(events_ | kReadEvents); }
   void disable_reading() { update(events_ & ~kReadEvents); }
