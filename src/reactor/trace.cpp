@@ -53,7 +53,9 @@ const Clock::time_point g_start = Clock::now();
 }  // namespace
 
 namespace detail {
-// NOLINTNEXTLINE(*-avoid-non-const-global-variables): written once before main(), then read-only
+// Written once before main() (getenv then, when no other thread can change the environment), then
+// only read.
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables,concurrency-mt-unsafe)
 unsigned g_topics = parse(std::getenv("AVANT_TRACE"));
 
 void write_line(Topic topic, std::string_view text) noexcept {

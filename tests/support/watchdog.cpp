@@ -62,7 +62,9 @@ std::string read_first_line(const std::filesystem::path& path) {
 class Watchdog : public ::testing::EmptyTestEventListener {
  public:
   static Watchdog& instance() {
-    static auto* dog = new Watchdog;  // never destroyed: its thread may run until _Exit
+    // Never destroyed: its detached thread may still wait on its mutex while the process exits.
+    // NOLINTNEXTLINE(cppcoreguidelines-owning-memory,cppcoreguidelines-avoid-non-const-global-variables)
+    static auto* const dog = new Watchdog;
     return *dog;
   }
 
@@ -115,6 +117,8 @@ class Watchdog : public ::testing::EmptyTestEventListener {
     // ctest's timeout for this test, in seconds (set by avant_add_gtest): fire a little before it
     // so the explanation is printed by us rather than replaced by ctest's "Timeout".
     double timeout = 60;
+    // Read before main() runs the tests, when no thread changes the environment.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe)
     if (const char* env = std::getenv("AVANT_TEST_TIMEOUT"); env != nullptr) {
       timeout = std::max(2.0, std::strtod(env, nullptr));
     }
