@@ -59,7 +59,7 @@ std::string read_first_line(const std::filesystem::path& path) {
   return line;
 }
 
-class Watchdog : public ::testing::EmptyTestEventListener {
+class Watchdog {
  public:
   static Watchdog& instance() {
     // Never destroyed: its detached thread may still wait on its mutex while the process exits.
@@ -87,7 +87,7 @@ class Watchdog : public ::testing::EmptyTestEventListener {
     test_hint_ = std::move(text);
   }
 
-  void OnTestStart(const ::testing::TestInfo& info) override {
+  void test_started(const ::testing::TestInfo& info) {
     const std::lock_guard lock(mutex_);
     test_name_ = std::string(info.test_suite_name()) + "." + info.name();
     test_started_ = Clock::now();
@@ -98,7 +98,7 @@ class Watchdog : public ::testing::EmptyTestEventListener {
     wake_.notify_one();
   }
 
-  void OnTestEnd(const ::testing::TestInfo& /*info*/) override {
+  void test_ended() {
     const std::lock_guard lock(mutex_);
     running_ = false;
     scopes_.clear();
@@ -178,9 +178,21 @@ class Watchdog : public ::testing::EmptyTestEventListener {
   pid_t test_tid_ = 0;
 };
 
+// GoogleTest owns (and deletes at exit) the listeners it is given, while the watchdog's thread
+// must outlive every test: the listener only forwards to it.
+class Listener : public ::testing::EmptyTestEventListener {
+ public:
+  void OnTestStart(const ::testing::TestInfo& info) override {
+    Watchdog::instance().test_started(info);
+  }
+  void OnTestEnd(const ::testing::TestInfo& /*info*/) override {
+    Watchdog::instance().test_ended();
+  }
+};
+
 // Registers the listener before main() (gtest_main) runs the tests.
 const bool registered = [] {
-  ::testing::UnitTest::GetInstance()->listeners().Append(&Watchdog::instance());
+  ::testing::UnitTest::GetInstance()->listeners().Append(new Listener);  // NOLINT(*-owning-memory)
   return true;
 }();
 
