@@ -1,4 +1,4 @@
-# The chapter table and the lab mechanism (DESIGN §6).
+# The chapter table and the lab mechanism (docs/testing.md, "The lab mechanism").
 #
 # Every layer of Avant is a chapter NN with a topic and the modules (src/<module>/) it teaches. A
 # lab (labs/NN-<topic>/starter/) holds files at the same relative paths as the reference files it
@@ -30,7 +30,7 @@ function(avant_chapter nn topic)
   add_custom_target(avant_ch${nn})
 endfunction()
 
-# --- The chapters, in the order of DESIGN §2. A chapter is listed once it has code. ---
+# --- The chapters, in the order of README.md's table. A chapter is listed once it has code. ---
 avant_chapter(01 sockets MODULES net)
 avant_chapter(02 reactor MODULES reactor tcp)
 avant_chapter(03 threads MODULES thread)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# install-deps.sh — the ONE list of Debian packages Avant needs (DESIGN §8).
+# install-deps.sh — the ONE list of Debian packages Avant needs (the dependency rule:
+# docs/architecture.md, "Dependencies").
 #
 # Used by the README's commands (`make run`, `make test`), by .ci/run and by the devcontainer's
 # Dockerfile. Idempotent and fast when everything is present: it asks dpkg first and calls apt only

@@ -1,5 +1,5 @@
 // config.hpp — the assembled server's configuration: main.ini with the original Avant's keys
-// (DESIGN §5, ORIGINAL.md) plus our [http] section. docs/configuration.md lists every key.
+// (docs/original-avant.md) plus our [http] section. docs/configuration.md lists every key.
 //
 // Relative paths resolve against the folder of the config file, so `avant -c /etc/avant/main.ini`
 // works from any working directory. An unknown section or key, a value out of range, or a key set

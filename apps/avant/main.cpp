@@ -28,6 +28,8 @@
 #include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
+#include <avant/thread/event_loop_thread.hpp>
+#include <avant/thread/event_loop_thread_pool.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
 
@@ -121,14 +123,18 @@ int serve(const Config& config) {
                                                avant::http::Responder responder) {
     (*files)(request, std::move(responder));
   };
+  // One pool of worker_cnt loops serves every listener (the original's worker threads): the
+  // process runs 1 + worker_cnt threads, whatever the number of ports.
+  avant::thread::EventLoopThreadPool workers(
+      loop, avant::thread::LoopPoolOptions{.threads = config.worker_cnt});
   std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
   auto main_options = http_options(config, config.port);
   if (config.use_ssl) main_options.server.tcp.filter = avant::tls::server_filter(tls);
-  servers.push_back(std::make_unique<avant::http::HttpServer>(loop, main_options, handler));
+  servers.push_back(std::make_unique<avant::http::HttpServer>(workers, main_options, handler));
   if (config.https_port != 0) {
     auto https = http_options(config, config.https_port);
     https.server.tcp.filter = avant::tls::server_filter(tls);
-    servers.push_back(std::make_unique<avant::http::HttpServer>(loop, https, handler));
+    servers.push_back(std::make_unique<avant::http::HttpServer>(workers, https, handler));
   }
 
   // Into the background once the ports are bound (a port in use is still reported to the
@@ -161,6 +167,7 @@ int serve(const Config& config) {
   });
   signal_channel.enable_reading();
 
+  workers.start();  // the loops first, then the listeners that hand them connections
   for (auto& server : servers)
     server->start();
   std::printf(
@@ -178,7 +185,8 @@ int serve(const Config& config) {
   std::uint64_t requests = 0;
   for (const auto& server : servers)
     requests += server->stats().requests;
-  servers.clear();
+  servers.clear();  // closes what is left, each connection on its own (still running) loop
+  workers.stop();   // the pool last: every server that borrowed it is gone
   std::printf("avant: stopped; %llu requests answered\n",
               static_cast<unsigned long long>(requests));
   return 0;

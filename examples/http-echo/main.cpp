@@ -1,5 +1,5 @@
-// avant-http-echo — answers any method on any path with 200 and the request's body (DESIGN §7):
-// the subject of the HTTP conformance tests, and a demo of the HTTP layer alone (chapter 05).
+// avant-http-echo — answers any method on any path with 200 and the request's body: the subject
+// of the HTTP conformance tests (docs/testing.md), and a demo of the HTTP layer alone (chapter 05).
 //
 //   avant-http-echo [--listen 127.0.0.1:20080] [--workers N | --threads N] [--drain MS]
 //                   [--max-body BYTES] [--header-timeout MS] [--max-requests N] [--fixed BODY]

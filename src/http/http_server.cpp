@@ -136,6 +136,17 @@ bool Responder::connected() const noexcept {
 
 HttpServer::HttpServer(reactor::EventLoop& base, const HttpOptions& options, Handler handler)
     : options_(options), shared_(std::make_shared<Shared>()), server_(base, options.server) {
+  wire(std::move(handler));
+}
+
+HttpServer::HttpServer(thread::EventLoopThreadPool& pool, const HttpOptions& options,
+                       Handler handler)
+    : options_(options), shared_(std::make_shared<Shared>()), server_(pool, options.server) {
+  wire(std::move(handler));
+}
+
+void HttpServer::wire(Handler handler) {
+  const HttpOptions& options = options_;
   shared_->options = options;
   shared_->handler = std::move(handler);
   if (!options.server_header.empty())

@@ -1,11 +1,13 @@
 // The given half of event_loop.hpp: construction and destruction (one loop per thread), timers,
 // and the threading check. Lab 02 does not replace this file.
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include <sys/eventfd.h>
 
@@ -49,10 +51,28 @@ EventLoop::~EventLoop() {
   assert_in_loop_thread();
   // Wait for a quit() or queue_in_loop() still inside its critical section on another thread.
   { const std::lock_guard lock(mutex_); }
+  // The end tasks, then the per-loop values, newest first, while the loop they may use (timers,
+  // channels) is whole. Either may add more of both: they are taken until none is left.
+  while (!at_end_.empty() || !local_order_.empty()) {
+    if (!at_end_.empty()) {
+      const Task task = std::move(at_end_.back());
+      at_end_.pop_back();
+      task();
+      continue;
+    }
+    Local& entry = locals_[local_order_.back()];
+    local_order_.pop_back();
+    entry.destroy(std::exchange(entry.value, nullptr));
+  }
   wake_channel_->remove();
   wake_channel_.reset();
   timers_.reset();
   t_loop_of_this_thread = nullptr;
+}
+
+std::size_t EventLoop::next_local_slot() noexcept {
+  static std::atomic<std::size_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed);
 }
 
 EventLoop* EventLoop::of_current_thread() noexcept {

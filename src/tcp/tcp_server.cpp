@@ -6,6 +6,7 @@
 
 #include <avant/net/io.hpp>
 #include <avant/reactor/log.hpp>
+#include <avant/tcp/connection_id.hpp>
 #include <avant/tcp/tcp_server.hpp>
 
 namespace avant::tcp {
@@ -87,6 +88,12 @@ TcpServer::Stats TcpServer::stats() const noexcept {
                .idle_closed = idle_closed};
 }
 
+TcpConnectionPtr TcpServer::find(std::uint64_t id) const {
+  const std::lock_guard lock(mutex_);
+  const auto it = connections_.find(id);
+  return it == connections_.end() ? nullptr : it->second;
+}
+
 std::vector<TcpConnectionPtr> TcpServer::connections() const {
   std::vector<TcpConnectionPtr> open;
   const std::lock_guard lock(mutex_);
@@ -120,7 +127,7 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
     }
   }
   reactor::EventLoop& owner = workers_ != nullptr ? workers_->acquire() : loop_;
-  const std::uint64_t id = next_id_++;
+  const std::uint64_t id = next_connection_id(owner.pool_index());
   auto connection =
       std::make_shared<TcpConnection>(owner, id, std::move(socket), peer, options_.connection);
   if (connection_cb_) connection->on_connection(connection_cb_);

@@ -6,9 +6,12 @@ void EventLoopThreadPool::start() {
   if (started_) return;
   started_ = true;
   for (std::size_t i = 0; i < options_.threads; ++i) {
-    threads_.push_back(std::make_unique<EventLoopThread>(options_.name_prefix + std::to_string(i)));
+    threads_.push_back(std::make_unique<EventLoopThread>(
+        options_.name_prefix + std::to_string(i),
+        [this, i](reactor::EventLoop& loop) { loop_started(loop, i); }));
     loops_.push_back(&threads_.back()->start());
   }
+  if (options_.threads == 0) base_.run_in_loop([this] { loop_started(base_, 0); });
 }
 
 void EventLoopThreadPool::stop() {

@@ -40,6 +40,16 @@ EventLoopThreadPool::~EventLoopThreadPool() {
   stop();
 }
 
+void EventLoopThreadPool::loop_started(reactor::EventLoop& loop, std::size_t index) {
+  loop.set_pool_index(index);
+  if (options_.on_loop_stop) {
+    // When the loop ends, on its thread, after run() returned and its last task ran, before its
+    // per-loop values go. A copy of the hook: the pool may be gone by then (0 threads).
+    loop.run_at_end([hook = options_.on_loop_stop, &loop, index] { hook(loop, index); });
+  }
+  if (options_.on_loop_start) options_.on_loop_start(loop, index);
+}
+
 std::size_t EventLoopThreadPool::connections_on(std::size_t i) const noexcept {
   return i < options_.threads ? counts_[i].load(std::memory_order_relaxed) : 0;
 }

@@ -133,7 +133,7 @@ TEST(Buffer, PrependPutsAHeaderBeforeTheBody) {
 
 TEST(Buffer, U64IsBigEndianOnTheWire) {
   Buffer b;
-  ASSERT_TRUE(b.append_u64_be(0x0f));  // the length prefix of DESIGN §4's example request
+  ASSERT_TRUE(b.append_u64_be(0x0f));  // hello-avant's length prefix: docs/original-avant.md
   EXPECT_EQ(b.view(), std::string_view("\x00\x00\x00\x00\x00\x00\x00\x0f", 8));
   b.retrieve_all();
   for (const std::uint64_t v :

@@ -104,6 +104,14 @@ def test_example_site(binary: str, source: str) -> None:
         check(r.status == 404, f"a missing page: {r.status}")
         conn.close()
 
+        # One pool of worker_cnt loops serves both listeners (HTTP and HTTPS): the threads are
+        # main + worker_cnt, never a pool per listener.
+        task_dir = f"/proc/{avant.process.pid}/task"
+        names = sorted(open(os.path.join(task_dir, t, "comm")).read().strip()
+                       for t in os.listdir(task_dir))
+        check(names == ["main", "worker-0", "worker-1"],
+              f"threads of avant with worker_cnt = 2 and two listeners: {names}")
+
         base = f"http://127.0.0.1:{avant.port}"
         ranged = curl("-i", "-r", "0-14", f"{base}/index.html")
         check(ranged.stdout.startswith(b"HTTP/1.1 206"), f"a range: {ranged.stdout[:40]!r}")

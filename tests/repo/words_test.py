@@ -78,6 +78,17 @@ Cases, and what each checks:
   ReferenceSizesMatch "Sizes of the reference" in the handouts: `file.cpp` N lines is `wc -l` of
                       the reference file the starter replaces; exact unless written "about N"
                       (then within 10 %).
+  NoDanglingReferences
+                      The repository stands on its own: no tracked file (this one excepted, as it
+                      names them to find them) mentions a design document kept outside it
+                      (DESIGN.md, `DESIGN §N`, ORIGINAL.md, ../shared/, /work/shared/); what the
+                      code relies on is written in docs/ (docs/original-avant.md for the
+                      original Avant). Every Markdown link to a relative target, in every tracked
+                      Markdown file (bench/results/ included), points to a file that exists. Every
+                      `docs/....md` named in a comment of a C/C++, CMake, shell, Python, Makefile
+                      or Dockerfile source exists; when the comment adds `#anchor` or `, "Heading"`
+                      after it, that file has the heading. Reads every tracked file, not only the
+                      texts; binary files are skipped.
 
 If BUILD_DIR has no tests yet, is not fully built (`*_NOT_BUILT` placeholders), or registers
 other 00.Repo tests than tests/repo/CMakeLists.txt declares (configured before a change), the
@@ -836,6 +847,109 @@ def reference_sizes_match() -> None:
     r.finish("reference sizes")
 
 
+# ---------------------------------------------------------------------------------------------
+# NoDanglingReferences
+
+OUTSIDE = re.compile(r"DESIGN\.md|DESIGN\s*§|ORIGINAL\.md|(?:\.\.|/work)/shared\b", re.I)
+DOCS_PATH = re.compile(r"(?<![\w/.-])(docs/[\w.*<>/-]+?\.md)(#[\w-]+|,\s*\"([^\"]+)\")?")
+THIS_FILE = "tests/repo/words_test.py"
+
+
+def comment_style(name: str, text: str) -> str | None:
+    """'//' for C and C++, '#' for CMake, shell, Python, Makefile and Dockerfile; None otherwise."""
+    base = pathlib.PurePath(name).name
+    if re.search(r"\.(cpp|hpp|h|c|cc|hh)$", base):
+        return "//"
+    if (re.search(r"\.(cmake|sh|py|bash)$", base) or base in ("CMakeLists.txt", "Makefile",
+                                                               "Dockerfile")
+            or re.match(r"#!.*\b(ba)?sh\b|#!.*\bpython", text)):
+        return "#"
+    return None
+
+
+def comments(text: str, style: str):
+    """(line number, comment text) of every comment: the rest of a line after `//` or `#` (not
+    inside a quoted string on that line, as far as quotes can tell), and C block comments."""
+    in_block = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if style == "//":
+            rest, out = line, []
+            while rest:
+                if in_block:
+                    end = rest.find("*/")
+                    out.append(rest if end < 0 else rest[:end])
+                    if end < 0:
+                        break
+                    in_block, rest = False, rest[end + 2:]
+                    continue
+                code = re.sub(r'"(?:\\.|[^"\\])*"', lambda m: " " * len(m.group(0)), rest)
+                slash, block = code.find("//"), code.find("/*")
+                if slash >= 0 and (block < 0 or slash < block):
+                    out.append(rest[slash + 2:])
+                    break
+                if block < 0:
+                    break
+                in_block, rest = True, rest[block + 2:]
+            if out:
+                yield number, " ".join(out)
+        else:
+            code = re.sub(r"\"(?:\\.|[^\"\\])*\"|'[^']*'", lambda m: " " * len(m.group(0)), line)
+            m = re.search(r"(?:^|\s)#", code)
+            if m:
+                yield number, line[m.end():]
+
+
+def no_dangling_references() -> None:
+    r = Report("NoDanglingReferences")
+    for name in FILES:
+        if name == THIS_FILE:
+            continue
+        data = (ROOT / name).read_bytes()
+        if b"\0" in data:
+            continue  # binary
+        text = data.decode(errors="replace")
+        found = False
+        for number, line in enumerate(text.splitlines(), 1):
+            for m in OUTSIDE.finditer(line):
+                found = True
+                r.bad(f"{name}:{number}", f"`{m.group(0)}` points outside the repository: name "
+                      "the file of docs/ (or the README) that holds the fact, adding it there")
+        if not found:
+            r.ok()
+        if name.endswith(".md"):
+            doc = Doc(name)
+            for m in re.finditer(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)", doc.prose):
+                target = m.group(1)
+                if re.match(r"[a-z][a-z0-9+.-]*:", target):
+                    continue  # a URL
+                path = target.partition("#")[0]
+                if not path or (ROOT / doc.dir / path).exists():
+                    r.ok()
+                else:
+                    r.bad(doc.where(m.start()), f"link to {target}: {path} does not exist")
+            continue
+        style = comment_style(name, text)
+        if style is None:
+            continue
+        for number, comment in comments(text, style):
+            for m in DOCS_PATH.finditer(comment):
+                path, anchor, heading = m.group(1), m.group(2), m.group(3)
+                where = f"{name}:{number}"
+                if not exists(as_glob(path)):
+                    r.bad(where, f"the comment names {path}, which does not exist")
+                    continue
+                if anchor and anchor.startswith("#") and anchor[1:] not in anchors(ROOT / path):
+                    r.bad(where, f"the comment names {path}{anchor}: no heading with that anchor "
+                          f"in {path}")
+                    continue
+                if heading and slug(heading) not in anchors(ROOT / path):
+                    r.bad(where, f"the comment names {path}, \"{heading}\": no such heading in "
+                          f"{path}")
+                    continue
+                r.ok()
+    r.finish("references")
+
+
 CASES = {
     "LinksResolve": lambda tree: links_resolve(),
     "PathsExist": lambda tree: paths_exist(),
@@ -846,6 +960,7 @@ CASES = {
     "TestNamesExist": test_names_exist,
     "TestCountsMatch": test_counts_match,
     "ReferenceSizesMatch": lambda tree: reference_sizes_match(),
+    "NoDanglingReferences": lambda tree: no_dangling_references(),
 }
 
 if __name__ == "__main__":

@@ -19,7 +19,9 @@ namespace {
 void EventLoopThreadPool::start() {
   todo(
       "EventLoopThreadPool::start: once only; create options_.threads EventLoopThreads named "
-      "name_prefix + index, start each and keep its loop in loops_");
+      "name_prefix + index, each with an init callback calling loop_started(loop, index); start "
+      "each and keep its loop in loops_; with 0 threads run loop_started(base_, 0) on the base "
+      "loop (run_in_loop)");
 }
 
 void EventLoopThreadPool::stop() {

@@ -124,8 +124,12 @@ class HttpServer {
     tcp::TcpServer::Stats tcp{};
   };
 
-  // Binds (throws std::system_error naming the call and address); starts no thread yet.
+  // Binds (throws std::system_error naming the call and address); starts no thread yet. Runs on
+  // a pool of its own of options.server.workers loops.
   HttpServer(reactor::EventLoop& base, const HttpOptions& options, Handler handler);
+  // The same on a pool it borrows, shared with the process's other listeners (see
+  // thread::ThreadedTcpServer): the pool's owner starts it first and stops it last.
+  HttpServer(thread::EventLoopThreadPool& pool, const HttpOptions& options, Handler handler);
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -155,6 +159,8 @@ class HttpServer {
   };
 
  private:
+  void wire(Handler handler);  // the connection callbacks, shared by both constructors
+
   const HttpOptions options_;
   std::shared_ptr<Shared> shared_;
   thread::ThreadedTcpServer server_;

@@ -106,7 +106,57 @@ class EventLoop {
   // Loop thread. Timers scheduled and not yet fired or cancelled.
   [[nodiscard]] std::size_t timer_count() const;
 
+  // Per-loop storage: one T per loop, made (default-constructed) on first use on the loop's thread
+  // and destroyed with the loop, on that thread, in the reverse order of first use. What lives on
+  // a loop (a Lua VM, metrics counters, a cache) goes here, so the hot path needs no lock:
+  //
+  //   auto& counters = loop.local<HttpCounters>();   // this loop's own
+  //
+  // A slot is found by a per-type index (a vector lookup, no hashing). Loop thread only.
+  template <class T>
+  T& local() {
+    assert_in_loop_thread();
+    const std::size_t slot = local_slot<T>();
+    if (slot >= locals_.size()) locals_.resize(slot + 1);
+    Local& entry = locals_[slot];
+    if (entry.value == nullptr) {
+      entry.value = new T();  // NOLINT(cppcoreguidelines-owning-memory): owned by entry
+      // NOLINTNEXTLINE(cppcoreguidelines-owning-memory): the slot owns what local() made
+      entry.destroy = [](void* p) { delete static_cast<T*>(p); };
+      local_order_.push_back(slot);
+    }
+    return *static_cast<T*>(entry.value);
+  }
+  // Loop thread. Runs `task` when the loop is destroyed, before its local<T>() values are (tasks
+  // newest first): the place to tear down what lives on the loop while all of it still exists.
+  void run_at_end(Task task) {
+    assert_in_loop_thread();
+    at_end_.push_back(std::move(task));
+  }
+
+  // The loop's index in the pool that runs it (worker-<index>), set by the pool before the loop
+  // serves anything; 0 for a loop that is in no pool. Part of every connection id (the original's
+  // GID layout, docs/original-avant.md). Any thread once set.
+  [[nodiscard]] std::size_t pool_index() const noexcept {
+    return pool_index_.load(std::memory_order_relaxed);
+  }
+  void set_pool_index(std::size_t index) noexcept {
+    pool_index_.store(index, std::memory_order_relaxed);
+  }
+
  private:
+  struct Local {
+    void* value = nullptr;
+    void (*destroy)(void*) = nullptr;
+  };
+  // A process-wide index per type T, handed out on first use.
+  static std::size_t next_local_slot() noexcept;
+  template <class T>
+  static std::size_t local_slot() noexcept {
+    static const std::size_t slot = next_local_slot();
+    return slot;
+  }
+
   [[noreturn]] void abort_not_in_loop_thread() const noexcept;
   void wake_up_locked();  // mutex_ held
   void drain_wake_up();
@@ -128,6 +178,11 @@ class EventLoop {
   std::vector<Task> queue_;  // guarded by mutex_
   std::atomic<bool> wake_pending_{false};
   std::atomic<std::uint64_t> next_timer_id_{1};
+
+  std::atomic<std::size_t> pool_index_{0};
+  std::vector<Task> at_end_;              // loop thread only
+  std::vector<Local> locals_;             // loop thread only; by slot
+  std::vector<std::size_t> local_order_;  // slots in order of first use, for destruction
 };
 
 }  // namespace avant::reactor

@@ -107,6 +107,10 @@ class TcpServer {
   [[nodiscard]] std::size_t connection_count() const noexcept { return count_.load(); }
   // Any thread: the open connections, for a broadcast. Each send() then queues to its own loop.
   [[nodiscard]] std::vector<TcpConnectionPtr> connections() const;
+  // Any thread: the open connection with this id (connection_id.hpp: unique in the process, never
+  // reused), or nullptr once it is gone — a stale id finds nothing, it never reaches freed memory.
+  // Its send() from any thread queues to the connection's own loop.
+  [[nodiscard]] TcpConnectionPtr find(std::uint64_t id) const;
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] reactor::EventLoop& loop() const noexcept { return loop_; }
   [[nodiscard]] const TcpServerOptions& options() const noexcept { return options_; }
@@ -132,7 +136,6 @@ class TcpServer {
   LoopSource* const workers_;
   Acceptor acceptor_;
   std::shared_ptr<Life> life_;
-  std::uint64_t next_id_ = 1;  // loop thread
 
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, TcpConnectionPtr> connections_;             // mutex_

@@ -12,6 +12,16 @@
 // least_connections picks the loop with the fewest open connections (better when connections
 // live for very different times), the lowest index on a tie.
 //
+// One pool serves every TCP listener of a process (servers borrow it, they do not own it: see
+// ThreadedTcpServer). What lives on a loop is set up and torn down by two hooks, each run on the
+// loop's own thread: on_loop_start(loop, index) before the loop serves anything (start() returns
+// after every one of them ran), on_loop_stop(loop, index) when the loop ends — after stop(), once
+// its tasks have run, so after its last connection closed — just before the loop and its
+// EventLoop::local<T>() values are destroyed. Each loop knows its index (EventLoop::pool_index()).
+// With 0 threads the hooks run for the base loop, index 0: the start hook at start() (inline on
+// the base loop's thread, else queued to it), the stop hook when the base loop is destroyed.
+// A start hook that throws makes start() throw; a stop hook must not throw.
+//
 // Threads: start(), stop() and for_each_loop() from any thread except a worker's own; acquire()
 // on the base loop's thread; release() and the counters from any thread. acquire(), release() and
 // for_each_loop() read the list of loops without a lock: call them between start() and stop()
@@ -35,10 +45,14 @@ namespace avant::thread {
 
 enum class Placement : std::uint8_t { round_robin, least_connections };
 
+using LoopHook = std::function<void(reactor::EventLoop& loop, std::size_t index)>;
+
 struct LoopPoolOptions {
   std::size_t threads = 4;  // the original's worker_cnt; 0: the base loop only
   Placement placement = Placement::round_robin;
   std::string name_prefix = "worker-";  // threads are named worker-0, worker-1, ...
+  LoopHook on_loop_start{};             // on each loop's thread, before it serves (see above)
+  LoopHook on_loop_stop{};              // on each loop's thread, after its last task
 };
 
 class EventLoopThreadPool final : public tcp::LoopSource {
@@ -70,7 +84,15 @@ class EventLoopThreadPool final : public tcp::LoopSource {
   // once all have run (with 0 threads, fn runs on the base loop). Used for broadcasts.
   void for_each_loop(std::function<void(reactor::EventLoop&)> fn, std::function<void()> done = {});
 
+  // The number of worker threads the pool runs (options.threads).
+  [[nodiscard]] std::size_t threads() const noexcept { return options_.threads; }
+
  private:
+  // Given (thread_setup.cpp): what every loop of the pool runs first, on its own thread: records
+  // its index and runs on_loop_start, and arranges on_loop_stop for the loop's end. start() passes
+  // it to each EventLoopThread as the init callback, and runs it for the base loop with 0 threads.
+  void loop_started(reactor::EventLoop& loop, std::size_t index);
+
   reactor::EventLoop& base_;
   const LoopPoolOptions options_;
   std::vector<std::unique_ptr<EventLoopThread>> threads_;

@@ -14,9 +14,15 @@
 // threads at once: state shared between connections needs a lock, or better, lives per loop
 // (for_each_loop() reaches every loop).
 //
+// One pool for many listeners: a process with several listeners (HTTP and HTTPS, later WebSocket
+// and protobuf streams) builds one EventLoopThreadPool of worker_cnt loops and gives it to every
+// server; each server borrows it. The owner starts the pool before the servers and stops it after
+// the last server stopped. The constructor that takes a worker count instead owns a pool of its
+// own (the one-listener case).
+//
 // Stopping: stop() stops accepting, shuts every connection down gracefully, force-closes what is
-// still open after drain_timeout, joins the worker threads and then runs `stopped` on the base
-// loop.
+// still open after drain_timeout, joins the worker threads of a pool it owns (a borrowed pool
+// keeps running) and then runs `stopped` on the base loop.
 //
 // Lifetime: the base loop must outlive the server. Destroy the server on the base loop's thread,
 // in any state: it closes what is still open (on each connection's own loop) and joins the
@@ -29,7 +35,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include <avant/reactor/event_loop.hpp>
@@ -47,8 +55,12 @@ struct ThreadedServerOptions {
 
 class ThreadedTcpServer {
  public:
-  // Binds (throws std::system_error naming the call and address); starts no thread yet.
+  // Binds (throws std::system_error naming the call and address); starts no thread yet. Owns a
+  // pool of options.workers loops.
   ThreadedTcpServer(reactor::EventLoop& base, const ThreadedServerOptions& options);
+  // The same on a pool it borrows (options.workers and .placement are the pool's then): the pool
+  // must outlive the server, and its base loop is the server's.
+  ThreadedTcpServer(EventLoopThreadPool& pool, const ThreadedServerOptions& options);
   ~ThreadedTcpServer();
   ThreadedTcpServer(const ThreadedTcpServer&) = delete;
   ThreadedTcpServer& operator=(const ThreadedTcpServer&) = delete;
@@ -83,10 +95,13 @@ class ThreadedTcpServer {
     return server_.connections();
   }
   [[nodiscard]] tcp::TcpServer::Stats stats() const noexcept { return server_.stats(); }
-  // Connections currently placed on worker i (for tests and metrics).
+  // Connections currently placed on worker i, by every server of the pool (tests and metrics).
   [[nodiscard]] std::size_t connections_on(std::size_t worker) const noexcept {
     return pool_.connections_on(worker);
   }
+  // Any thread: the open connection with this id, or nullptr once it is gone (an id is never
+  // reused within a process). Its send() queues to the connection's own loop.
+  [[nodiscard]] tcp::TcpConnectionPtr find(std::uint64_t id) const { return server_.find(id); }
   [[nodiscard]] const ThreadedServerOptions& options() const noexcept { return options_; }
   [[nodiscard]] reactor::EventLoop& base() const noexcept { return base_; }
 
@@ -94,7 +109,8 @@ class ThreadedTcpServer {
   reactor::EventLoop& base_;
   const ThreadedServerOptions options_;
   // Declared before the server: destroyed after it, so its threads outlive every connection.
-  EventLoopThreadPool pool_;
+  std::unique_ptr<EventLoopThreadPool> own_pool_;  // null when the pool is borrowed
+  EventLoopThreadPool& pool_;
   tcp::TcpServer server_;
   std::atomic<bool> started_{false};
   std::atomic<bool> stopped_{false};
