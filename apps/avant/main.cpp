@@ -18,16 +18,14 @@
 #include <system_error>
 #include <vector>
 
-#include <pthread.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <avant/http/http_server.hpp>
 #include <avant/http/static_files.hpp>
 #include <avant/net/file_descriptor.hpp>
-#include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/signals.hpp>
 #include <avant/thread/event_loop_thread.hpp>
 #include <avant/thread/event_loop_thread_pool.hpp>
 #include <avant/tls/tls_context.hpp>
@@ -107,27 +105,38 @@ int serve(const Config& config) {
                                         .private_key_file = config.key_pem.string()}));
   }
 
-  // Signals arrive as readable events on the main loop, never as code inside a handler.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGUSR1);
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) throw std::runtime_error("sigmask");
-  avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
-  if (!signal_fd) throw std::system_error(errno, std::generic_category(), "signalfd");
-
   avant::thread::set_thread_name("main");
   avant::reactor::EventLoop loop;
+  // One pool of worker_cnt loops serves every listener (the original's worker threads): the
+  // process runs 1 + worker_cnt threads, whatever the number of ports. Declared before the
+  // servers, so it outlives them (their connections close on its running loops).
+  avant::thread::EventLoopThreadPool workers(
+      loop, avant::thread::LoopPoolOptions{.threads = config.worker_cnt});
+  std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
+  // Signals arrive as events on the main loop, never as code inside a handler. Before any thread
+  // starts, so that every thread inherits the blocked mask (reactor/signals.hpp).
+  std::size_t running = 0;
+  const avant::reactor::SignalWatcher signals(
+      loop, {.stop =
+                 [&](int signo) {
+                   log::info("avant", std::string(signo == SIGINT ? "SIGINT" : "SIGTERM") +
+                                          ": stopping; requests in flight finish first");
+                   running = servers.size();
+                   for (auto& server : servers) {
+                     server->stop([&] {
+                       if (--running == 0) loop.quit();
+                     });
+                   }
+                 },
+             .reload =
+                 [] {
+                   log::info("avant",
+                             "SIGUSR1: nothing to reload yet (Lua arrives with chapter 10)");
+                 }});
   const avant::http::Handler handler = [files](avant::http::Request& request,
                                                avant::http::Responder responder) {
     (*files)(request, std::move(responder));
   };
-  // One pool of worker_cnt loops serves every listener (the original's worker threads): the
-  // process runs 1 + worker_cnt threads, whatever the number of ports.
-  avant::thread::EventLoopThreadPool workers(
-      loop, avant::thread::LoopPoolOptions{.threads = config.worker_cnt});
-  std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
   auto main_options = http_options(config, config.port);
   if (config.use_ssl) main_options.server.tcp.filter = avant::tls::server_filter(tls);
   servers.push_back(std::make_unique<avant::http::HttpServer>(workers, main_options, handler));
@@ -144,29 +153,6 @@ int serve(const Config& config) {
     throw std::system_error(errno, std::generic_category(), "daemon");
   }
 
-  std::size_t running = servers.size();
-  bool stopping = false;
-  avant::reactor::Channel signal_channel(loop, signal_fd.get());
-  signal_channel.on_read([&] {
-    signalfd_siginfo info{};
-    while (::read(signal_fd.get(), &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
-      if (info.ssi_signo == SIGUSR1) {
-        log::info("avant", "SIGUSR1: nothing to reload yet (Lua arrives with chapter 10)");
-        continue;
-      }
-      if (stopping) continue;  // a second signal waits for the stop under way
-      stopping = true;
-      log::info("avant", std::string(info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM") +
-                             ": stopping; requests in flight finish first");
-      for (auto& server : servers) {
-        server->stop([&] {
-          if (--running == 0) loop.quit();
-        });
-      }
-    }
-  });
-  signal_channel.enable_reading();
-
   workers.start();  // the loops first, then the listeners that hand them connections
   for (auto& server : servers)
     server->start();
@@ -181,7 +167,6 @@ int serve(const Config& config) {
   std::fflush(stdout);
 
   loop.run();
-  signal_channel.remove();
   std::uint64_t requests = 0;
   for (const auto& server : servers)
     requests += server->stats().requests;

@@ -21,7 +21,6 @@
 // (the original stalled or over-read on bad lengths). SIGINT/SIGTERM stop accepting, close every
 // connection (gracefully, then forced after --drain MS, default 1000) and exit 0.
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -30,14 +29,11 @@
 #include <string>
 #include <string_view>
 
-#include <pthread.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <avant/net/file_descriptor.hpp>
-#include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
+#include <avant/reactor/signals.hpp>
 #include <avant/thread/threaded_tcp_server.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
@@ -91,17 +87,6 @@ int run(const Args& args) {
   }
   avant::net::ignore_sigpipe();
 
-  // Signals arrive as readable events on the loop, never as code running inside a handler.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) {
-    throw std::runtime_error("pthread_sigmask");
-  }
-  avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
-  if (!signal_fd) throw std::runtime_error("signalfd");
-
   // The main thread shows as "main" in `top -H` / `ps -L`, the workers as worker-<i>, as in
   // the original. (This renames the process too: find it with `pgrep -f avant-echo`.)
   avant::thread::set_thread_name("main");
@@ -131,14 +116,11 @@ int run(const Args& args) {
     });
   }
 
-  avant::reactor::Channel signal_channel(loop, signal_fd.get());
-  signal_channel.on_read([&] {
-    signalfd_siginfo info{};
-    static_cast<void>(::read(signal_fd.get(), &info, sizeof info));
-    signal_channel.disable_all();  // a second signal waits for the stop under way
-    server.stop([&loop] { loop.quit(); });
-  });
-  signal_channel.enable_reading();
+  // SIGINT/SIGTERM arrive as events on the loop, never as code inside a handler; the first one
+  // stops the server with a drain, a second waits for it (reactor/signals.hpp). Set up before
+  // start() starts the worker threads, so they inherit the blocked mask.
+  const avant::reactor::SignalWatcher signals(
+      loop, {.stop = [&](int) { server.stop([&loop] { loop.quit(); }); }});
 
   server.start();
   const long threads = std::max(args.workers, 1L);
@@ -152,7 +134,6 @@ int run(const Args& args) {
   std::fflush(stdout);
 
   loop.run();
-  signal_channel.remove();
   const auto stats = server.stats();
   std::printf("avant-echo: stopped; %llu connections served\n",
               static_cast<unsigned long long>(stats.accepted));

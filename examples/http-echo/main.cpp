@@ -16,7 +16,6 @@
 // --fixed BODY answers every request with 200, Content-Type text/plain and BODY instead: the
 // benchmark's counterpart of nginx's `return 200 "Hello, World!"` (bench/run http).
 #include <algorithm>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -25,14 +24,11 @@
 #include <string>
 #include <string_view>
 
-#include <pthread.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <avant/http/http_server.hpp>
-#include <avant/net/file_descriptor.hpp>
-#include <avant/reactor/channel.hpp>
 #include <avant/reactor/event_loop.hpp>
+#include <avant/reactor/signals.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
 
@@ -67,15 +63,6 @@ int run(const Args& args) {
                  std::string(to_string(parsed.error)).c_str());
     return 2;
   }
-  // Signals arrive as readable events on the loop, never as code running inside a handler.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGTERM);
-  if (::pthread_sigmask(SIG_BLOCK, &signals, nullptr) != 0) throw std::runtime_error("sigmask");
-  avant::net::FileDescriptor signal_fd{::signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC)};
-  if (!signal_fd) throw std::runtime_error("signalfd");
-
   avant::thread::set_thread_name("main");
   avant::reactor::EventLoop loop;
   avant::http::HttpOptions options;
@@ -98,14 +85,10 @@ int run(const Args& args) {
   }
   avant::http::HttpServer server(loop, options, handler);
 
-  avant::reactor::Channel signal_channel(loop, signal_fd.get());
-  signal_channel.on_read([&] {
-    signalfd_siginfo info{};
-    static_cast<void>(::read(signal_fd.get(), &info, sizeof info));
-    signal_channel.disable_all();  // a second signal waits for the stop under way
-    server.stop([&loop] { loop.quit(); });
-  });
-  signal_channel.enable_reading();
+  // SIGINT/SIGTERM stop the server with a drain (reactor/signals.hpp); before start() starts the
+  // worker threads, so they inherit the blocked mask.
+  const avant::reactor::SignalWatcher signals(
+      loop, {.stop = [&](int) { server.stop([&loop] { loop.quit(); }); }});
 
   server.start();
   const long threads = std::max(args.workers, 1L);
@@ -114,7 +97,6 @@ int run(const Args& args) {
               threads, threads == 1 ? "" : "s");
   std::fflush(stdout);
   loop.run();
-  signal_channel.remove();
   const auto stats = server.stats();
   std::printf("avant-http-echo: stopped; %llu requests answered\n",
               static_cast<unsigned long long>(stats.requests));

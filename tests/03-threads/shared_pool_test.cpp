@@ -2,6 +2,7 @@
 // connection ids that are unique across listeners and reachable from any thread.
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <future>
 #include <map>
@@ -11,6 +12,9 @@
 #include <string>
 #include <vector>
 
+#include <pthread.h>
+
+#include <avant/reactor/signals.hpp>
 #include <avant/tcp/connection_id.hpp>
 #include <avant/testing/harness.hpp>
 #include <avant/testing/threads.hpp>
@@ -157,6 +161,10 @@ TEST(SharedPool, HooksRunOnceOnEachLoopsThreadStartBeforeServingStopAfterTheLast
       ASSERT_EQ(clients.back()->exchange("hi"), "hi");
     }
     EXPECT_TRUE(hooks.of("stop").empty()) << "no stop hook while the pool runs";
+    for (auto& client : clients) {
+      static_cast<void>(client->socket().shutdown_write());  // the clients leave first
+      EXPECT_TRUE(client->receive_until_closed());
+    }
     setup.stop_server(0);
     EXPECT_TRUE(hooks.of("stop").empty()) << "stopping a borrowing server leaves the pool running";
   }  // the pool stops here, after its last server
@@ -280,6 +288,82 @@ TEST(SharedPool, SendByIdReachesALiveConnectionFromAnyThreadAndAStaleIdFindsNoth
   ASSERT_TRUE(harness::eventually([&] { return setup.server(0).find(id) == nullptr; }))
       << "a closed connection is no longer found by its id";
   EXPECT_EQ(setup.server(0).find(id ^ 1U), nullptr) << "an id never given finds nothing";
+}
+
+// The run helper of the apps: one SIGTERM stops every server of the process; SIGUSR1 and SIGHUP
+// reach their actions on the loop. The signals go to this thread only (pthread_kill) and only
+// this thread blocks them, so the test process's other threads never see them.
+TEST(SignalWatcher, OneStopSignalStopsThreeServersReloadAndReopenRunOnTheLoop) {
+  sigset_t before;
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, nullptr, &before), 0);
+  {
+    reactor::EventLoop loop;
+    EventLoopThreadPool pool(loop, LoopPoolOptions{.threads = 2});
+    std::vector<std::unique_ptr<ThreadedTcpServer>> servers;
+    int reloads = 0;
+    int reopens = 0;
+    int stop_signal = 0;
+    std::size_t stopped = 0;
+    const pthread_t self = ::pthread_self();
+    const reactor::SignalWatcher watcher(
+        loop, {.stop =
+                   [&](int signo) {
+                     stop_signal = signo;
+                     ::pthread_kill(self, SIGINT);  // a second stop signal: logged, no effect
+                     for (auto& server : servers) {
+                       server->stop([&] {
+                         if (++stopped == servers.size()) loop.quit();
+                       });
+                     }
+                   },
+               .reload =
+                   [&] {
+                     ++reloads;
+                     ::pthread_kill(self, SIGHUP);
+                   },
+               .reopen_logs =
+                   [&] {
+                     ++reopens;
+                     // Blocked in this thread and read by its signalfd: it ends nothing.
+                     ::pthread_kill(self, SIGTERM);  // NOLINT(bugprone-bad-signal-to-kill-thread)
+                   }});
+    pool.start();  // after the watcher: the workers inherit the blocked mask
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 3; ++i) {
+      // The clients never answer the server's FIN: a short drain, then the forced close.
+      servers.push_back(std::make_unique<ThreadedTcpServer>(
+          pool, ThreadedServerOptions{.drain_timeout = std::chrono::milliseconds(200)}));
+      servers.back()->start();
+      clients.push_back(std::make_unique<Client>(servers.back()->listen_address()));
+    }
+    ASSERT_EQ(::pthread_kill(self, SIGUSR1), 0);
+    {
+      const avant::testing::Within limit(
+          10s, "loop.run() until SIGUSR1, SIGHUP and SIGTERM have been handled",
+          "the watcher reads its signalfd on the loop; the stop action stops every server and "
+          "the last one's `stopped` quits the loop");
+      loop.run();
+    }
+    EXPECT_EQ(reloads, 1);
+    EXPECT_EQ(reopens, 1);
+    EXPECT_EQ(stop_signal, SIGTERM);
+    EXPECT_EQ(stopped, 3U) << "one signal stopped all three servers";
+    EXPECT_TRUE(watcher.stopping());
+    for (auto& client : clients) {
+      EXPECT_TRUE(client->receive_until_closed()) << "every client sees its server go";
+    }
+    servers.clear();
+    pool.stop();
+  }
+  // Nothing of ours may stay pending when the mask is restored: it would end the process.
+  sigset_t ours;
+  sigemptyset(&ours);
+  for (const int signo : {SIGINT, SIGTERM, SIGUSR1, SIGHUP})
+    sigaddset(&ours, signo);
+  const timespec now{};
+  while (::sigtimedwait(&ours, nullptr, &now) > 0) {
+  }
+  ASSERT_EQ(::pthread_sigmask(SIG_SETMASK, &before, nullptr), 0);
 }
 
 }  // namespace
