@@ -1,5 +1,6 @@
 #include "config.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <fstream>
 #include <functional>
@@ -12,9 +13,6 @@ namespace avant::app {
 namespace {
 
 namespace fs = std::filesystem;
-
-// One key: what it accepts, and where the value goes.
-using Setter = std::function<void(Config&, const std::string& value, std::size_t line)>;
 
 struct Located {
   std::string file;
@@ -75,122 +73,165 @@ fs::path path_under(const fs::path& base, const Located& at, const std::string& 
   return (p.is_absolute() ? p : base / p).lexically_normal();
 }
 
-std::map<std::string, Setter> setters(const fs::path& base, const std::string& file) {
-  std::map<std::string, Setter> s;
-  auto at = [file](std::size_t line) { return Located{file, line}; };
-  auto num = [at](auto Config::*field, const char* key, std::uint64_t min, std::uint64_t max) {
-    return [=](Config& c, const std::string& v, std::size_t line) {
-      using T = std::remove_reference_t<decltype(c.*field)>;
-      c.*field = static_cast<T>(number(at(line), key, v, min, max));
-    };
-  };
-  auto ms = [at](std::chrono::milliseconds Config::*field, const char* key, std::uint64_t min,
-                 std::uint64_t max) {
-    return [=](Config& c, const std::string& v, std::size_t line) {
-      c.*field = std::chrono::milliseconds(number(at(line), key, v, min, max));
-    };
-  };
-  auto on_off = [at](bool Config::*field, const char* key) {
-    return [=](Config& c, const std::string& v, std::size_t line) {
-      c.*field = flag(at(line), key, v);
-    };
-  };
-  auto path = [at, base](fs::path Config::*field, const char* key) {
-    return [=](Config& c, const std::string& v, std::size_t line) {
-      c.*field = path_under(base, at(line), key, v);
-    };
-  };
-  constexpr std::uint64_t kDay = 86400000;
+// --- The keys: one table drives parsing, `--check`'s output and the documentation test. ---
 
-  s["server.app_id"] = [at](Config& c, const std::string& v, std::size_t line) {
-    // region.server.service.instance: four dot-separated numbers, as ipc.json names processes.
-    std::istringstream in(v);
-    std::string part;
-    int parts = 0;
-    bool ok = !v.empty() && v.back() != '.';
-    while (ok && std::getline(in, part, '.')) {
-      ok = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
-      ++parts;
-    }
-    if (!ok || parts != 4) bad(at(line), "server.app_id", "'" + v + "' is not like 0.0.0.1");
-    c.app_id = v;
-  };
-  s["server.ip"] = [at](Config& c, const std::string& v, std::size_t line) {
-    c.ip = ipv4(at(line), "server.ip", v);
-  };
-  s["server.port"] = num(&Config::port, "server.port", 0, 65535);
-  s["server.worker_cnt"] = num(&Config::worker_cnt, "server.worker_cnt", 0, 511);
-  s["server.max_client_cnt"] = num(&Config::max_client_cnt, "server.max_client_cnt", 1, 8388607);
-  s["server.epoll_wait_time"] = ms(&Config::epoll_wait_time, "server.epoll_wait_time", 1, 60000);
-  s["server.accept_per_tick"] = num(&Config::accept_per_tick, "server.accept_per_tick", 1, 100000);
-  s["server.task_type"] = [at](Config& c, const std::string& v, std::size_t line) {
-    if (v == "HTTP_TASK") {
-      c.task_type = TaskType::http;
-    } else if (v == "STREAM_TASK") {
-      c.task_type = TaskType::stream;
-    } else if (v == "WEBSOCKET_TASK") {
-      c.task_type = TaskType::websocket;
-    } else {
-      bad(at(line), "server.task_type",
-          "'" + v + "' is not HTTP_TASK, STREAM_TASK or WEBSOCKET_TASK");
-    }
-    c.task_type_line = line;
-  };
-  s["server.http_static_dir"] = path(&Config::http_static_dir, "server.http_static_dir");
-  s["server.lua_dir"] = path(&Config::lua_dir, "server.lua_dir");
-  s["server.crt.pem"] = path(&Config::crt_pem, "server.crt.pem");
-  s["server.key.pem"] = path(&Config::key_pem, "server.key.pem");
-  s["server.use_ssl"] = on_off(&Config::use_ssl, "server.use_ssl");
-  s["server.daemon"] = on_off(&Config::daemon, "server.daemon");
-  s["server.log_level"] = num(&Config::log_level, "server.log_level", 0, 4);
-  s["server.other_udp_svr_ip"] = [at](Config& c, const std::string& v, std::size_t line) {
-    c.other_udp_svr_ip = ipv4(at(line), "server.other_udp_svr_ip", v);
-  };
-  s["server.other_udp_svr_port"] =
-      num(&Config::other_udp_svr_port, "server.other_udp_svr_port", 0, 65535);
-  s["server.other_udp_svr_max_loop"] =
-      num(&Config::other_udp_svr_max_loop, "server.other_udp_svr_max_loop", 1, 1000000);
-  s["server.https_port"] = num(&Config::https_port, "server.https_port", 0, 65535);
-  s["ipc.max_ipc_conn_num"] = num(&Config::max_ipc_conn_num, "ipc.max_ipc_conn_num", 1, 100000);
-  s["ipc.ipc_json_path"] = path(&Config::ipc_json_path, "ipc.ipc_json_path");
-  s["http.header_timeout_ms"] = ms(&Config::header_timeout, "http.header_timeout_ms", 1, kDay);
-  s["http.body_timeout_ms"] = ms(&Config::body_timeout, "http.body_timeout_ms", 1, kDay);
-  s["http.keep_alive_timeout_ms"] =
-      ms(&Config::keep_alive_timeout, "http.keep_alive_timeout_ms", 1, kDay);
-  s["http.send_timeout_ms"] = ms(&Config::send_timeout, "http.send_timeout_ms", 1, kDay);
-  s["http.drain_timeout_ms"] = ms(&Config::drain_timeout, "http.drain_timeout_ms", 0, kDay);
-  s["http.max_requests_per_connection"] =
-      num(&Config::max_requests_per_connection, "http.max_requests_per_connection", 1, 100000000);
-  s["http.max_pipeline"] = num(&Config::max_pipeline, "http.max_pipeline", 1, 1024);
-  s["http.max_body_bytes"] =
-      num(&Config::max_body_bytes, "http.max_body_bytes", 0, std::uint64_t{1} << 40);
-  s["http.max_header_bytes"] =
-      num(&Config::max_header_bytes, "http.max_header_bytes", 256, 1u << 24);
-  s["http.max_headers"] = num(&Config::max_headers, "http.max_headers", 1, 10000);
-  s["http.max_target_bytes"] =
-      num(&Config::max_target_bytes, "http.max_target_bytes", 16, 1u << 20);
-  s["http.index"] = [at](Config& c, const std::string& v, std::size_t line) {
-    if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
-      bad(at(line), "http.index", "'" + v + "' is not a file name");
-    c.index = v;
-  };
-  s["http.directory_listing"] = on_off(&Config::directory_listing, "http.directory_listing");
-  return s;
+using Context = KeyContext;
+using Set = std::function<void(Config&, const std::string& value, const Context&)>;
+
+Located where(const Context& ctx) {
+  return Located{ctx.file, ctx.line};
+}
+using Get = std::function<std::string(const Config&)>;
+
+ConfigKey key(std::string name, Set set, Get get) {
+  return ConfigKey{std::move(name), std::move(set), std::move(get)};
 }
 
-void apply(Config& config, const std::map<std::string, Setter>& table, const IniEntry& e,
-           const std::string& file, std::map<std::string, std::size_t>& seen) {
-  bool section_known = false;
-  for (const auto& [k, setter] : table)
-    section_known = section_known || k.rfind(e.section + ".", 0) == 0;
+template <class T>
+ConfigKey number_key(const std::string& name, T Config::*field, std::uint64_t min,
+                     std::uint64_t max) {
+  return key(
+      name,
+      [name, field, min, max](Config& c, const std::string& v, const Context& ctx) {
+        c.*field = static_cast<T>(number(where(ctx), name, v, min, max));
+      },
+      [field](const Config& c) { return std::to_string(c.*field); });
+}
+
+ConfigKey ms_key(const std::string& name, std::chrono::milliseconds Config::*field,
+                 std::uint64_t min, std::uint64_t max) {
+  return key(
+      name,
+      [name, field, min, max](Config& c, const std::string& v, const Context& ctx) {
+        c.*field = std::chrono::milliseconds(number(where(ctx), name, v, min, max));
+      },
+      [field](const Config& c) { return std::to_string((c.*field).count()); });
+}
+
+ConfigKey flag_key(const std::string& name, bool Config::*field) {
+  return key(
+      name,
+      [name, field](Config& c, const std::string& v, const Context& ctx) {
+        c.*field = flag(where(ctx), name, v);
+      },
+      [field](const Config& c) { return std::string(c.*field ? "1" : "0"); });
+}
+
+ConfigKey path_key(const std::string& name, fs::path Config::*field) {
+  return key(
+      name,
+      [name, field](Config& c, const std::string& v, const Context& ctx) {
+        c.*field = path_under(ctx.base, where(ctx), name, v);
+      },
+      [field](const Config& c) { return (c.*field).string(); });
+}
+
+ConfigKey ipv4_key(const std::string& name, std::string Config::*field) {
+  return key(
+      name,
+      [name, field](Config& c, const std::string& v, const Context& ctx) {
+        c.*field = ipv4(where(ctx), name, v);
+      },
+      [field](const Config& c) { return c.*field; });
+}
+
+std::vector<ConfigKey> make_keys() {
+  constexpr std::uint64_t kDay = 86400000;
+  std::vector<ConfigKey> k;
+  k.push_back(key(
+      "server.app_id",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        // region.server.service.instance: four dot-separated numbers, as ipc.json names them.
+        std::istringstream in(v);
+        std::string part;
+        int parts = 0;
+        bool ok = !v.empty() && v.back() != '.';
+        while (ok && std::getline(in, part, '.')) {
+          ok = !part.empty() && part.find_first_not_of("0123456789") == std::string::npos;
+          ++parts;
+        }
+        if (!ok || parts != 4) bad(where(ctx), "server.app_id", "'" + v + "' is not like 0.0.0.1");
+        c.app_id = v;
+      },
+      [](const Config& c) { return c.app_id; }));
+  k.push_back(ipv4_key("server.ip", &Config::ip));
+  k.push_back(number_key("server.port", &Config::port, 0, 65535));
+  k.push_back(number_key("server.worker_cnt", &Config::worker_cnt, 0, 511));
+  k.push_back(number_key("server.max_client_cnt", &Config::max_client_cnt, 1, 8388607));
+  k.push_back(ms_key("server.epoll_wait_time", &Config::epoll_wait_time, 1, 60000));
+  k.push_back(number_key("server.accept_per_tick", &Config::accept_per_tick, 1, 100000));
+  k.push_back(key(
+      "server.task_type",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        if (v == "HTTP_TASK") {
+          c.task_type = TaskType::http;
+        } else if (v == "STREAM_TASK") {
+          c.task_type = TaskType::stream;
+        } else if (v == "WEBSOCKET_TASK") {
+          c.task_type = TaskType::websocket;
+        } else {
+          bad(where(ctx), "server.task_type",
+              "'" + v + "' is not HTTP_TASK, STREAM_TASK or WEBSOCKET_TASK");
+        }
+        c.task_type_line = ctx.line;
+      },
+      [](const Config& c) { return std::string(to_string(c.task_type)); }));
+  k.push_back(path_key("server.http_static_dir", &Config::http_static_dir));
+  k.push_back(path_key("server.lua_dir", &Config::lua_dir));
+  k.push_back(path_key("server.crt.pem", &Config::crt_pem));
+  k.push_back(path_key("server.key.pem", &Config::key_pem));
+  k.push_back(flag_key("server.use_ssl", &Config::use_ssl));
+  k.push_back(number_key("server.https_port", &Config::https_port, 0, 65535));
+  k.push_back(flag_key("server.daemon", &Config::daemon));
+  k.push_back(number_key("server.log_level", &Config::log_level, 0, 4));
+  k.push_back(ipv4_key("server.other_udp_svr_ip", &Config::other_udp_svr_ip));
+  k.push_back(number_key("server.other_udp_svr_port", &Config::other_udp_svr_port, 0, 65535));
+  k.push_back(
+      number_key("server.other_udp_svr_max_loop", &Config::other_udp_svr_max_loop, 1, 1000000));
+  k.push_back(number_key("ipc.max_ipc_conn_num", &Config::max_ipc_conn_num, 1, 100000));
+  k.push_back(path_key("ipc.ipc_json_path", &Config::ipc_json_path));
+  k.push_back(ms_key("http.header_timeout_ms", &Config::header_timeout, 1, kDay));
+  k.push_back(ms_key("http.body_timeout_ms", &Config::body_timeout, 1, kDay));
+  k.push_back(ms_key("http.keep_alive_timeout_ms", &Config::keep_alive_timeout, 1, kDay));
+  k.push_back(ms_key("http.send_timeout_ms", &Config::send_timeout, 1, kDay));
+  k.push_back(ms_key("http.drain_timeout_ms", &Config::drain_timeout, 0, kDay));
+  k.push_back(number_key("http.max_requests_per_connection", &Config::max_requests_per_connection,
+                         1, 100000000));
+  k.push_back(number_key("http.max_pipeline", &Config::max_pipeline, 1, 1024));
+  k.push_back(
+      number_key("http.max_body_bytes", &Config::max_body_bytes, 0, std::uint64_t{1} << 40));
+  k.push_back(number_key("http.max_header_bytes", &Config::max_header_bytes, 256, 1U << 24));
+  k.push_back(number_key("http.max_headers", &Config::max_headers, 1, 10000));
+  k.push_back(number_key("http.max_target_bytes", &Config::max_target_bytes, 16, 1U << 20));
+  k.push_back(key(
+      "http.index",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        if (v.empty() || v.find('/') != std::string::npos || v == "." || v == "..")
+          bad(where(ctx), "http.index", "'" + v + "' is not a file name");
+        c.index = v;
+      },
+      [](const Config& c) { return c.index; }));
+  k.push_back(flag_key("http.directory_listing", &Config::directory_listing));
+  return k;
+}
+
+// `file` names where the entry is for section and key errors; `value_file` for value errors
+// (the --set text for the first, plain "--set" for the second).
+void apply(Config& config, const fs::path& base, const IniEntry& e, const std::string& file,
+           std::map<std::string, std::size_t>& seen, const std::string& value_file) {
+  const auto& keys = config_keys();
+  const bool section_known = std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) {
+    return k.name.rfind(e.section + ".", 0) == 0;
+  });
   if (!section_known) {
     throw ConfigError(file, e.line,
                       "unknown section [" + e.section + "] (known: server, ipc, http)");
   }
   if (e.key.empty()) return;  // the section's own line
   const std::string name = e.section + "." + e.key;
-  const auto it = table.find(name);
-  if (it == table.end()) {
+  const auto it =
+      std::find_if(keys.begin(), keys.end(), [&](const ConfigKey& k) { return k.name == name; });
+  if (it == keys.end()) {
     throw ConfigError(file, e.line, "unknown key '" + e.key + "' in [" + e.section + "]");
   }
   if (const auto first = seen.find(name); first != seen.end()) {
@@ -198,7 +239,7 @@ void apply(Config& config, const std::map<std::string, Setter>& table, const Ini
                       name + " is set twice (first on line " + std::to_string(first->second) + ")");
   }
   seen.emplace(name, e.line);
-  it->second(config, e.value, e.line);
+  it->set(config, e.value, Context{base, value_file, e.line});
 }
 
 }  // namespace
@@ -228,13 +269,11 @@ Config parse_config(std::string_view text, const fs::path& file,
   config.ipc_json_path = (base / config.ipc_json_path).lexically_normal();
 
   const std::string name = file.string();
-  const auto table = setters(base, name);
   std::map<std::string, std::size_t> seen;
   for (const IniEntry& e : parse_ini(text, name))
-    apply(config, table, e, name, seen);
+    apply(config, base, e, name, seen, name);
 
   // --set section.key=value: after the file, and allowed to replace what it set.
-  const auto cli_table = setters(base, "--set");
   for (const std::string& o : overrides) {
     const std::size_t dot = o.find('.');
     const std::size_t eq = o.find('=');
@@ -243,7 +282,7 @@ Config parse_config(std::string_view text, const fs::path& file,
     }
     IniEntry e{o.substr(0, dot), o.substr(dot + 1, eq - dot - 1), o.substr(eq + 1), 0};
     std::map<std::string, std::size_t> none;
-    apply(config, cli_table, e, "--set " + o, none);
+    apply(config, base, e, "--set " + o, none, "--set");
   }
   return config;
 }
@@ -274,32 +313,22 @@ void check_servable(const Config& c) {
 
 std::string to_ini(const Config& c) {
   std::ostringstream o;
-  const auto ms = [](std::chrono::milliseconds d) { return std::to_string(d.count()); };
-  o << "; " << c.file.string() << ", as avant reads it (paths resolved)\n"
-    << "[server]\napp_id = " << c.app_id << "\nip = " << c.ip << "\nport = " << c.port
-    << "\nworker_cnt = " << c.worker_cnt << "\nmax_client_cnt = " << c.max_client_cnt
-    << "\nepoll_wait_time = " << ms(c.epoll_wait_time)
-    << "\naccept_per_tick = " << c.accept_per_tick << "\ntask_type = " << to_string(c.task_type)
-    << "\nhttp_static_dir = " << c.http_static_dir.string() << "\nlua_dir = " << c.lua_dir.string()
-    << "\ncrt.pem = " << c.crt_pem.string() << "\nkey.pem = " << c.key_pem.string()
-    << "\nuse_ssl = " << (c.use_ssl ? 1 : 0) << "\nhttps_port = " << c.https_port
-    << "\ndaemon = " << (c.daemon ? 1 : 0) << "\nlog_level = " << c.log_level
-    << "\nother_udp_svr_ip = " << c.other_udp_svr_ip
-    << "\nother_udp_svr_port = " << c.other_udp_svr_port
-    << "\nother_udp_svr_max_loop = " << c.other_udp_svr_max_loop
-    << "\n\n[ipc]\nmax_ipc_conn_num = " << c.max_ipc_conn_num
-    << "\nipc_json_path = " << c.ipc_json_path.string() << "\n\n[http]"
-    << "\nheader_timeout_ms = " << ms(c.header_timeout)
-    << "\nbody_timeout_ms = " << ms(c.body_timeout)
-    << "\nkeep_alive_timeout_ms = " << ms(c.keep_alive_timeout)
-    << "\nsend_timeout_ms = " << ms(c.send_timeout)
-    << "\ndrain_timeout_ms = " << ms(c.drain_timeout)
-    << "\nmax_requests_per_connection = " << c.max_requests_per_connection
-    << "\nmax_pipeline = " << c.max_pipeline << "\nmax_body_bytes = " << c.max_body_bytes
-    << "\nmax_header_bytes = " << c.max_header_bytes << "\nmax_headers = " << c.max_headers
-    << "\nmax_target_bytes = " << c.max_target_bytes << "\nindex = " << c.index
-    << "\ndirectory_listing = " << (c.directory_listing ? 1 : 0) << "\n";
+  o << "; " << c.file.string() << ", as avant reads it (paths resolved)\n";
+  std::string section;
+  for (const ConfigKey& k : config_keys()) {
+    const std::size_t dot = k.name.find('.');
+    if (k.name.compare(0, dot, section) != 0 || section.size() != dot) {
+      section = k.name.substr(0, dot);
+      o << (section == "server" ? "" : "\n") << "[" << section << "]\n";
+    }
+    o << k.name.substr(dot + 1) << " = " << k.get(c) << "\n";
+  }
   return o.str();
+}
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = make_keys();
+  return keys;
 }
 
 }  // namespace avant::app

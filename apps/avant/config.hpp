@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -78,6 +79,24 @@ struct Config {
 void check_servable(const Config& config);
 // The configuration as INI text with every key, as read (for --check).
 [[nodiscard]] std::string to_ini(const Config& config);
+
+// Where a value comes from: relative paths resolve against `base` (the config file's folder),
+// mistakes are reported as `file:line`.
+struct KeyContext {
+  std::filesystem::path base;
+  std::string file;
+  std::size_t line = 0;
+};
+// One key of main.ini: its full name ("server.port"), how a value is read into a Config (throws
+// ConfigError naming file:line), and how it is written back. The one table of keys: parsing,
+// to_ini() (`avant --check`) and the test that docs/configuration.md documents every key read it.
+struct ConfigKey {
+  std::string name;
+  std::function<void(Config&, const std::string& value, const KeyContext&)> set;
+  std::function<std::string(const Config&)> get;
+};
+// In the order --check prints them, section by section.
+[[nodiscard]] const std::vector<ConfigKey>& config_keys();
 
 [[nodiscard]] std::string_view to_string(TaskType t) noexcept;
 

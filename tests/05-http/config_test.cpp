@@ -3,6 +3,8 @@
 #include "config.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -138,6 +140,35 @@ TEST(Config, CheckPrintsEveryKeyAndReadsBackTheSame) {
   for (const char* key : {"epoll_wait_time", "lua_dir", "other_udp_svr_max_loop", "ipc_json_path",
                           "max_pipeline", "directory_listing"})
     EXPECT_NE(ini.find(key), std::string::npos) << key;
+}
+
+// One table of keys (config_keys) drives parsing and --check; every key in it has its row in the
+// documentation's table for its section, and every row there is a key.
+TEST(Config, EveryKeyOfTheTableIsDocumentedUnderItsSectionAndNothingElse) {
+  std::ifstream in(fs::path(AVANT_SOURCE_DIR) / "docs" / "configuration.md");
+  ASSERT_TRUE(in) << "docs/configuration.md";
+  std::set<std::string> documented;
+  std::string section;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("## [", 0) == 0) {
+      section = line.substr(4, line.find(']') - 4);
+    } else if (line.rfind("## ", 0) == 0) {
+      section.clear();
+    } else if (!section.empty() && line.rfind("| `", 0) == 0) {
+      const std::size_t end = line.find('`', 3);
+      documented.insert(section + "." + line.substr(3, end - 3));
+    }
+  }
+  std::set<std::string> keys;
+  for (const ConfigKey& key : config_keys())
+    keys.insert(key.name);
+  for (const std::string& key : keys)
+    EXPECT_TRUE(documented.count(key) == 1) << key << " has no row in docs/configuration.md";
+  for (const std::string& row : documented)
+    EXPECT_TRUE(keys.count(row) == 1)
+        << "docs/configuration.md documents " << row << ", which main.ini does not accept";
+  EXPECT_GE(keys.size(), 30U);
 }
 
 }  // namespace
