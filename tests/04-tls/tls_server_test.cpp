@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 
+#include <avant/tcp/tcp_client.hpp>
 #include <avant/testing/harness.hpp>
 #include <avant/testing/steps.hpp>
 #include <avant/thread/threaded_tcp_server.hpp>
@@ -274,6 +275,59 @@ TEST_F(TlsServer, StopSaysCloseNotifyBeforeClosing) {
   EXPECT_TRUE(client->closed_with_close_notify()) << "a TLS goodbye, not a bare FIN";
   client.reset();  // the client closes too: the stop ends before its drain deadline
   EXPECT_EQ(stopped.get_future().wait_for(kDeadline), std::future_status::ready);
+}
+
+// The client side of the TLS filter: tcp::TcpClient with tls::client_filter, which sends the
+// server name (SNI) and verifies the server's certificate against the CA and that name.
+TEST_F(TlsServer, ATlsClientVerifiesTheServerAndEchoesThroughItsFilter) {
+  start();
+  struct Run {
+    std::mutex mutex;
+    std::string received;
+    bool up = false;
+  };
+  const auto connect_with = [&](const std::string& server_name, Run& run) {
+    tcp::TcpClientOptions options{.server = address(),
+                                  .backoff = tcp::BackoffOptions{.retry = false}};
+    options.filter =
+        client_filter(std::make_shared<const TlsContext>(client_context()), server_name);
+    LoopThread loop;
+    auto client = loop.call([&] {
+      auto c = std::make_unique<tcp::TcpClient>(loop.loop(), options);
+      c->on_connection([&run](const TcpConnectionPtr& conn) {
+        const std::lock_guard lock(run.mutex);
+        run.up = conn->connected();
+        if (run.up) static_cast<void>(conn->send("over tls"));
+      });
+      c->on_message([&run](const TcpConnectionPtr&, net::Buffer& in) {
+        const std::lock_guard lock(run.mutex);
+        run.received += in.view();
+        in.retrieve_all();
+      });
+      c->connect();
+      return c;
+    });
+    // Either the echo comes back, or the refused handshake closes the connection (without
+    // "up") and, with retry off, the client gives up: wait for whichever comes first.
+    const bool settled = harness::eventually([&] {
+      const std::lock_guard lock(run.mutex);
+      return run.received == "over tls" || client->stats().gave_up;
+    });
+    loop.call([&] { client.reset(); });
+    const std::lock_guard lock(run.mutex);
+    return std::make_pair(settled, run.received == "over tls");
+  };
+
+  Run good;
+  const auto [settled, echoed] = connect_with("localhost", good);
+  EXPECT_TRUE(settled && echoed) << "the echo came back through both TLS filters";
+
+  Run wrong_name;
+  const auto [settled_wrong, echoed_wrong] = connect_with("not-this-server.example", wrong_name);
+  EXPECT_TRUE(settled_wrong) << "the refused handshake ended the attempt within 10 s";
+  EXPECT_FALSE(echoed_wrong) << "a certificate for another name is refused";
+  const std::lock_guard lock(wrong_name.mutex);
+  EXPECT_FALSE(wrong_name.up) << "the application never saw the connection up";
 }
 
 }  // namespace
