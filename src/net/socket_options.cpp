@@ -1,6 +1,8 @@
-// The given half of socket.hpp: socket options, a setsockopt/getsockopt each.
+// The given half of socket.hpp: socket options, a setsockopt/getsockopt each; and net::address()
+// (socket_address.hpp), the throwing shorthand over SocketAddress::parse.
 // Lab 01 does not replace this file.
 #include <cerrno>
+#include <stdexcept>
 #include <string>
 #include <system_error>
 
@@ -9,6 +11,7 @@
 #include <sys/socket.h>
 
 #include <avant/net/socket.hpp>
+#include <avant/net/socket_address.hpp>
 
 namespace avant::net {
 
@@ -68,6 +71,15 @@ int Socket::send_buffer() const {
 }
 int Socket::receive_buffer() const {
   return get_option(SOL_SOCKET, SO_RCVBUF, "SO_RCVBUF");
+}
+
+SocketAddress address(std::string_view text) {
+  const AddressParse parsed = SocketAddress::parse(text);
+  if (!parsed.ok()) {
+    throw std::invalid_argument("net::address(\"" + std::string(text) +
+                                "\"): " + std::string(to_string(parsed.error)));
+  }
+  return parsed.address;
 }
 
 }  // namespace avant::net

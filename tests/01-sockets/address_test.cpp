@@ -1,4 +1,5 @@
 // Unit tests of net::SocketAddress: the text forms, both ways, and every kind of bad input.
+#include <stdexcept>
 #include <string>
 
 #include <arpa/inet.h>
@@ -39,6 +40,18 @@ TEST(SocketAddress, RoundTripsThroughText) {
     const AddressParse again = SocketAddress::parse(r.address.to_string());
     ASSERT_TRUE(again.ok());
     EXPECT_EQ(again.address, r.address) << text;
+  }
+}
+
+TEST(SocketAddress, TheShorthandForCodeThrowsNamingTheTextAndTheReason) {
+  EXPECT_EQ(address("127.0.0.1:8080"), SocketAddress::ipv4_loopback(8080));
+  try {
+    static_cast<void>(address("127.0.0.1"));
+    ADD_FAILURE() << "net::address() of a text without a port must throw";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("127.0.0.1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(to_string(AddressError::missing_port)), std::string::npos)
+        << e.what();
   }
 }
 

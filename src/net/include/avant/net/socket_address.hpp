@@ -90,4 +90,9 @@ struct [[nodiscard]] AddressParse {
   [[nodiscard]] bool ok() const noexcept { return error == AddressError::none; }
 };
 
+// The short way to say "listen on" or "connect to" in code, where a typo is a bug rather than
+// input: `options.listen = net::address("0.0.0.0:8080")`. Throws std::invalid_argument naming the
+// text and the reason. Input from users goes through SocketAddress::parse instead.
+[[nodiscard]] SocketAddress address(std::string_view text);
+
 }  // namespace avant::net
