@@ -330,5 +330,44 @@ TEST_F(TlsServer, ATlsClientVerifiesTheServerAndEchoesThroughItsFilter) {
   EXPECT_FALSE(wrong_name.up) << "the application never saw the connection up";
 }
 
+// One pool for a plain and a TLS listener (the process runs one set of workers, whatever the
+// number of ports): both place their connections on the same loops and both serve.
+TEST_F(TlsServer, APlainAndATlsListenerShareOnePool) {
+  auto context = std::make_shared<const TlsContext>(TlsContext::server(
+      {.certificate_chain_file = pki_.server_chain, .private_key_file = pki_.server_key}));
+  std::unique_ptr<thread::EventLoopThreadPool> pool;
+  std::vector<std::unique_ptr<thread::ThreadedTcpServer>> servers;
+  base_.call([&] {
+    pool = std::make_unique<thread::EventLoopThreadPool>(base_.loop(),
+                                                         thread::LoopPoolOptions{.threads = 2});
+    pool->start();
+    for (const bool tls : {false, true}) {
+      thread::ThreadedServerOptions options{};
+      if (tls) options.tcp.filter = server_filter(context);
+      auto s = std::make_unique<thread::ThreadedTcpServer>(*pool, options);
+      s->on_message([](const TcpConnectionPtr& c, net::Buffer& in) {
+        static_cast<void>(c->send(in.view()));
+        in.retrieve_all();
+      });
+      s->start();
+      servers.push_back(std::move(s));
+    }
+  });
+  Client plain(servers[0]->listen_address());
+  EXPECT_EQ(plain.exchange("plain"), "plain");
+  TlsClient secure(servers[1]->listen_address(), client_context());
+  // No ASSERT before the cleanup below: the servers and the pool must go on the base loop.
+  const bool shook = secure.handshake();
+  EXPECT_TRUE(shook) << "the TLS listener of the shared pool completes a handshake";
+  if (shook) EXPECT_EQ(secure.exchange("secure"), "secure");
+  EXPECT_EQ(pool->connections_on(0) + pool->connections_on(1), 2U)
+      << "both listeners' connections live on the one pool's loops";
+  EXPECT_EQ(pool->connections_on(0), 1U) << "round robin across the listeners: one on each loop";
+  base_.call([&] {
+    servers.clear();  // first: their connections close on the pool's running loops
+    pool.reset();
+  });
+}
+
 }  // namespace
 }  // namespace avant::tls
