@@ -359,7 +359,9 @@ TEST_F(TlsServer, APlainAndATlsListenerShareOnePool) {
   // No ASSERT before the cleanup below: the servers and the pool must go on the base loop.
   const bool shook = secure.handshake();
   EXPECT_TRUE(shook) << "the TLS listener of the shared pool completes a handshake";
-  if (shook) EXPECT_EQ(secure.exchange("secure"), "secure");
+  if (shook) {
+    EXPECT_EQ(secure.exchange("secure"), "secure");
+  }
   EXPECT_EQ(pool->connections_on(0) + pool->connections_on(1), 2U)
       << "both listeners' connections live on the one pool's loops";
   EXPECT_EQ(pool->connections_on(0), 1U) << "round robin across the listeners: one on each loop";
