@@ -79,9 +79,9 @@ Cases, and what each checks:
                       the reference file the starter replaces; exact unless written "about N"
                       (then within 10 %).
   NoDanglingReferences
-                      The repository stands on its own: no tracked file (this one excepted, as it
-                      names them to find them) mentions a design document kept outside it
-                      (DESIGN.md, `DESIGN §N`, ORIGINAL.md, ../shared/, /work/shared/); what the
+                      The repository stands on its own: no tracked file (this one excepted: its
+                      OUTSIDE pattern spells them) mentions a design document kept outside it, by
+                      file name, section mark or path to the folder that holds them; what the
                       code relies on is written in docs/ (docs/original-avant.md for the
                       original Avant). Every Markdown link to a relative target, in every tracked
                       Markdown file (bench/results/ included), points to a file that exists. Every
