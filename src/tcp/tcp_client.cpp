@@ -161,13 +161,12 @@ void TcpClient::established() {
   connection->on_close([life = life_](const TcpConnectionPtr& c) {
     if (TcpClient* self = life->client) self->closed(c);
   });
-  {
-    const std::lock_guard lock(mutex_);
-    connection_ = connection;
-    ++stats_.connected;
-  }
   up_since_ = reactor::Clock::now();
   connection->connect_established();
+  // Published only once established: another thread that sees it can send on it at once.
+  const std::lock_guard lock(mutex_);
+  if (connection->connected()) connection_ = connection;  // a callback may have closed it
+  ++stats_.connected;
 }
 
 void TcpClient::closed(const TcpConnectionPtr& connection) {
