@@ -1,4 +1,3 @@
-#include <any>
 #include <utility>
 
 #include <avant/http/http_server.hpp>
@@ -8,11 +7,6 @@
 namespace avant::http {
 
 namespace {
-
-std::shared_ptr<Session> session_of(const tcp::TcpConnectionPtr& connection) {
-  auto* session = std::any_cast<std::shared_ptr<Session>>(&connection->context());
-  return session != nullptr ? *session : nullptr;
-}
 
 // Runs fn(session, exchange) on the exchange's loop: at once on that loop's thread, queued from
 // any other. Does nothing once the connection is gone.
@@ -151,28 +145,9 @@ void HttpServer::wire(Handler handler) {
   shared_->handler = std::move(handler);
   if (!options.server_header.empty())
     shared_->server_line = "Server: " + options.server_header + "\r\n";
-  server_.on_connection([shared = shared_](const tcp::TcpConnectionPtr& connection) {
-    if (connection->connected()) {
-      auto session = std::make_shared<Session>(shared, *connection);
-      connection->context() = session;
-      session->begin();
-    } else if (auto session = session_of(connection)) {
-      session->on_down();
-    }
-  });
-  server_.on_message([](const tcp::TcpConnectionPtr& connection, net::Buffer& input) {
-    if (auto session = session_of(connection)) {
-      session->on_message(input);
-    } else {
-      input.retrieve_all();
-    }
-  });
-  server_.on_drain([](const tcp::TcpConnectionPtr& connection) {
-    if (auto session = session_of(connection)) {
-      session->drain();
-    } else {
-      connection->shutdown();
-    }
+  // Each connection's protocol is its Session: its events reach it by a virtual call.
+  server_.set_protocol([shared = shared_](const tcp::TcpConnectionPtr& connection) {
+    return std::make_shared<Session>(shared, *connection);
   });
 }
 

@@ -20,6 +20,7 @@
 #include <avant/http/request_parser.hpp>
 #include <avant/net/buffer.hpp>
 #include <avant/reactor/timer.hpp>
+#include <avant/tcp/protocol.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::http {
@@ -63,18 +64,31 @@ struct Exchange {
 
 }  // namespace detail
 
-class Session : public std::enable_shared_from_this<Session> {
+// The connection's protocol (tcp/protocol.hpp): made by HttpServer for each connection, on its
+// loop, and held by the connection.
+class Session final : public tcp::Protocol, public std::enable_shared_from_this<Session> {
  public:
   Session(std::shared_ptr<HttpServer::Shared> shared, tcp::TcpConnection& connection);
 
   // The connection is up: starts the wait for the first request.
   void begin();
-  // TcpServer's callbacks for this connection.
+  // The connection's events.
   void on_message(net::Buffer& input);
   void on_write_complete();
   void on_down();
   // The server is stopping: finish what is in flight, then close.
   void drain();
+
+  // tcp::Protocol: the events above.
+  void on_up(const tcp::TcpConnectionPtr& /*connection*/) override { begin(); }
+  void on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffer& input) override {
+    on_message(input);
+  }
+  void on_write_complete(const tcp::TcpConnectionPtr& /*connection*/) override {
+    on_write_complete();
+  }
+  void on_down(const tcp::TcpConnectionPtr& /*connection*/) override { on_down(); }
+  void on_drain(const tcp::TcpConnectionPtr& /*connection*/) override { drain(); }
 
   // A Responder's operations, on the loop thread.
   void answer(detail::Exchange& ex, Response&& response);

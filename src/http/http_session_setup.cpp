@@ -362,12 +362,10 @@ void Session::flush_batch() {
 void Session::want_writable(detail::Exchange& ex) {
   ex.writable_wanted = true;
   if (!write_complete_registered_) {
-    // Registered on the first need only: most connections never wait for their output, and a
-    // registered callback costs a queued task after every completed write.
+    // Asked for on the first need only: most connections never wait for their output, and each
+    // write-complete costs a queued task.
     write_complete_registered_ = true;
-    connection_.on_write_complete([weak = weak_from_this()](const tcp::TcpConnectionPtr&) {
-      if (auto self = weak.lock()) self->on_write_complete();
-    });
+    connection_.want_write_complete(true);
   }
   // The write that answered `backpressure` may have been taken whole by the kernel before the
   // callback existed: with nothing queued no write-complete will come, so wake the producer from

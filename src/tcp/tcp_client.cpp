@@ -41,6 +41,8 @@ void TcpClient::connect() {
     TcpClient* self = life->client;
     if (self == nullptr || self->started_ || self->stopped_) return;
     self->started_ = true;
+    if (!self->factory_)
+      self->shared_protocol_ = std::make_shared<CallbackProtocol>(std::move(self->callbacks_));
     self->attempt();
   });
 }
@@ -153,10 +155,13 @@ void TcpClient::established() {
   auto connection =
       std::make_shared<TcpConnection>(loop_, next_connection_id(loop_.pool_index()),
                                       std::move(socket_), options_.server, options_.connection);
-  if (connection_cb_) connection->on_connection(connection_cb_);
-  if (message_cb_) connection->on_message(message_cb_);
-  if (write_complete_cb_) connection->on_write_complete(write_complete_cb_);
-  if (high_water_cb_) connection->on_high_water(high_water_cb_);
+  if (factory_) {
+    connection->set_protocol(factory_(connection));
+  } else {
+    connection->set_protocol(shared_protocol_);
+    connection->want_write_complete(
+        static_cast<const CallbackProtocol&>(*shared_protocol_).wants_write_complete());
+  }
   if (options_.filter) connection->set_filter(options_.filter());
   connection->on_close([life = life_](const TcpConnectionPtr& c) {
     if (TcpClient* self = life->client) self->closed(c);

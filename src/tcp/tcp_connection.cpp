@@ -57,10 +57,7 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
     static_cast<void>(appended);
     const std::size_t after = output_.readable_bytes();
     if (before < options_.high_water_mark && after >= options_.high_water_mark) {
-      if (high_water_cb_) {
-        loop_.queue_in_loop(
-            [self = shared_from_this(), after] { self->high_water_cb_(self, after); });
-      }
+      report_high_water(after);
       if (options_.overflow == OverflowPolicy::pause_reading) {
         paused_by_backpressure_ = true;
         update_reading();
@@ -73,9 +70,7 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": send ", bytes.size(),
                          " bytes: ", written, " written at once, ", remaining, " queued (output ",
                          output_.readable_bytes(), ")");
-  if (remaining == 0 && written > 0 && write_complete_cb_) {
-    loop_.queue_in_loop([self = shared_from_this()] { self->write_complete_cb_(self); });
-  }
+  if (remaining == 0 && written > 0) report_write_complete();
 }
 
 void TcpConnection::shutdown() {
@@ -120,9 +115,8 @@ void TcpConnection::handle_read() {
       last_activity_ = loop_.poll_time();
       if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
         reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": read ", r.bytes,
-                             " bytes (input ", input_.readable_bytes(),
-                             "), calling the message callback");
-      message_cb_(shared_from_this(), input_);
+                             " bytes (input ", input_.readable_bytes(), "), passing it up");
+      pass_up(input_);
       return;
     case net::IoStatus::would_block:
       return;
@@ -177,9 +171,7 @@ void TcpConnection::handle_write() {
   }
   if (!output_.empty()) return;
   channel_.disable_writing();
-  if (write_complete_cb_) {
-    loop_.queue_in_loop([self = shared_from_this()] { self->write_complete_cb_(self); });
-  }
+  report_write_complete();
   if (peer_closed_) {
     handle_close();
   } else if (state() == State::disconnecting) {
@@ -192,7 +184,7 @@ void TcpConnection::handle_close() {
   if (state() == State::disconnected) return;
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_,
-                         ": state -> disconnected, calling the callbacks");
+                         ": state -> disconnected, reporting down");
   state_.store(State::disconnected, std::memory_order_release);
   channel_.disable_all();
   // Queued output dies with the connection; sends still on their way give back their share when
@@ -200,7 +192,7 @@ void TcpConnection::handle_close() {
   queued_.fetch_sub(output_.readable_bytes(), std::memory_order_relaxed);
   output_.retrieve_all();
   const TcpConnectionPtr self = shared_from_this();
-  connection_cb_(self);
+  report_down();
   if (close_cb_) close_cb_(self);
 }
 

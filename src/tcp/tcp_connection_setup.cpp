@@ -1,6 +1,6 @@
 // The given half of tcp_connection.hpp: names, construction, the send overloads, set-up and
-// tear-down with the owner, and the connection filter (TLS) plumbing. Lab 02 does not replace this
-// file.
+// tear-down with the owner, the events for the protocol and its switch, and the connection filter
+// (TLS) plumbing. Lab 02 does not replace this file.
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -13,6 +13,31 @@
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::tcp {
+
+namespace {
+
+// Until the owner sets one: a protocol that drops what it reads. One for the process.
+const ProtocolPtr& dropping_protocol() {
+  static const ProtocolPtr dropping =
+      std::make_shared<CallbackProtocol>(CallbackProtocol::Callbacks{});
+  return dropping;
+}
+
+// Clears a flag when the scope ends, also by an exception.
+class FlagGuard {
+ public:
+  explicit FlagGuard(bool& flag) noexcept : flag_(flag) { flag_ = true; }
+  ~FlagGuard() { flag_ = false; }
+  FlagGuard(const FlagGuard&) = delete;
+  FlagGuard& operator=(const FlagGuard&) = delete;
+  FlagGuard(FlagGuard&&) = delete;
+  FlagGuard& operator=(FlagGuard&&) = delete;
+
+ private:
+  bool& flag_;
+};
+
+}  // namespace
 
 std::string_view to_string(SendStatus status) noexcept {
   switch (status) {
@@ -49,8 +74,7 @@ TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::So
       input_(net::BufferOptions{.initial_size = 2048, .max_size = options.max_input}),
       output_(net::BufferOptions{.initial_size = 0, .max_size = options.max_output}),
       filtered_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
-      connection_cb_([](const TcpConnectionPtr&) {}),
-      message_cb_([](const TcpConnectionPtr&, net::Buffer& in) { in.retrieve_all(); }) {
+      protocol_(dropping_protocol()) {
   channel_.on_read([this] { handle_read(); });
   channel_.on_write([this] { handle_write(); });
   channel_.on_close([this] { handle_close(); });
@@ -114,39 +138,10 @@ void TcpConnection::connect_established() {
   last_activity_ = reactor::Clock::now();
   channel_.tie(shared_from_this());
   if (filter_) {
-    // The data path (tcp_connection.cpp) calls connection_cb_ and message_cb_ as always; with a
-    // filter they lead here first, and the application's own run behind the handshake.
-    app_connection_cb_ = std::move(connection_cb_);
-    app_message_cb_ = std::move(message_cb_);
-    connection_cb_ = [this](const TcpConnectionPtr& self) {
-      if (!connected()) {
-        if (filter_up_) app_connection_cb_(self);  // "down" after an "up" only
-      } else if (!filter_up_ && filter_->ready()) {
-        filter_up_ = true;  // a filter with nothing to negotiate is up at once
-        loop_.cancel(handshake_timer_);
-        app_connection_cb_(self);
-      }
-    };
-    message_cb_ = [this](const TcpConnectionPtr& self, net::Buffer& wire) {
-      filtered_input(self, wire);
-    };
-    // The handshake's own flights drain and queue too: the application hears of its connection's
-    // output only from "up" on.
-    if (write_complete_cb_) {
-      write_complete_cb_ = [this, app = std::move(write_complete_cb_)](const TcpConnectionPtr& c) {
-        if (filter_up_) app(c);
-      };
-    }
-    if (high_water_cb_) {
-      high_water_cb_ = [this, app = std::move(high_water_cb_)](const TcpConnectionPtr& c,
-                                                               std::size_t queued) {
-        if (filter_up_) app(c, queued);
-      };
-    }
     handshake_timer_ = loop_.run_after(
         options_.handshake_timeout, [weak = weak_from_this(), ms = options_.handshake_timeout] {
           const TcpConnectionPtr self = weak.lock();
-          if (!self || self->filter_up_ || self->state() == State::disconnected) return;
+          if (!self || self->up_ || self->state() == State::disconnected) return;
           reactor::log::warn("tcp", "connection " + std::to_string(self->id_) + " from " +
                                         self->peer_.to_string() + ": handshake not done after " +
                                         std::to_string(ms.count()) + " ms, closing");
@@ -154,8 +149,80 @@ void TcpConnection::connect_established() {
         });
   }
   update_reading();
-  connection_cb_(shared_from_this());
+  // With a filter, "up" waits for its handshake (filtered_input) unless it has nothing to
+  // negotiate.
+  if (!filter_ || filter_->ready()) report_up();
   if (filter_) flush_filter(0);  // a client filter's first handshake message
+}
+
+void TcpConnection::report_up() {
+  up_ = true;
+  if (filter_) loop_.cancel(handshake_timer_);
+  protocol_->on_up(shared_from_this());
+}
+
+void TcpConnection::report_down() {
+  if (up_) protocol_->on_down(shared_from_this());  // "down" after an "up" only
+}
+
+void TcpConnection::report_high_water(std::size_t queued) {
+  // The handshake's own flights queue too: the protocol hears of the output from "up" on.
+  if (!up_) return;
+  loop_.queue_in_loop(
+      [self = shared_from_this(), queued] { self->protocol_->on_high_water(self, queued); });
+}
+
+void TcpConnection::report_write_complete() {
+  if (!write_complete_wanted_) return;
+  loop_.queue_in_loop([self = shared_from_this()] {
+    if (self->up_ && self->write_complete_wanted_) self->protocol_->on_write_complete(self);
+  });
+}
+
+void TcpConnection::pass_up(net::Buffer& wire) {
+  if (filter_) {
+    filtered_input(wire);
+  } else {
+    dispatch(wire);
+  }
+}
+
+void TcpConnection::dispatch(net::Buffer& input) {
+  const TcpConnectionPtr self = shared_from_this();
+  const FlagGuard dispatching(dispatching_);
+  for (;;) {
+    Protocol* const reader = protocol_.get();
+    reader->on_message(self, input);
+    // Switched inside on_message: the next protocol reads what is left (switch_protocol).
+    if (protocol_.get() == reader || input.empty() || state() == State::disconnected) return;
+  }
+}
+
+bool TcpConnection::switch_protocol(ProtocolPtr next) {
+  loop_.assert_in_loop_thread();
+  if (!next || state() != State::connected || !up_) return false;
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": protocol switched, ",
+                         (filter_ ? filtered_ : input_).readable_bytes(),
+                         " unread bytes handed over");
+  // The old protocol may be what called us: it is released from a task, after it returned.
+  loop_.queue_in_loop([old = std::exchange(protocol_, std::move(next))] {});
+  const TcpConnectionPtr self = shared_from_this();
+  protocol_->on_up(self);
+  net::Buffer& input = filter_ ? filtered_ : input_;
+  // Inside on_message, dispatch() hands the rest over once that returns.
+  if (!dispatching_ && !input.empty() && state() != State::disconnected) dispatch(input);
+  return true;
+}
+
+void TcpConnection::drain() {
+  loop_.assert_in_loop_thread();
+  if (!connected()) return;
+  if (up_) {
+    protocol_->on_drain(shared_from_this());
+  } else {
+    shutdown();  // a handshake still in progress: the protocol has nothing in flight
+  }
 }
 
 void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
@@ -194,7 +261,7 @@ void TcpConnection::flush_filter(std::size_t reserved) {
   if (!wire.empty()) send_in_loop(wire, wire.size());
 }
 
-void TcpConnection::filtered_input(const TcpConnectionPtr& self, net::Buffer& wire) {
+void TcpConnection::filtered_input(net::Buffer& wire) {
   const ConnectionFilter::Status status = filter_->receive(wire.view(), filtered_);
   wire.retrieve_all();
   // Handshake messages, alerts, answers the filter owes the peer; and, once the handshake is
@@ -204,14 +271,8 @@ void TcpConnection::filtered_input(const TcpConnectionPtr& self, net::Buffer& wi
     filter_failed();
     return;
   }
-  if (!filter_up_ && filter_->ready()) {
-    filter_up_ = true;
-    loop_.cancel(handshake_timer_);
-    app_connection_cb_(self);
-  }
-  if (filter_up_ && !filtered_.empty() && state() != State::disconnected) {
-    app_message_cb_(self, filtered_);
-  }
+  if (!up_ && filter_->ready()) report_up();
+  if (up_ && !filtered_.empty() && state() != State::disconnected) dispatch(filtered_);
   if (status == ConnectionFilter::Status::closed) shutdown();  // answer the peer's goodbye
 }
 
@@ -256,7 +317,7 @@ net::IoResult TcpConnection::send_file(int file_fd, std::uint64_t offset, std::s
 }
 
 void TcpConnection::half_close() {
-  if (filter_ && filter_up_) {
+  if (filter_ && up_) {
     filter_->close();
     std::string goodbye;
     static_cast<void>(filter_->take_output(goodbye));
@@ -275,7 +336,7 @@ void TcpConnection::connect_destroyed() {
     // The owner is going away with the connection still open (server shutdown).
     state_.store(State::disconnected, std::memory_order_release);
     channel_.disable_all();
-    connection_cb_(shared_from_this());
+    report_down();
   }
   channel_.remove();
   loop_.cancel(handshake_timer_);

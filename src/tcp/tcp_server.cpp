@@ -63,6 +63,8 @@ TcpServer::~TcpServer() {
 
 void TcpServer::start() {
   if (started_.exchange(true)) return;
+  // Before the first accept, which reaches the connections' loops through queues after this.
+  if (!factory_) shared_protocol_ = std::make_shared<CallbackProtocol>(std::move(callbacks_));
   loop_.run_in_loop([life = life_] {
     if (life->server != nullptr) life->server->acceptor_.listen();
   });
@@ -130,10 +132,6 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
   const std::uint64_t id = next_connection_id(owner.pool_index());
   auto connection =
       std::make_shared<TcpConnection>(owner, id, std::move(socket), peer, options_.connection);
-  if (connection_cb_) connection->on_connection(connection_cb_);
-  if (message_cb_) connection->on_message(message_cb_);
-  if (write_complete_cb_) connection->on_write_complete(write_complete_cb_);
-  if (high_water_cb_) connection->on_high_water(high_water_cb_);
   if (filter) connection->set_filter(std::move(filter));
   connection->on_close([this](const TcpConnectionPtr& c) { remove_connection(c); });
   {
@@ -149,6 +147,21 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
 void TcpServer::establish(const TcpConnectionPtr& connection) {
   reactor::EventLoop& owner = connection->loop();
   owner.assert_in_loop_thread();
+  if (factory_) {
+    try {
+      connection->set_protocol(factory_(connection));
+    } catch (const std::exception& e) {
+      reactor::log::error("tcp", listen_address().to_string() + ": connection from " +
+                                     connection->peer_address().to_string() +
+                                     " refused: its protocol: " + e.what());
+      remove_connection(connection);
+      return;
+    }
+  } else {
+    connection->set_protocol(shared_protocol_);
+    connection->want_write_complete(
+        static_cast<const CallbackProtocol&>(*shared_protocol_).wants_write_complete());
+  }
   connection->connect_established();
   if (options_.idle_timeout <= std::chrono::milliseconds::zero()) return;
   IdleWheel* wheel = nullptr;
@@ -221,11 +234,9 @@ void TcpServer::stop_in_loop(std::chrono::milliseconds drain, std::function<void
   // Through each owner's queue: a connection whose establishment is still queued there is
   // established before it is shut down.
   for (auto& connection : open) {
-    connection->loop().queue_in_loop([connection, graceful, drain_cb = drain_cb_] {
-      if (graceful && drain_cb) {
-        if (connection->connected()) drain_cb(connection);
-      } else if (graceful) {
-        connection->shutdown();
+    connection->loop().queue_in_loop([connection, graceful] {
+      if (graceful) {
+        connection->drain();  // the protocol finishes what is in flight, then closes
       } else {
         connection->force_close();
       }

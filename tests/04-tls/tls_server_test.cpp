@@ -22,6 +22,7 @@
 
 #include <gtest/gtest.h>
 
+#include "../02-reactor/switching.hpp"
 #include "api.hpp"
 #include "pki.hpp"
 
@@ -57,6 +58,8 @@ class TlsClient {
     }
     return plain_.retrieve_all_as_string();
   }
+  // Sends `data` as one record (or more, past 16 KiB); false if the socket refused it.
+  bool send(std::string_view data) { return engine_.send(data) == TlsStatus::ok && flush(); }
   // Reads until `n` bytes of plaintext came (fewer if the connection ends or stalls).
   std::string receive(std::size_t n) {
     const auto until = std::chrono::steady_clock::now() + kDeadline;
@@ -369,6 +372,61 @@ TEST_F(TlsServer, APlainAndATlsListenerShareOnePool) {
     servers.clear();  // first: their connections close on the pool's running loops
     pool.reset();
   });
+}
+
+// The switch of chapter 02 under the TLS filter: the next protocol gets the decrypted bytes the
+// old one left, the filter stays. The input comes as two records, split after every byte.
+TEST_F(TlsServer, AProtocolSwitchHandsOverTheDecryptedBytesAtEverySplit) {
+  auto context = std::make_shared<const TlsContext>(TlsContext::server(
+      {.certificate_chain_file = pki_.server_chain, .private_key_file = pki_.server_key}));
+  std::mutex mutex;
+  std::shared_ptr<tcp::switching::SwitchLog> latest;
+  tcp::TcpServerOptions options{};
+  options.filter = server_filter(context);
+  std::unique_ptr<tcp::TcpServer> server = base_.call([&] {
+    auto s = std::make_unique<tcp::TcpServer>(base_.loop(), options);
+    s->set_protocol([&](const TcpConnectionPtr&) {
+      auto log = std::make_shared<tcp::switching::SwitchLog>();
+      const std::lock_guard lock(mutex);
+      latest = log;
+      return std::make_shared<tcp::switching::LineProtocol>(std::move(log));
+    });
+    s->start();
+    return s;
+  });
+  const std::string payload = "hello\nSWITCH\nabc def";
+  const std::string answer = "line:hello\nOK\nABC DEF";
+  for (std::size_t split = 0; split <= payload.size(); ++split) {
+    SCOPED_TRACE("the plaintext split after byte " + std::to_string(split));
+    TlsClient client(server->listen_address(), client_context());
+    if (!client.handshake()) {
+      ADD_FAILURE() << "the handshake did not finish";
+      break;
+    }
+    std::shared_ptr<tcp::switching::SwitchLog> log;
+    const bool found = harness::eventually([&] {
+      const std::lock_guard lock(mutex);
+      log = latest;  // reset after each connection: this one's
+      return log != nullptr;
+    });
+    if (!found) {
+      ADD_FAILURE() << "the connection's protocol was not made";
+      break;
+    }
+    EXPECT_TRUE(client.send(std::string_view(payload).substr(0, split)));
+    EXPECT_TRUE(harness::eventually([&] { return log->arrived == split; }))
+        << "the server decrypted " << log->arrived << " bytes";
+    EXPECT_TRUE(client.send(std::string_view(payload).substr(split)));
+    EXPECT_EQ(client.receive(answer.size()), answer);
+    EXPECT_EQ(log->switches, 1);
+    EXPECT_EQ(log->consumed, payload.size());
+    EXPECT_EQ(log->stale_calls, 0) << "the old protocol heard nothing after the switch";
+    {
+      const std::lock_guard lock(mutex);
+      latest.reset();
+    }
+  }
+  base_.call([&] { server.reset(); });
 }
 
 }  // namespace

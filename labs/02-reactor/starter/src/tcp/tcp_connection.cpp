@@ -1,6 +1,8 @@
 // Lab 02 — TcpConnection's data path. Contract and the state and backpressure pictures:
 // src/tcp/include/avant/tcp/tcp_connection.hpp. (Construction, the send() overloads,
-// connect_established/connect_destroyed are given, in src/tcp/tcp_connection_setup.cpp.)
+// connect_established/connect_destroyed and the events for the protocol — pass_up(),
+// report_high_water(), report_write_complete(), report_down() — are given, in
+// src/tcp/tcp_connection_setup.cpp.)
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -29,7 +31,7 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
   static_cast<void>(reserved);
   todo(
       "TcpConnection::send_in_loop: write directly if nothing is queued, buffer the rest, "
-      "enable writing, fire high water once when crossing it, give back queued_");
+      "enable writing, report high water once when crossing it, give back queued_");
 }
 
 void TcpConnection::shutdown() {
@@ -52,20 +54,20 @@ void TcpConnection::update_reading() {
 
 void TcpConnection::handle_read() {
   todo(
-      "TcpConnection::handle_read: read_fd into input_; ok -> message callback; closed -> finish "
+      "TcpConnection::handle_read: read_fd into input_; ok -> pass_up(input_); closed -> finish "
       "writing then close; full or error -> close");
 }
 
 void TcpConnection::handle_write() {
   todo(
       "TcpConnection::handle_write: write_fd the output; resume reading below high water / 2; "
-      "when empty: stop writing, write-complete, then close or half-close if asked");
+      "when empty: stop writing, report write-complete, then close or half-close if asked");
 }
 
 void TcpConnection::handle_close() {
   todo(
       "TcpConnection::handle_close: once: state disconnected, no more events, drop the output, "
-      "connection callback (down), close callback");
+      "report_down(), close callback");
 }
 
 }  // namespace avant::tcp

@@ -38,6 +38,7 @@
 #include <avant/reactor/event_loop.hpp>
 #include <avant/tcp/callbacks.hpp>
 #include <avant/tcp/connection_filter.hpp>
+#include <avant/tcp/protocol.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::tcp {
@@ -76,10 +77,14 @@ class TcpClient {
   TcpClient(TcpClient&&) = delete;
   TcpClient& operator=(TcpClient&&) = delete;
 
-  void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
-  void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
-  void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
-  void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
+  // The callbacks, made into one CallbackProtocol (protocol.hpp) for every connection it makes.
+  void on_connection(ConnectionCallback cb) { callbacks_.connection = std::move(cb); }
+  void on_message(MessageCallback cb) { callbacks_.message = std::move(cb); }
+  void on_write_complete(WriteCompleteCallback cb) { callbacks_.write_complete = std::move(cb); }
+  void on_high_water(HighWaterCallback cb) { callbacks_.high_water = std::move(cb); }
+  // Instead of the callbacks: a protocol object per connection, made by `factory` on the loop
+  // before the connection comes up (each reconnect gets a fresh one).
+  void set_protocol(ProtocolFactory factory) { factory_ = std::move(factory); }
 
   // Any thread: starts connecting (once; later calls do nothing).
   void connect();
@@ -124,10 +129,9 @@ class TcpClient {
   TcpConnectionPtr connection_;  // mutex_
   Stats stats_;                  // mutex_
 
-  ConnectionCallback connection_cb_;
-  MessageCallback message_cb_;
-  WriteCompleteCallback write_complete_cb_;
-  HighWaterCallback high_water_cb_;
+  CallbackProtocol::Callbacks callbacks_;  // until connect()
+  ProtocolFactory factory_;
+  ProtocolPtr shared_protocol_;  // loop thread: made from callbacks_ without a factory
 };
 
 }  // namespace avant::tcp

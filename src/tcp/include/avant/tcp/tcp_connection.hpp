@@ -24,13 +24,16 @@
 // The output is never silently unbounded: max_output is a hard cap on the queued bytes, exact even
 // with several threads sending (a compare-and-swap on one counter).
 //
+// The protocol above (protocol.hpp) gets the events: up, bytes, write-complete, high water, down.
+// It can be switched on the loop thread while the connection is up (HTTP -> WebSocket after an
+// Upgrade), with the bytes read but not consumed handed over.
+//
 // Lifetime: held by shared_ptr; the server keeps one reference while the connection is open, and
 // every callback runs with a reference held, so `this` stays valid inside it.
 // Threads: send(), shutdown(), force_close(), state(), queued_output() and the statistics from any
 // thread; everything else on the owning loop's thread only.
 #pragma once
 
-#include <any>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -46,6 +49,7 @@
 #include <avant/reactor/event_loop.hpp>
 #include <avant/tcp/callbacks.hpp>
 #include <avant/tcp/connection_filter.hpp>
+#include <avant/tcp/protocol.hpp>
 
 namespace avant::tcp {
 
@@ -127,21 +131,24 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   [[nodiscard]] net::IoResult send_file(int file_fd, std::uint64_t offset, std::size_t count);
   // When the peer last sent or took bytes (the loop's poll time), for idle timeouts.
   [[nodiscard]] reactor::TimePoint last_activity() const noexcept { return last_activity_; }
-  // Per-connection state of the protocol above (a parser, a session): anything, owned here.
-  [[nodiscard]] std::any& context() noexcept { return context_; }
+  // The protocol that reads this connection now (protocol.hpp).
+  [[nodiscard]] Protocol& protocol() const noexcept { return *protocol_; }
+  // Hands the connection to `next` (protocol.hpp, "Switching"): the old protocol hears nothing
+  // more; `next` gets on_up, then the bytes read but not consumed. Only while connected (with a
+  // filter: once up); otherwise it does nothing and answers false.
+  bool switch_protocol(ProtocolPtr next);
+  // Whether the protocol gets on_write_complete (off by default: each call costs a queued task).
+  // A protocol that needs it only sometimes turns it on then.
+  void want_write_complete(bool on) noexcept { write_complete_wanted_ = on; }
+  // A server stop asks the protocol to finish (Protocol::on_drain).
+  void drain();
 
-  // The callbacks: set by the owner before connect_established() (on any thread: the connection
-  // reaches its loop through the loop's queue), never after — except on_write_complete, which
-  // the loop thread may also set later (a protocol that needs it only sometimes: each completed
-  // write with a callback set costs a queued task).
-  void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
-  void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
-  void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
-  void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
+  // Owner plumbing (TcpServer, TcpClient), before connect_established() (on any thread: the
+  // connection reaches its loop through the loop's queue): the protocol, the owner's close
+  // callback, a filter (TLS) to pass every byte through. Then start I/O and report "up"; and the
+  // final step after close.
+  void set_protocol(ProtocolPtr protocol) { protocol_ = std::move(protocol); }
   void on_close(CloseCallback cb) { close_cb_ = std::move(cb); }
-
-  // Owner plumbing (TcpServer): a filter (TLS) to pass every byte through, set before
-  // connect_established(); start I/O and report "up"; and the final step after close.
   void set_filter(std::unique_ptr<ConnectionFilter> filter);
   void connect_established();
   void connect_destroyed();
@@ -156,13 +163,24 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void handle_close();
   void handle_error();
   void update_reading();
+  // Given (tcp_connection_setup.cpp): the events for the protocol. pass_up(): bytes read from the
+  // socket go to the protocol, through the filter if any. report_*: queued to the protocol (from
+  // a task: never inside the caller), or at once for report_down(); each only once the
+  // connection reported "up".
+  void pass_up(net::Buffer& wire);
+  void report_high_water(std::size_t queued);
+  void report_write_complete();
+  void report_down();
+  void report_up();
+  // Calls the protocol with the application's bytes; again for the next protocol after a switch.
+  void dispatch(net::Buffer& input);
   // Given (tcp_connection_setup.cpp): a send on the loop thread, through the filter if any.
   void deliver(std::string_view bytes, std::size_t reserved);
   // Given: the half-close of shutdown(): a filter's goodbye (TLS close_notify), then FIN.
   void half_close();
   // Given: the filter's output to the socket; `reserved` is what send() counted for it.
   void flush_filter(std::size_t reserved);
-  void filtered_input(const TcpConnectionPtr& self, net::Buffer& wire);
+  void filtered_input(net::Buffer& wire);
   void filter_failed();
 
   reactor::EventLoop& loop_;
@@ -181,21 +199,17 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool reading_wanted_ = true;  // the application's wish (set_reading)
   bool paused_by_backpressure_ = false;
   bool peer_closed_ = false;  // read end of stream; close once output drains
-  std::any context_;
+  bool write_complete_wanted_ = false;
+  bool dispatching_ = false;  // inside the protocol's on_message (a switch delivers after it)
 
   std::unique_ptr<ConnectionFilter> filter_;  // null without a filter
   net::Buffer filtered_;                      // application bytes out of the filter
-  bool filter_up_ = false;                    // "up" was reported (the handshake finished)
   std::size_t held_reserved_ = 0;  // sent before the handshake, held by the filter, still counted
   reactor::TimerId handshake_timer_;
-  ConnectionCallback app_connection_cb_;  // the application's, behind the filter's wrappers
-  MessageCallback app_message_cb_;
 
-  ConnectionCallback connection_cb_;
-  MessageCallback message_cb_;
-  WriteCompleteCallback write_complete_cb_;
-  HighWaterCallback high_water_cb_;
-  CloseCallback close_cb_;
+  bool up_ = false;         // the protocol heard "up" (with a filter: the handshake finished)
+  ProtocolPtr protocol_;    // never null
+  CloseCallback close_cb_;  // the owner's
 };
 
 }  // namespace avant::tcp

@@ -47,6 +47,7 @@
 #include <avant/tcp/connection_filter.hpp>
 #include <avant/tcp/idle_wheel.hpp>
 #include <avant/tcp/loop_source.hpp>
+#include <avant/tcp/protocol.hpp>
 #include <avant/tcp/tcp_connection.hpp>
 
 namespace avant::tcp {
@@ -83,15 +84,20 @@ class TcpServer {
   TcpServer(TcpServer&&) = delete;
   TcpServer& operator=(TcpServer&&) = delete;
 
-  void on_connection(ConnectionCallback cb) { connection_cb_ = std::move(cb); }
-  void on_message(MessageCallback cb) { message_cb_ = std::move(cb); }
-  void on_write_complete(WriteCompleteCallback cb) { write_complete_cb_ = std::move(cb); }
-  void on_high_water(HighWaterCallback cb) { high_water_cb_ = std::move(cb); }
+  // The callbacks, made into one CallbackProtocol (protocol.hpp) that every connection shares.
+  void on_connection(ConnectionCallback cb) { callbacks_.connection = std::move(cb); }
+  void on_message(MessageCallback cb) { callbacks_.message = std::move(cb); }
+  void on_write_complete(WriteCompleteCallback cb) { callbacks_.write_complete = std::move(cb); }
+  void on_high_water(HighWaterCallback cb) { callbacks_.high_water = std::move(cb); }
   // How a stop asks a connection to finish, on the connection's loop. Without it, stop() calls
   // shutdown() (FIN once the queued output is written). A protocol with work in flight (an HTTP
   // response not yet produced) sets this and calls shutdown() itself when that work is done; the
   // drain deadline still force-closes whatever is open then.
-  void on_drain(ConnectionCallback cb) { drain_cb_ = std::move(cb); }
+  void on_drain(ConnectionCallback cb) { callbacks_.drain = std::move(cb); }
+  // Instead of the callbacks: a protocol object per connection (its typed state: a session, a
+  // parser), made by `factory` on the connection's loop before it comes up. A factory that throws
+  // costs that connection only (logged, closed).
+  void set_protocol(ProtocolFactory factory) { factory_ = std::move(factory); }
 
   // Any thread; idempotent. Listens and starts accepting (on the loop). Does nothing once stop()
   // was called.
@@ -153,11 +159,9 @@ class TcpServer {
   std::atomic<std::uint64_t> established_{0};
   std::atomic<std::uint64_t> refused_max_{0};
 
-  ConnectionCallback connection_cb_;
-  MessageCallback message_cb_;
-  WriteCompleteCallback write_complete_cb_;
-  HighWaterCallback high_water_cb_;
-  ConnectionCallback drain_cb_;
+  CallbackProtocol::Callbacks callbacks_;  // until start()
+  ProtocolFactory factory_;
+  ProtocolPtr shared_protocol_;  // made by start() from callbacks_, without a factory
 };
 
 }  // namespace avant::tcp

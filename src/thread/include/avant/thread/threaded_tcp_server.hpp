@@ -75,6 +75,8 @@ class ThreadedTcpServer {
   void on_high_water(tcp::HighWaterCallback cb) { server_.on_high_water(std::move(cb)); }
   // See tcp::TcpServer::on_drain: how stop() asks each connection to finish.
   void on_drain(tcp::ConnectionCallback cb) { server_.on_drain(std::move(cb)); }
+  // See tcp::TcpServer::set_protocol: a protocol object per connection instead of the callbacks.
+  void set_protocol(tcp::ProtocolFactory factory) { server_.set_protocol(std::move(factory)); }
 
   // Starts the worker threads (returns once their loops exist), then accepts. Idempotent; does
   // nothing after stop().
