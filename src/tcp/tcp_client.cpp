@@ -159,8 +159,7 @@ void TcpClient::established() {
     connection->set_protocol(factory_(connection));
   } else {
     connection->set_protocol(shared_protocol_);
-    connection->want_write_complete(
-        static_cast<const CallbackProtocol&>(*shared_protocol_).wants_write_complete());
+    connection->want_write_complete(shared_protocol_->wants_write_complete());
   }
   if (options_.filter) connection->set_filter(options_.filter());
   connection->on_close([life = life_](const TcpConnectionPtr& c) {

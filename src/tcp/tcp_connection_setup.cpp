@@ -23,20 +23,6 @@ const ProtocolPtr& dropping_protocol() {
   return dropping;
 }
 
-// Clears a flag when the scope ends, also by an exception.
-class FlagGuard {
- public:
-  explicit FlagGuard(bool& flag) noexcept : flag_(flag) { flag_ = true; }
-  ~FlagGuard() { flag_ = false; }
-  FlagGuard(const FlagGuard&) = delete;
-  FlagGuard& operator=(const FlagGuard&) = delete;
-  FlagGuard(FlagGuard&&) = delete;
-  FlagGuard& operator=(FlagGuard&&) = delete;
-
- private:
-  bool& flag_;
-};
-
 }  // namespace
 
 std::string_view to_string(SendStatus status) noexcept {
@@ -189,13 +175,19 @@ void TcpConnection::pass_up(net::Buffer& wire) {
 
 void TcpConnection::dispatch(net::Buffer& input) {
   const TcpConnectionPtr self = shared_from_this();
-  const FlagGuard dispatching(dispatching_);
-  for (;;) {
-    Protocol* const reader = protocol_.get();
-    reader->on_message(self, input);
-    // Switched inside on_message: the next protocol reads what is left (switch_protocol).
-    if (protocol_.get() == reader || input.empty() || state() == State::disconnected) return;
+  dispatching_ = true;
+  try {
+    for (;;) {
+      Protocol* const reader = protocol_.get();
+      reader->on_message(self, input);
+      // Switched inside on_message: the next protocol reads what is left (switch_protocol).
+      if (protocol_.get() == reader || input.empty() || state() == State::disconnected) break;
+    }
+  } catch (...) {
+    dispatching_ = false;
+    throw;
   }
+  dispatching_ = false;
 }
 
 bool TcpConnection::switch_protocol(ProtocolPtr next) {

@@ -159,8 +159,7 @@ void TcpServer::establish(const TcpConnectionPtr& connection) {
     }
   } else {
     connection->set_protocol(shared_protocol_);
-    connection->want_write_complete(
-        static_cast<const CallbackProtocol&>(*shared_protocol_).wants_write_complete());
+    connection->want_write_complete(shared_protocol_->wants_write_complete());
   }
   connection->connect_established();
   if (options_.idle_timeout <= std::chrono::milliseconds::zero()) return;

@@ -131,7 +131,8 @@ class TcpClient {
 
   CallbackProtocol::Callbacks callbacks_;  // until connect()
   ProtocolFactory factory_;
-  ProtocolPtr shared_protocol_;  // loop thread: made from callbacks_ without a factory
+  std::shared_ptr<CallbackProtocol>
+      shared_protocol_;  // loop thread: made from callbacks_ without a factory
 };
 
 }  // namespace avant::tcp

@@ -161,7 +161,8 @@ class TcpServer {
 
   CallbackProtocol::Callbacks callbacks_;  // until start()
   ProtocolFactory factory_;
-  ProtocolPtr shared_protocol_;  // made by start() from callbacks_, without a factory
+  std::shared_ptr<CallbackProtocol>
+      shared_protocol_;  // made by start() from callbacks_, without a factory
 };
 
 }  // namespace avant::tcp

@@ -1,0 +1,242 @@
+"""bench/run idle-memory — what one idle keep-alive HTTP connection costs a server, in RSS.
+
+    bench/run idle-memory [--connections N] [--rounds R]
+
+Method (bench/README.md, "Idle memory"):
+  * Each server starts once, on one core with one loop (avant: worker_cnt = 0; nginx: one worker
+    process, master_process off), serving the same static folder; each is configured for many idle
+    connections (avant: max_client_cnt above N; nginx: worker_connections and
+    worker_rlimit_nofile above N, keepalive_timeout longer than the run).
+  * A round, per server: one warm-up request on its own connection, then the server's RSS
+    (/proc/PID/status VmRSS); then N connections, each sends one GET of a 15-byte file and reads
+    the whole answer, then stays open and silent; then the RSS again, once two reads 0.3 s apart
+    agree. (after - before) / N is the cost of one idle connection. The N connections close, and the
+    next round starts from the server's new baseline.
+  * Rounds alternate which server goes first; the report quotes medians, min-max, and the ratio
+    avant / nginx per round (median).
+The client is this script (selectors/epoll, non-blocking sockets); it raises RLIMIT_NOFILE for
+itself and the servers it starts. Kernel socket memory is not in any process's RSS, and is the
+same for both servers.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import resource
+import selectors
+import socket
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import harness
+
+REQUEST = b"GET /index.html HTTP/1.1\r\nHost: bench\r\n\r\n"
+SETTLE = 0.3  # seconds between the two RSS reads that must agree
+
+
+def rss_kib(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def settled_rss_kib(pid: int, deadline: float = 10.0) -> int:
+    """The RSS once two reads SETTLE seconds apart differ by at most 0.5% (or at the deadline)."""
+    until = time.monotonic() + deadline
+    last = rss_kib(pid)
+    while time.monotonic() < until:
+        time.sleep(SETTLE)  # a bench, not a test: the server has nothing to signal
+        now = rss_kib(pid)
+        if abs(now - last) <= max(4, last // 200):
+            return now
+        last = now
+    return last
+
+
+def answer_complete(data: bytes) -> bool:
+    head_end = data.find(b"\r\n\r\n")
+    if head_end < 0:
+        return False
+    length = 0
+    for line in data[:head_end].split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value.strip())
+    return len(data) >= head_end + 4 + length
+
+
+def open_idle(address: str, count: int, deadline: float = 120.0) -> list[socket.socket]:
+    """`count` connections, each answered once and then left open and silent."""
+    host, port = address.rsplit(":", 1)
+    selector = selectors.EpollSelector()
+    sockets: list[socket.socket] = []
+    pending: dict[int, bytes] = {}
+    done = 0
+    until = time.monotonic() + deadline
+    try:
+        for _ in range(count):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setblocking(False)
+            s.connect_ex((host, int(port)))
+            sockets.append(s)
+            pending[s.fileno()] = b""
+            selector.register(s, selectors.EVENT_WRITE, "connecting")
+            # Keep the accept queue short: drain events as we go.
+            if len(sockets) % 256 == 0:
+                done += pump(selector, pending, 0)
+        while done < count:
+            if time.monotonic() > until:
+                raise RuntimeError(f"only {done} of {count} connections were answered in time")
+            done += pump(selector, pending, 1.0)
+    finally:
+        selector.close()
+    return sockets
+
+
+def pump(selector: selectors.BaseSelector, pending: dict[int, bytes], timeout: float) -> int:
+    finished = 0
+    for key, events in selector.select(timeout):
+        s = key.fileobj
+        if key.data == "connecting" and events & selectors.EVENT_WRITE:
+            error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+            if error:
+                raise RuntimeError(f"connect failed: {error}")
+            s.send(REQUEST)  # 43 bytes into an empty socket buffer: taken whole
+            selector.modify(s, selectors.EVENT_READ, "reading")
+        elif events & selectors.EVENT_READ:
+            chunk = s.recv(65536)
+            if not chunk:
+                raise RuntimeError("the server closed a connection before answering it")
+            pending[s.fileno()] += chunk
+            if answer_complete(pending[s.fileno()]):
+                selector.unregister(s)
+                finished += 1
+    return finished
+
+
+def warm_up(address: str) -> None:
+    host, port = address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as s:
+        s.sendall(REQUEST)
+        data = b""
+        while not answer_complete(data):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise RuntimeError("the warm-up request got no answer")
+            data += chunk
+
+
+def measure(server: harness.Server, count: int) -> dict:
+    warm_up(server.address)
+    before = settled_rss_kib(server.pid)
+    sockets = open_idle(server.address, count)
+    try:
+        after = settled_rss_kib(server.pid)
+    finally:
+        for s in sockets:
+            s.close()
+    return {"rss_before_kib": before, "rss_after_kib": after,
+            "kib_per_connection": (after - before) / count}
+
+
+def start(label: str, build: Path, count: int) -> harness.Server:
+    core = 0
+    if label == "avant":
+        folder = harness.tempfile.TemporaryDirectory(prefix="avant-idle-")
+        port = harness.free_port()
+        config = Path(harness.avant_static_config(folder.name, port))
+        text = config.read_text().replace("[server]\n",
+                                          f"[server]\nmax_client_cnt = {count + 100}\n", 1)
+        config.write_text(text + "keep_alive_timeout_ms = 600000\n")  # in [http], the last
+        server = harness.Server("avant", [str(build / "apps/avant"), "-c", str(config)], core,
+                                port=port)
+        server.keep = folder
+        return server
+    prefix = harness.tempfile.TemporaryDirectory(prefix="avant-nginx-idle-")
+    port = harness.free_port()
+    template = (harness.ROOT / "bench/nginx/nginx-idle.conf.in").read_text()
+    conf = Path(prefix.name) / "nginx.conf"
+    conf.write_text(template.replace("@PORT@", str(port)).replace("@PREFIX@", prefix.name)
+                    .replace("@ROOT@", harness.bench_site())
+                    .replace("@CONNECTIONS@", str(count + 100))
+                    .replace("@FILES@", str(2 * count + 200)))
+    server = harness.Server("nginx", ["nginx", "-p", prefix.name, "-c", str(conf), "-e",
+                                      f"{prefix.name}/error.log"], core, port=port)
+    server.keep = prefix
+    return server
+
+
+def render(report: dict) -> str:
+    r = report["result"]
+    lines = [f"# Idle memory — {report['started']}", "",
+             f"Revision {report['revision']}; {report['connections']} idle keep-alive HTTP "
+             f"connections per round, {report['rounds']} rounds; method: bench/idle_memory.py.",
+             "", "| server | KiB per idle connection (median) | min-max | RSS before -> after (last round) |",
+             "|---|---|---|---|"]
+    for label in ("avant", "nginx"):
+        side = r[label]
+        last = side["runs"][-1]
+        lines.append(f"| {label} | {side['median']:.2f} | {side['min']:.2f}-{side['max']:.2f} | "
+                     f"{last['rss_before_kib']} -> {last['rss_after_kib']} KiB |")
+    lines += ["", f"avant / nginx, per round: median **{r['ratio']['median']:.2f}** "
+                  f"(min {r['ratio']['min']:.2f}, max {r['ratio']['max']:.2f}); goal <= 1.0.", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/run idle-memory", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--connections", type=int, default=10000)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--build", default=str(harness.ROOT / "build/release"))
+    args = parser.parse_args(argv)
+    want = 2 * args.connections + 1000
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
+    build = Path(args.build)
+    servers = {}
+    runs: dict[str, list[dict]] = {"avant": [], "nginx": []}
+    try:
+        for label in ("avant", "nginx"):
+            servers[label] = start(label, build, args.connections)
+        for r in range(args.rounds):
+            order = ("avant", "nginx") if r % 2 == 0 else ("nginx", "avant")
+            for label in order:
+                run = measure(servers[label], args.connections)
+                runs[label].append(run)
+                print(f"idle-memory: round {r + 1} {label}: {run['kib_per_connection']:.2f} KiB "
+                      f"per connection ({run['rss_before_kib']} -> {run['rss_after_kib']} KiB)",
+                      flush=True)
+    finally:
+        for server in servers.values():
+            server.stop()
+    ratios = [a["kib_per_connection"] / n["kib_per_connection"]
+              for a, n in zip(runs["avant"], runs["nginx"]) if n["kib_per_connection"] > 0]
+    result = {label: {"runs": runs[label],
+                      "median": statistics.median(x["kib_per_connection"] for x in runs[label]),
+                      "min": min(x["kib_per_connection"] for x in runs[label]),
+                      "max": max(x["kib_per_connection"] for x in runs[label])}
+              for label in runs}
+    result["ratio"] = {"median": statistics.median(ratios) if ratios else float("nan"),
+                       "min": min(ratios, default=float("nan")),
+                       "max": max(ratios, default=float("nan"))}
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
+    report = {"scenario": "idle-memory", "started": started, "revision": harness.revision(),
+              "connections": args.connections, "rounds": args.rounds, "result": result}
+    out = harness.ROOT / "bench/results"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{started}-idle-memory.json").write_text(json.dumps(report, indent=2) + "\n")
+    text = render(report)
+    (out / f"{started}-idle-memory.md").write_text(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
