@@ -194,6 +194,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=10000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--build", default=str(harness.ROOT / "build/release"))
+    parser.add_argument("--out", default=str(harness.ROOT / "bench/results"),
+                        help="where the report goes")
     args = parser.parse_args(argv)
     want = 2 * args.connections + 1000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
     report = {"scenario": "idle-memory", "started": started, "revision": harness.revision(),
               "connections": args.connections, "rounds": args.rounds, "result": result}
-    out = harness.ROOT / "bench/results"
+    out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{started}-idle-memory.json").write_text(json.dumps(report, indent=2) + "\n")
     text = render(report)

@@ -2,6 +2,8 @@
 
     test_harness.py unit                    the arithmetic and the report, no processes
     test_harness.py smoke <build-folder>    one short real scenario; the report must be well formed
+    test_harness.py smoke-idle-memory <build-folder>
+                                            bench/run idle-memory with 200 connections, one round
 
 No timing is asserted anywhere: only shapes, arithmetic and that every number is present.
 """
@@ -13,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import harness  # noqa: E402
+import idle_memory  # noqa: E402
 
 
 def run(messages, seconds=1.0, client=0.5, user=0.2, system=0.3, p99=50.0):
@@ -177,6 +180,44 @@ class Report(unittest.TestCase):
         self.assertTrue(any("B has no throughput" in p for p in problems), problems)
 
 
+class IdleMemory(unittest.TestCase):
+    def test_an_answer_is_complete_with_its_whole_body(self):
+        head = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n"
+        self.assertFalse(idle_memory.answer_complete(head[:-2]))
+        self.assertFalse(idle_memory.answer_complete(head + b"1234"))
+        self.assertTrue(idle_memory.answer_complete(head + b"12345"))
+        self.assertTrue(idle_memory.answer_complete(b"HTTP/1.1 204 No Content\r\n\r\n"))
+
+    def test_the_report_names_both_servers_and_the_ratio(self):
+        run = {"rss_before_kib": 100, "rss_after_kib": 110, "kib_per_connection": 1.0}
+        side = {"runs": [run], "median": 1.0, "min": 1.0, "max": 1.0}
+        report = {"started": "t", "revision": "r", "connections": 10, "rounds": 1,
+                  "result": {"avant": side, "nginx": side,
+                             "ratio": {"median": 1.0, "min": 1.0, "max": 1.0}}}
+        text = idle_memory.render(report)
+        self.assertIn("| avant | 1.00 |", text)
+        self.assertIn("| nginx | 1.00 |", text)
+        self.assertIn("median **1.00**", text)
+
+
+def smoke_idle_memory(build: str) -> int:
+    with tempfile.TemporaryDirectory() as out:
+        code = idle_memory.main(["--build", build, "--out", out, "--connections", "200",
+                                 "--rounds", "1"])
+        reports = list(Path(out).glob("*-idle-memory.json"))
+        if code != 0 or len(reports) != 1:
+            print(f"FAIL: idle-memory exited {code} with {len(reports)} report(s)")
+            return 1
+        result = json.loads(reports[0].read_text())["result"]
+        for label in ("avant", "nginx"):
+            run = result[label]["runs"][0]
+            if not run["rss_before_kib"] > 0 or not run["rss_after_kib"] > 0:
+                print(f"FAIL: no RSS for {label}: {run}")
+                return 1
+    print("ok: a 1-round idle-memory run measured both servers")
+    return 0
+
+
 def smoke(build: str) -> int:
     with tempfile.TemporaryDirectory() as out:
         code = harness.main(["echo", "--build", build, "--out", out, "--rounds", "1",
@@ -205,6 +246,8 @@ def smoke(build: str) -> int:
 if __name__ == "__main__":
     if len(sys.argv) >= 2 and sys.argv[1] == "smoke":
         sys.exit(smoke(sys.argv[2]))
+    if len(sys.argv) >= 2 and sys.argv[1] == "smoke-idle-memory":
+        sys.exit(smoke_idle_memory(sys.argv[2]))
     if len(sys.argv) >= 2 and sys.argv[1] == "unit":
         sys.argv = sys.argv[:1]
     unittest.main(verbosity=2)

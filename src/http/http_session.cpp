@@ -153,6 +153,7 @@ void Session::advance() {
   if (!popped || closed_) return;
   if (queue_.empty()) {
     idle_since_ = loop_.poll_time();
+    release_idle_memory();
     if (draining_ && parser_.phase() == RequestParser::Phase::idle) {
       close_after_output();
       return;

@@ -10,7 +10,7 @@
 
 #include <atomic>
 #include <cstddef>
-#include <deque>
+#include <list>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -127,6 +127,8 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void complete(detail::Exchange& ex);
   void advance();
   void close_after_output();
+  // Nothing in flight: frees what only a busy connection needs (the spare exchange, scratch).
+  void release_idle_memory();
   void compute_wait();
   void update_timer();
   void arm_timer();
@@ -138,8 +140,9 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   reactor::EventLoop& loop_;
   RequestParser parser_;
   net::Buffer* input_ = nullptr;  // the connection's input (stable for its life)
-  std::deque<std::shared_ptr<detail::Exchange>> queue_;
-  std::shared_ptr<detail::Exchange> spare_;  // a finished exchange kept for the next request
+  // A list, not a deque: empty, it holds no memory (an idle keep-alive connection costs little).
+  std::list<std::shared_ptr<detail::Exchange>> queue_;
+  std::shared_ptr<detail::Exchange> spare_;  // a finished exchange, for a request already read
   std::size_t requests_ = 0;
   bool input_closed_ = false;  // no further request is read (close, error, CONNECT)
   bool shut_ = false;          // shutdown() was called
@@ -149,7 +152,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   bool processing_ = false;
   bool batching_ = false;  // inside process(): output collects in batch_
   std::string batch_;
-  std::string scratch_;  // where an answer is formatted (kept: no allocation per answer)
+  std::string scratch_;  // where an answer is formatted (kept while the pipeline is busy)
   bool write_complete_registered_ = false;
   bool continue_sent_ = false;  // "100 Continue" went out for the request being read
 

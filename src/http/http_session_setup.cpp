@@ -49,7 +49,7 @@ void Session::begin() {
 std::shared_ptr<detail::Exchange> Session::new_exchange() {
   std::shared_ptr<detail::Exchange> ex;
   if (spare_) {
-    ex = std::move(spare_);  // recycled: no allocation per request in the steady state
+    ex = std::move(spare_);  // recycled: no allocation for the requests of one pipeline
     ex->reset();
   } else {
     ex = std::make_shared<detail::Exchange>();
@@ -346,10 +346,11 @@ tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) 
 
 void Session::flush_batch() {
   if (batch_.empty()) return;
-  // A view: the connection copies only what the kernel does not take at once, and batch_ keeps
-  // its storage for the next read.
+  // A view: the connection copies only what the kernel does not take at once; batch_ keeps
+  // its storage while the pipeline is busy.
   const tcp::SendStatus status = connection_.send(std::string_view(batch_));
   batch_.clear();
+  if (queue_.empty()) batch_.shrink_to_fit();  // idle: the next request's batch allocates anew
   if (status == tcp::SendStatus::dropped && connection_.connected()) {
     reactor::log::warn("http", connection_.peer_address().to_string() +
                                    ": answers over the connection's max_output; closing");
@@ -426,6 +427,12 @@ void Session::close_after_output() {
   flush_batch();
   connection_.shutdown();
   update_timer();
+}
+
+void Session::release_idle_memory() {
+  spare_.reset();
+  scratch_.clear();
+  scratch_.shrink_to_fit();
 }
 
 void Session::on_write_complete() {

@@ -57,7 +57,8 @@ TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::So
       channel_(loop, socket_.fd()),
       peer_(peer),
       options_(options),
-      input_(net::BufferOptions{.initial_size = 2048, .max_size = options.max_input}),
+      // Empty until bytes come: read_fd's stack side buffer takes a first read of any size.
+      input_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
       output_(net::BufferOptions{.initial_size = 0, .max_size = options.max_output}),
       filtered_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
       protocol_(dropping_protocol()) {
@@ -159,6 +160,7 @@ void TcpConnection::report_high_water(std::size_t queued) {
 }
 
 void TcpConnection::report_write_complete() {
+  release_if_empty(output_);  // the output drained: an idle connection holds no buffer
   if (!write_complete_wanted_) return;
   loop_.queue_in_loop([self = shared_from_this()] {
     if (self->up_ && self->write_complete_wanted_) self->protocol_->on_write_complete(self);
@@ -168,9 +170,17 @@ void TcpConnection::report_write_complete() {
 void TcpConnection::pass_up(net::Buffer& wire) {
   if (filter_) {
     filtered_input(wire);
+    release_if_empty(filtered_);
   } else {
     dispatch(wire);
   }
+  // Everything was consumed (the common case between requests): give the memory back, so that an
+  // idle connection costs no buffer. The next read starts in read_fd's stack side buffer.
+  release_if_empty(wire);
+}
+
+void TcpConnection::release_if_empty(net::Buffer& buffer) {
+  if (buffer.empty() && buffer.capacity() > net::Buffer::kCheapPrepend) buffer.shrink();
 }
 
 void TcpConnection::dispatch(net::Buffer& input) {

@@ -174,6 +174,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void report_up();
   // Calls the protocol with the application's bytes; again for the next protocol after a switch.
   void dispatch(net::Buffer& input);
+  // Frees the storage of a buffer with nothing in it (idle connections hold no buffers).
+  static void release_if_empty(net::Buffer& buffer);
   // Given (tcp_connection_setup.cpp): a send on the loop thread, through the filter if any.
   void deliver(std::string_view bytes, std::size_t reserved);
   // Given: the half-close of shutdown(): a filter's goodbye (TLS close_notify), then FIN.
