@@ -1,7 +1,7 @@
 // http_session.cpp — keep-alive and pipelining for one connection: reading requests in order,
 // handing each to the handler, and moving the queue of answers along. Lab 05 rewrites this file;
-// the rest of the Session (framing the answers, output, sendfile, timers) is given in
-// http_session_setup.cpp.
+// the rest of the Session is given: its output (http_session_output.cpp), the head of an answer
+// (http_session_head.cpp) and its timeouts (http_session_timeouts.cpp).
 #include "http_session.hpp"
 
 #include <utility>

@@ -10,8 +10,8 @@
 
 #include <atomic>
 #include <cstddef>
-#include <list>
 #include <functional>
+#include <list>
 #include <memory>
 #include <optional>
 #include <string>

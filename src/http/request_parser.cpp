@@ -19,28 +19,6 @@ int status_for(llhttp_errno_t err) noexcept {
 
 }  // namespace
 
-const llhttp_settings_t& RequestParser::settings() noexcept {
-  static const llhttp_settings_t s = [] {
-    llhttp_settings_t x{};
-    llhttp_settings_init(&x);
-    x.on_message_begin = &RequestParser::on_message_begin;
-    x.on_url = &RequestParser::on_url;
-    x.on_header_field = &RequestParser::on_header_field;
-    x.on_header_value = &RequestParser::on_header_value;
-    x.on_header_value_complete = &RequestParser::on_header_value_complete;
-    x.on_headers_complete = &RequestParser::on_headers_complete;
-    x.on_body = &RequestParser::on_body;
-    x.on_message_complete = &RequestParser::on_message_complete;
-    return x;
-  }();
-  return s;
-}
-
-RequestParser::RequestParser(const ParserLimits& limits) : limits_(limits) {
-  llhttp_init(&parser_, HTTP_REQUEST, &settings());
-  parser_.data = this;
-}
-
 RequestParser::Result RequestParser::feed(std::string_view bytes) {
   if (failed_) return {0, Status::error};
   if (upgrade_) return {0, Status::complete};  // the caller has not decided about the upgrade
@@ -81,17 +59,6 @@ void RequestParser::continue_after_upgrade() noexcept {
   if (!upgrade_) return;
   upgrade_ = false;
   llhttp_resume_after_upgrade(&parser_);
-}
-
-int RequestParser::refuse(int status, std::string reason) {
-  error_.status = status;
-  error_.reason = std::move(reason);
-  return -1;
-}
-
-bool RequestParser::count_header_bytes(std::size_t n) {
-  header_bytes_ += n;
-  return header_bytes_ <= limits_.max_header_bytes;
 }
 
 int RequestParser::on_message_begin(llhttp_t* p) {
@@ -140,15 +107,6 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
   return 0;
 }
 
-bool RequestParser::starts_line(const char* at) const noexcept {
-  // Walk back over blanks to the byte before them, into the previous feed() if need be.
-  const char* q = at;
-  while (q > feed_begin_ && (q[-1] == ' ' || q[-1] == '\t'))
-    --q;
-  const char before = q > feed_begin_ ? q[-1] : last_significant_;
-  return before == '\n';
-}
-
 int RequestParser::on_header_value_complete(llhttp_t* p) {
   RequestParser& s = *self(p);
   if (!s.field_.empty() && (s.field_.back() == ' ' || s.field_.back() == '\t'))
@@ -174,54 +132,6 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
   }
   s.field_.clear();
   s.value_.clear();
-  return 0;
-}
-
-int RequestParser::check_head() {
-  Request& r = request_;
-  r.version_major = llhttp_get_http_major(&parser_);
-  r.version_minor = llhttp_get_http_minor(&parser_);
-  if (r.method == "PRI") return refuse(400, "HTTP/2 connection preface on an HTTP/1.1 port");
-  if (r.version_major != 1) {
-    return refuse(505, "HTTP/" + std::to_string(r.version_major) + "." +
-                           std::to_string(r.version_minor) + " is not supported");
-  }
-  if (hosts_ > 1) return refuse(400, "more than one Host field");
-  if (hosts_ == 0 && r.version_minor >= 1) return refuse(400, "HTTP/1.1 request without Host");
-
-  // Transfer-Encoding: only `chunked`, and only as the last coding (RFC 9112 §6.1, §6.3).
-  bool has_te = false;
-  bool chunked_last = false;
-  bool other_coding = false;
-  for (const auto& [name, value] : r.headers) {
-    if (!has_te_) break;
-    if (!iequals(name, "Transfer-Encoding")) continue;
-    has_te = true;
-    std::string_view list = value;
-    while (true) {
-      const std::size_t comma = list.find(',');
-      const std::string_view coding = trim_ows(list.substr(0, comma));
-      if (!coding.empty()) {
-        chunked_last = iequals(coding, "chunked");
-        if (!chunked_last) other_coding = true;
-      }
-      if (comma == std::string_view::npos) break;
-      list.remove_prefix(comma + 1);
-    }
-  }
-  if (has_te) {
-    if (r.version_minor == 0) return refuse(400, "Transfer-Encoding in an HTTP/1.0 request");
-    if (!chunked_last) return refuse(400, "Transfer-Encoding does not end with chunked");
-    if (other_coding) return refuse(501, "a transfer coding other than chunked");
-  }
-  if ((parser_.flags & F_CONTENT_LENGTH) != 0 && parser_.content_length > limits_.max_body) {
-    return refuse(413, "Content-Length " + std::to_string(parser_.content_length) + " over " +
-                           std::to_string(limits_.max_body) + " bytes");
-  }
-  if (const auto expect = has_expect_ ? r.headers.get("Expect") : std::nullopt) {
-    if (!iequals(*expect, "100-continue")) return refuse(417, "Expect: " + std::string(*expect));
-    r.expect_continue = r.version_minor >= 1;
-  }
   return 0;
 }
 

@@ -19,23 +19,11 @@
 #include <avant/http/url.hpp>
 #include <avant/reactor/log.hpp>
 
+#include "numbers.hpp"
+
 namespace avant::http {
 
 namespace {
-
-std::optional<std::uint64_t> parse_u64(std::string_view s) noexcept {
-  if (s.empty()) return std::nullopt;
-  std::uint64_t v = 0;
-  const auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::string hex(std::uint64_t v) {
-  std::array<char, 20> buf{};
-  const auto [end, ec] = std::to_chars(buf.data(), buf.data() + buf.size(), v, 16);
-  return {buf.data(), end};
-}
 
 std::string html_escape(std::string_view s) {
   std::string out;
@@ -150,18 +138,18 @@ RangeRequest parse_range(std::string_view header, std::uint64_t size) noexcept {
   RangeRequest r;
   r.kind = RangeRequest::Kind::partial;
   if (a.empty()) {  // bytes=-N: the last N bytes
-    const auto n = parse_u64(b);
+    const auto n = numbers::parse(b);
     if (!n) return whole;
     if (*n == 0 || size == 0) return {RangeRequest::Kind::unsatisfiable, 0, 0};
     r.first = *n >= size ? 0 : size - *n;
     r.last = size - 1;
     return r;
   }
-  const auto first = parse_u64(a);
+  const auto first = numbers::parse(a);
   if (!first) return whole;
   std::optional<std::uint64_t> last;
   if (!b.empty()) {
-    last = parse_u64(b);
+    last = numbers::parse(b);
     if (!last || *last < *first) return whole;  // invalid: ignored
   }
   if (*first >= size) return {RangeRequest::Kind::unsatisfiable, 0, 0};
@@ -328,7 +316,7 @@ void StaticFiles::operator()(Request& request, Responder responder) const {
 
   const auto size = static_cast<std::uint64_t>(st.st_size);
   const auto mtime = static_cast<std::uint64_t>(st.st_mtim.tv_sec);
-  const std::string etag = "\"" + hex(mtime) + "-" + hex(size) + "\"";
+  const std::string etag = "\"" + numbers::text(mtime, 16) + "-" + numbers::text(size, 16) + "\"";
   const std::string last_modified = http_date(static_cast<long long>(mtime));
 
   Response r;

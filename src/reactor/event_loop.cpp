@@ -1,5 +1,5 @@
 // The event loop proper: run, quit, the task queue and its wake-up (event_loop.hpp).
-// Lab 02 rewrites this file; construction, timers and checks are in event_loop_setup.cpp.
+// Lab 02 rewrites this file; construction, timers and checks are in event_loop_lifecycle.cpp.
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>

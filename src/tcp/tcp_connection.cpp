@@ -1,5 +1,6 @@
 // TcpConnection's data path: reserve, send_in_loop, reading, writing, closing
-// (tcp_connection.hpp). Lab 02 rewrites this file; the rest is in tcp_connection_setup.cpp.
+// (tcp_connection.hpp). Lab 02 rewrites this file; the rest is in tcp_connection_lifecycle.cpp
+// and tcp_connection_protocol.cpp.
 #include <cerrno>
 #include <cstring>
 #include <string>

@@ -1,5 +1,5 @@
 // TlsEngine's work: the memory BIOs, the handshake, moving records in and out, errors as values
-// (tls_engine.hpp). Lab 04 rewrites this file; the rest is in tls_engine_setup.cpp.
+// (tls_engine.hpp). Lab 04 rewrites this file; the rest is in tls_engine_lifecycle.cpp.
 #include <algorithm>
 #include <climits>
 #include <string>

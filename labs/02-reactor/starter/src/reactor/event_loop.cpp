@@ -1,5 +1,5 @@
 // Lab 02 — the event loop proper. Contract: src/reactor/include/avant/reactor/event_loop.hpp.
-// (Construction, timers and assert_in_loop_thread are given, in src/reactor/event_loop_setup.cpp.)
+// (Construction, timers and assert_in_loop_thread are given, in src/reactor/event_loop_lifecycle.cpp.)
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>

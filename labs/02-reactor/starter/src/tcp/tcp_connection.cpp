@@ -1,8 +1,8 @@
 // Lab 02 — TcpConnection's data path. Contract and the state and backpressure pictures:
 // src/tcp/include/avant/tcp/tcp_connection.hpp. (Construction, the send() overloads,
-// connect_established/connect_destroyed and the events for the protocol — pass_up(),
-// report_high_water(), report_write_complete(), report_down() — are given, in
-// src/tcp/tcp_connection_setup.cpp.)
+// connect_established/connect_destroyed are given in src/tcp/tcp_connection_lifecycle.cpp; the
+// events for the protocol — pass_up(), report_high_water(), report_write_complete(),
+// report_down() — in src/tcp/tcp_connection_protocol.cpp.)
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>

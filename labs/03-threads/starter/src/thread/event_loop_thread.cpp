@@ -1,5 +1,5 @@
 // Lab 03 — EventLoopThread: a loop that lives on a thread of its own.
-// The given parts (construction, accessors) are in src/thread/thread_setup.cpp.
+// The given parts (construction, accessors) are in src/thread/thread_lifecycle.cpp.
 // Contract: src/thread/include/avant/thread/event_loop_thread.hpp. Tests: ctest -L ch03.
 #include <stdexcept>
 #include <string>

@@ -1,5 +1,5 @@
 // Lab 03 — EventLoopThreadPool: N worker loops behind one base loop.
-// The given parts (construction, accessors) are in src/thread/thread_setup.cpp.
+// The given parts (construction, accessors) are in src/thread/thread_lifecycle.cpp.
 // Contract: src/thread/include/avant/thread/event_loop_thread_pool.hpp. Tests: ctest -L ch03.
 #include <cstdio>
 #include <cstdlib>

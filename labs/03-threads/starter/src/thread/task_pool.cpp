@@ -1,5 +1,5 @@
 // Lab 03 — TaskPool: a bounded pool of threads for blocking work.
-// The given parts (construction, accessors) are in src/thread/thread_setup.cpp.
+// The given parts (construction, accessors) are in src/thread/thread_lifecycle.cpp.
 // Contract: src/thread/include/avant/thread/task_pool.hpp. Tests: ctest -L ch03.
 #include <stdexcept>
 #include <string>

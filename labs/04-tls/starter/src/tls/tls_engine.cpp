@@ -1,6 +1,6 @@
 // Lab 04 — TlsEngine's work: the memory BIOs, the handshake, records in and out, errors as values.
 // The given half (construction, moves, server()/client(), the session's names) is in
-// src/tls/tls_engine_setup.cpp. Contract: src/tls/include/avant/tls/tls_engine.hpp.
+// src/tls/tls_engine_lifecycle.cpp. Contract: src/tls/include/avant/tls/tls_engine.hpp.
 // Tests: ctest -L ch04.
 #include <cstdio>
 #include <cstdlib>

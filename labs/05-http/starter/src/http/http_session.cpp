@@ -2,8 +2,9 @@
 // handing each to the handler, and moving the queue of answers along.
 //
 // LAB 05 STARTER: write every function of this file. http_session.hpp is the contract (the
-// Session's members and what each is for); the rest of the Session (framing the answers, output,
-// sendfile, timers) is given in http_session_setup.cpp.
+// Session's members and what each is for); the rest of the Session is given: its output
+// (http_session_output.cpp), the head of an answer (http_session_head.cpp) and its timeouts
+// (http_session_timeouts.cpp).
 #include "http_session.hpp"
 
 #include <stdexcept>

@@ -127,7 +127,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   // encrypt every byte) and only once the queued output is written: until then, and whenever the
   // socket is full, it answers would_block and reports write-complete (on_write_complete) when
   // the socket can take more. `ok` with fewer bytes than asked also ends in a write-complete.
-  // `error` closes the connection. Given (tcp_connection_setup.cpp).
+  // `error` closes the connection. Given (tcp_connection_lifecycle.cpp).
   [[nodiscard]] net::IoResult send_file(int file_fd, std::uint64_t offset, std::size_t count);
   // When the peer last sent or took bytes (the loop's poll time), for idle timeouts.
   [[nodiscard]] reactor::TimePoint last_activity() const noexcept { return last_activity_; }
@@ -163,7 +163,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void handle_close();
   void handle_error();
   void update_reading();
-  // Given (tcp_connection_setup.cpp): the events for the protocol. pass_up(): bytes read from the
+  // Given (tcp_connection_protocol.cpp): the events for the protocol. pass_up(): bytes read from the
   // socket go to the protocol, through the filter if any. report_*: queued to the protocol (from
   // a task: never inside the caller), or at once for report_down(); each only once the
   // connection reported "up".
@@ -176,7 +176,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void dispatch(net::Buffer& input);
   // Frees the storage of a buffer with nothing in it (idle connections hold no buffers).
   static void release_if_empty(net::Buffer& buffer);
-  // Given (tcp_connection_setup.cpp): a send on the loop thread, through the filter if any.
+  // Given (tcp_connection_protocol.cpp): a send on the loop thread, through the filter if any.
   void deliver(std::string_view bytes, std::size_t reserved);
   // Given: the half-close of shutdown(): a filter's goodbye (TLS close_notify), then FIN.
   void half_close();

@@ -88,7 +88,7 @@ class EventLoopThreadPool final : public tcp::LoopSource {
   [[nodiscard]] std::size_t threads() const noexcept { return options_.threads; }
 
  private:
-  // Given (thread_setup.cpp): what every loop of the pool runs first, on its own thread: records
+  // Given (thread_lifecycle.cpp): what every loop of the pool runs first, on its own thread: records
   // its index and runs on_loop_start, and arranges on_loop_stop for the loop's end. start() passes
   // it to each EventLoopThread as the init callback, and runs it for the base loop with 0 threads.
   void loop_started(reactor::EventLoop& loop, std::size_t index);

@@ -1,38 +1,20 @@
-// http_session_setup.cpp — the given half of the Session (lab 05 does not rewrite this file):
-// construction, the framing and output of answers (serialize_head, answer, start/write/finish,
-// send_file, the read's batch), and the timeouts. The keep-alive and pipeline logic that drives
-// it is in http_session.cpp.
+// http_session_output.cpp — the given output of the Session (lab 05 does not rewrite this file):
+// construction, the exchanges, the answers (answer, start/write/finish, send_file, abort), the
+// order of a pipeline's bytes (the front writes, the others hold), the read's batch, backpressure
+// and the close after the output. The keep-alive and pipeline logic that drives it is in
+// http_session.cpp; the head of an answer in http_session_head.cpp, the timeouts in
+// http_session_timeouts.cpp.
 #include <algorithm>
-#include <array>
-#include <charconv>
-#include <cstring>
+#include <string>
 #include <utility>
 
 #include <avant/reactor/log.hpp>
 #include <avant/reactor/trace.hpp>
 
 #include "http_session.hpp"
+#include "numbers.hpp"
 
 namespace avant::http {
-
-namespace {
-
-constexpr std::chrono::milliseconds kLinger{2000};  // after our FIN, wait this long for the peer's
-
-// Decimal or hex digits of n, appended; no allocation, no locale.
-void append_number(std::string& out, std::uint64_t n, unsigned base = 10) {
-  std::array<char, 20> buf;  // NOLINT(cppcoreguidelines-pro-type-member-init): written below
-  char* end = buf.data() + buf.size();
-  char* p = end;
-  do {
-    const auto digit = static_cast<unsigned>(n % base);
-    *--p = static_cast<char>(digit < 10 ? '0' + digit : 'a' + digit - 10);
-    n /= base;
-  } while (n != 0);
-  out.append(p, static_cast<std::size_t>(end - p));
-}
-
-}  // namespace
 
 Session::Session(std::shared_ptr<HttpServer::Shared> shared, tcp::TcpConnection& connection)
     : shared_(std::move(shared)),
@@ -60,96 +42,6 @@ std::shared_ptr<detail::Exchange> Session::new_exchange() {
   return ex;
 }
 
-void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
-                             std::optional<std::uint64_t> length) {
-  // One pass over the handler's fields: what it set itself, what framing it asked for, and how
-  // many bytes they take.
-  bool has_server = options_.server_header.empty();
-  bool has_date = false;
-  std::size_t fields = 0;
-  for (const auto& [name, value] : response.headers) {
-    fields += name.size() + value.size() + 4;
-    switch (name.size()) {
-      case 4:
-        has_date = has_date || iequals(name, "Date");
-        break;
-      case 6:
-        has_server = has_server || iequals(name, "Server");
-        break;
-      case 10:
-        if (iequals(name, "Connection") && list_contains(value, "close")) ex.close = true;
-        break;
-      default:
-        break;
-    }
-  }
-  // While draining, the last answer of an idle pipeline says goodbye.
-  if (draining_ && !queue_.empty() && &ex == queue_.back().get() &&
-      parser_.phase() == RequestParser::Phase::idle)
-    ex.close = true;
-  if (ex.close) input_closed_ = true;
-
-  // The head is written through a pointer into `out`, grown once to a bound on its size: a
-  // dozen small appends would each check the capacity and call memcpy.
-  std::string_view line = status_line(response.status);
-  std::string custom;
-  if (line.empty()) {
-    custom = "HTTP/1.1 ";
-    append_number(custom, static_cast<std::uint64_t>(response.status));
-    custom += ' ';
-    custom += reason_phrase(response.status);
-    custom += "\r\n";
-    line = custom;
-  }
-  const std::string_view server = has_server ? std::string_view() : shared_->server_line;
-  const std::string_view date = has_date ? std::string_view() : date_line_now();
-  constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
-  const std::size_t start = out.size();
-  out.resize(start + line.size() + server.size() + date.size() + fields + kFraming + 2);
-  char* p = out.data() + start;
-  const auto put = [&p](std::string_view v) {
-    std::memcpy(p, v.data(), v.size());
-    p += v.size();
-  };
-  put(line);
-  put(server);
-  put(date);
-  for (const auto& [name, value] : response.headers) {
-    // Framing is ours to decide.
-    if ((name.size() == 10 && iequals(name, "Connection")) ||
-        (name.size() == 14 && iequals(name, "Content-Length")) ||
-        (name.size() == 17 && iequals(name, "Transfer-Encoding")))
-      continue;
-    put(name);
-    put(": ");
-    put(value);
-    put("\r\n");
-  }
-  const bool may_have_body = status_allows_body(response.status);
-  if (may_have_body && length) {
-    put("Content-Length: ");
-    std::array<char, 20> digits;  // NOLINT(cppcoreguidelines-pro-type-member-init): written below
-    char* end = digits.data() + digits.size();
-    char* d = end;
-    std::uint64_t n = *length;
-    do {
-      *--d = static_cast<char>('0' + n % 10);
-      n /= 10;
-    } while (n != 0);
-    put(std::string_view(d, static_cast<std::size_t>(end - d)));
-    put("\r\n");
-  } else if (may_have_body && ex.chunked) {
-    put("Transfer-Encoding: chunked\r\n");
-  }
-  if (ex.close) {
-    put("Connection: close\r\n");
-  } else if (ex.http10) {
-    put("Connection: keep-alive\r\n");
-  }
-  put("\r\n");
-  out.resize(static_cast<std::size_t>(p - out.data()));
-}
-
 void Session::answer(detail::Exchange& ex, Response&& response) {
   // After shut_ the queue is gone (a `Connection: close` answer ended the pipeline): too late.
   if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
@@ -161,11 +53,7 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
     // The length the full answer would have: the handler's, or the body it computed anyway.
     if (const auto declared = response.headers.get("Content-Length");
         declared && response.body.empty()) {
-      std::uint64_t n = 0;
-      const auto* first = declared->data();
-      const auto [ptr, ec] = std::from_chars(first, first + declared->size(), n);
-      length = (ec == std::errc() && ptr == first + declared->size()) ? std::optional(n)
-                                                                      : std::optional(length);
+      if (const auto n = numbers::parse(*declared)) length = n;
     }
   }
   if (!status_allows_body(response.status)) length.reset();  // 1xx, 204, 304: no length, no body
@@ -192,12 +80,7 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
 void Session::start(detail::Exchange& ex, Response&& head) {
   if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
   std::optional<std::uint64_t> length;
-  if (const auto declared = head.headers.get("Content-Length")) {
-    std::uint64_t n = 0;
-    const auto* first = declared->data();
-    const auto [ptr, ec] = std::from_chars(first, first + declared->size(), n);
-    if (ec == std::errc() && ptr == first + declared->size()) length = n;
-  }
+  if (const auto declared = head.headers.get("Content-Length")) length = numbers::parse(*declared);
   if (length) {
     ex.remaining = *length;
   } else if (ex.http10) {
@@ -233,7 +116,7 @@ tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
   if (ex.chunked) {
     std::string chunk;
     chunk.reserve(bytes.size() + 24);
-    append_number(chunk, bytes.size(), 16);
+    numbers::append(chunk, bytes.size(), 16);
     chunk += "\r\n";
     chunk += bytes;
     chunk += "\r\n";
@@ -459,91 +342,6 @@ void Session::on_down() {
     loop_.cancel(timer_);
     timer_armed_ = false;
   }
-}
-
-void Session::compute_wait() {
-  const reactor::TimePoint now = loop_.poll_time();
-  const Wait before = wait_;
-  // A failed parser (a 408 or 400 on its way) or a pipeline that reads no more waits only for
-  // its answers: the head and body timeouts are over.
-  const bool reading = !input_closed_ && !parser_.failed();
-  if (shut_) {
-    if (before != Wait::linger) deadline_ = now + kLinger;
-    wait_ = Wait::linger;
-  } else if (reading && parser_.phase() == RequestParser::Phase::head) {
-    if (before != Wait::head) head_since_ = now;
-    wait_ = Wait::head;
-    deadline_ = head_since_ + options_.header_timeout;
-  } else if (reading && parser_.phase() == RequestParser::Phase::body) {
-    wait_ = Wait::body;
-    deadline_ = last_input_ + options_.body_timeout;
-  } else if (!queue_.empty()) {
-    // Answers in production: no byte moving either way for send_timeout (a client that stopped
-    // reading, a handler that never answers) ends the connection.
-    if (before != Wait::answer) answer_since_ = now;
-    wait_ = Wait::answer;
-    deadline_ = std::max(answer_since_, connection_.last_activity()) + options_.send_timeout;
-  } else if (requests_ == 0) {
-    wait_ = Wait::first_request;
-    deadline_ = idle_since_ + options_.header_timeout;
-  } else {
-    wait_ = Wait::idle;
-    deadline_ = idle_since_ + options_.keep_alive_timeout;
-  }
-}
-
-void Session::update_timer() {
-  if (closed_) return;
-  compute_wait();
-  // Lazy: a timer already set for a later moment finds the new deadline when it fires and
-  // re-arms; only a deadline that moved earlier needs a new timer.
-  if (!timer_armed_ || deadline_ < timer_at_) arm_timer();
-}
-
-void Session::arm_timer() {
-  if (timer_armed_) loop_.cancel(timer_);
-  timer_armed_ = true;
-  timer_at_ = deadline_;
-  timer_ = loop_.run_at(deadline_, [weak = weak_from_this()] {
-    if (auto self = weak.lock()) self->timer_fired();
-  });
-}
-
-void Session::timer_fired() {
-  timer_armed_ = false;
-  if (closed_) return;
-  compute_wait();  // what is awaited now, and until when (it may have moved on)
-  if (reactor::Clock::now() < deadline_) {
-    arm_timer();
-    return;
-  }
-  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
-    reactor::trace::emit(
-        reactor::trace::Topic::http, "conn ", connection_.id(), ": timeout while waiting for the ",
-        std::array{"first request", "request head", "request body", "answer", "next request",
-                   "peer's close"}[static_cast<std::size_t>(wait_)]);
-  switch (wait_) {
-    case Wait::head:
-    case Wait::body:
-      shared_->timeouts.fetch_add(1, std::memory_order_relaxed);
-      fail(408, wait_ == Wait::head ? "request head not complete within the header timeout"
-                                    : "request body stalled past the body timeout");
-      break;
-    case Wait::first_request:
-    case Wait::idle:
-      close_after_output();
-      break;
-    case Wait::answer:
-      reactor::log::warn("http", connection_.peer_address().to_string() +
-                                     ": no progress on an answer within the send timeout; closing");
-      connection_.force_close();
-      break;
-    case Wait::linger:
-      connection_.force_close();
-      break;
-  }
-  // What comes next has its own deadline (a 408 queued behind an answer: the send timeout).
-  update_timer();
 }
 
 }  // namespace avant::http

@@ -1,0 +1,163 @@
+// The given part of tcp_connection.hpp above the socket: the events for the protocol (up, bytes,
+// write-complete, high water, down, drain), the protocol's switch with the unread bytes, and the
+// connection filter (TLS) between the socket and the protocol. Lab 02 does not replace this file.
+#include <string>
+#include <utility>
+
+#include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
+#include <avant/tcp/tcp_connection.hpp>
+
+namespace avant::tcp {
+
+void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
+  filter_ = std::move(filter);
+  // reserve() caps what the application sends at max_output; the filter adds its own bytes (TLS:
+  // 22 per record of up to 16 KiB, handshake flights, tickets). The output buffer leaves room for
+  // them, so an accepted send is never cut off by the buffer's own limit.
+  output_ = net::Buffer(net::BufferOptions{
+      .initial_size = 0, .max_size = options_.max_output + options_.max_output / 64 + (64u << 10)});
+}
+
+void TcpConnection::report_up() {
+  up_ = true;
+  if (filter_) loop_.cancel(handshake_timer_);
+  protocol_->on_up(shared_from_this());
+}
+
+void TcpConnection::report_down() {
+  if (up_) protocol_->on_down(shared_from_this());  // "down" after an "up" only
+}
+
+void TcpConnection::report_high_water(std::size_t queued) {
+  // The handshake's own flights queue too: the protocol hears of the output from "up" on.
+  if (!up_) return;
+  loop_.queue_in_loop(
+      [self = shared_from_this(), queued] { self->protocol_->on_high_water(self, queued); });
+}
+
+void TcpConnection::report_write_complete() {
+  release_if_empty(output_);  // the output drained: an idle connection holds no buffer
+  if (!write_complete_wanted_) return;
+  loop_.queue_in_loop([self = shared_from_this()] {
+    if (self->up_ && self->write_complete_wanted_) self->protocol_->on_write_complete(self);
+  });
+}
+
+void TcpConnection::pass_up(net::Buffer& wire) {
+  if (filter_) {
+    filtered_input(wire);
+    release_if_empty(filtered_);
+  } else {
+    dispatch(wire);
+  }
+  // Everything was consumed (the common case between requests): give the memory back, so that an
+  // idle connection costs no buffer. The next read starts in read_fd's stack side buffer.
+  release_if_empty(wire);
+}
+
+void TcpConnection::release_if_empty(net::Buffer& buffer) {
+  if (buffer.empty() && buffer.capacity() > net::Buffer::kCheapPrepend) buffer.shrink();
+}
+
+void TcpConnection::dispatch(net::Buffer& input) {
+  const TcpConnectionPtr self = shared_from_this();
+  dispatching_ = true;
+  try {
+    for (;;) {
+      Protocol* const reader = protocol_.get();
+      reader->on_message(self, input);
+      // Switched inside on_message: the next protocol reads what is left (switch_protocol).
+      if (protocol_.get() == reader || input.empty() || state() == State::disconnected) break;
+    }
+  } catch (...) {
+    dispatching_ = false;
+    throw;
+  }
+  dispatching_ = false;
+}
+
+bool TcpConnection::switch_protocol(ProtocolPtr next) {
+  loop_.assert_in_loop_thread();
+  if (!next || state() != State::connected || !up_) return false;
+  if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": protocol switched, ",
+                         (filter_ ? filtered_ : input_).readable_bytes(),
+                         " unread bytes handed over");
+  // The old protocol may be what called us: it is released from a task, after it returned.
+  loop_.queue_in_loop([old = std::exchange(protocol_, std::move(next))] {});
+  const TcpConnectionPtr self = shared_from_this();
+  protocol_->on_up(self);
+  net::Buffer& input = filter_ ? filtered_ : input_;
+  // Inside on_message, dispatch() hands the rest over once that returns.
+  if (!dispatching_ && !input.empty() && state() != State::disconnected) dispatch(input);
+  return true;
+}
+
+void TcpConnection::drain() {
+  loop_.assert_in_loop_thread();
+  if (!connected()) return;
+  if (up_) {
+    protocol_->on_drain(shared_from_this());
+  } else {
+    shutdown();  // a handshake still in progress: the protocol has nothing in flight
+  }
+}
+
+void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
+  loop_.assert_in_loop_thread();
+  if (!filter_) {
+    send_in_loop(bytes, reserved);
+    return;
+  }
+  if (state() == State::disconnected) {
+    queued_.fetch_sub(reserved, std::memory_order_relaxed);
+    return;
+  }
+  if (filter_->send(bytes) != ConnectionFilter::Status::ok) {
+    queued_.fetch_sub(reserved, std::memory_order_relaxed);
+    filter_failed();
+    return;
+  }
+  if (!filter_->ready()) {
+    // Held by the filter until the handshake is done: still counted in queued_, so max_output
+    // bounds what waits there too.
+    held_reserved_ += reserved;
+    return;
+  }
+  flush_filter(reserved);
+}
+
+void TcpConnection::flush_filter(std::size_t reserved) {
+  std::string wire;
+  static_cast<void>(filter_->take_output(wire));
+  // queued_ counts what goes to the socket: the filter's records, not the bytes reserved for them.
+  if (wire.size() > reserved) {
+    queued_.fetch_add(wire.size() - reserved, std::memory_order_relaxed);
+  } else {
+    queued_.fetch_sub(reserved - wire.size(), std::memory_order_relaxed);
+  }
+  if (!wire.empty()) send_in_loop(wire, wire.size());
+}
+
+void TcpConnection::filtered_input(net::Buffer& wire) {
+  const ConnectionFilter::Status status = filter_->receive(wire.view(), filtered_);
+  wire.retrieve_all();
+  // Handshake messages, alerts, answers the filter owes the peer; and, once the handshake is
+  // done, the records of what was held until then (counted since its send()).
+  flush_filter(filter_->ready() ? std::exchange(held_reserved_, 0) : 0);
+  if (status == ConnectionFilter::Status::error) {
+    filter_failed();
+    return;
+  }
+  if (!up_ && filter_->ready()) report_up();
+  if (up_ && !filtered_.empty() && state() != State::disconnected) dispatch(filtered_);
+  if (status == ConnectionFilter::Status::closed) shutdown();  // answer the peer's goodbye
+}
+
+void TcpConnection::filter_failed() {
+  reactor::log::warn("tcp", "connection " + std::to_string(id_) + " from " + peer_.to_string() +
+                                ": " + filter_->error() + "; closing");
+  force_close();
+}
+}  // namespace avant::tcp
