@@ -14,7 +14,7 @@ namespace avant::http {
 void Session::on_message(net::Buffer& input) {
   input_ = &input;
   last_input_ = loop_.poll_time();
-  if (input_closed_) {
+  if (input_state_ == Input::closed) {
     input.retrieve_all();  // read and dropped until the peer closes (a lingering close)
     return;
   }
@@ -23,16 +23,13 @@ void Session::on_message(net::Buffer& input) {
 
 void Session::process() {
   if (processing_ || input_ == nullptr) return;
-  processing_ = true;
   // Every answer given while this read is parsed leaves in one send (one write(2) for a whole
-  // pipeline of small answers, as the C ceiling does), flushed below.
-  batching_ = true;
-  while (!closed_ && !input_closed_ && !input_->empty()) {
+  // pipeline of small answers, as the C ceiling does), flushed below: batching() is true while
+  // processing_ is.
+  processing_ = true;
+  while (output_state_ == Output::open && input_state_ == Input::reading && !input_->empty()) {
     if (queue_.size() >= options_.max_pipeline) {
-      if (!paused_) {
-        paused_ = true;
-        connection_.set_reading(false);
-      }
+      pause_input();
       break;
     }
     const auto result = parser_.feed(input_->view());
@@ -57,12 +54,12 @@ void Session::process() {
     dispatch(request);
   }
   processing_ = false;
-  batching_ = false;
   flush_batch();
-  if (closed_) return;
-  if (input_closed_ && input_ != nullptr) input_->retrieve_all();
+  if (output_state_ == Output::down) return;
+  if (input_state_ == Input::closed && input_ != nullptr) input_->retrieve_all();
   // A client waiting for "100 Continue" gets it once the answers before its request are out.
-  if (!input_closed_ && parser_.awaiting_continue() && !continue_sent_ && queue_.empty()) {
+  if (input_state_ != Input::closed && parser_.awaiting_continue() && !continue_sent_ &&
+      queue_.empty()) {
     continue_sent_ = true;
     (void)send_or_close("HTTP/1.1 100 Continue\r\n\r\n");
   }
@@ -80,7 +77,7 @@ void Session::dispatch(Request& request) {
                          request.method, " ", request.target, " HTTP/1.", request.version_minor,
                          ex->close ? " (last on this connection)" : " (keep-alive)",
                          ", calling the handler");
-  if (ex->close) input_closed_ = true;
+  if (ex->close) close_input();
   queue_.push_back(ex);
   shared_->requests.fetch_add(1, std::memory_order_relaxed);
   try {
@@ -106,7 +103,7 @@ void Session::fail(int status, const std::string& reason) {
   ex->close = true;
   ex->answered = true;
   ex->finished = true;
-  input_closed_ = true;
+  close_input();
   queue_.push_back(ex);
   answer(*ex, Response::text(status, std::string(reason_phrase(status)) + "\n"));
 }
@@ -118,7 +115,8 @@ void Session::complete(detail::Exchange& ex) {
 
 void Session::advance() {
   bool popped = false;
-  while (!closed_ && !queue_.empty() && queue_.front()->state == detail::Exchange::State::done) {
+  while (output_state_ != Output::down && !queue_.empty() &&
+         queue_.front()->state == detail::Exchange::State::done) {
     std::shared_ptr<detail::Exchange> done = std::move(queue_.front());
     queue_.pop_front();
     popped = true;
@@ -144,13 +142,13 @@ void Session::advance() {
         // It waited for its turn (send_file) with nothing held: its turn is now.
         loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
           auto self = weak.lock();
-          if (!self || self->closed_ || self->queue_.empty() || self->queue_.front() != ex) return;
+          if (!self || self->closed() || self->queue_.empty() || self->queue_.front() != ex) return;
           self->on_write_complete();
         });
       }
     }
   }
-  if (!popped || closed_) return;
+  if (!popped || output_state_ == Output::down) return;
   if (queue_.empty()) {
     idle_since_ = loop_.poll_time();
     release_idle_memory();
@@ -159,15 +157,12 @@ void Session::advance() {
       return;
     }
   }
-  if (paused_ && queue_.size() < options_.max_pipeline) {
-    paused_ = false;
-    connection_.set_reading(true);
-  }
+  if (input_state_ == Input::paused && queue_.size() < options_.max_pipeline) resume_input();
   process();  // the requests already read and waiting in the input (no-op inside process())
 }
 
 void Session::drain() {
-  if (closed_ || draining_) return;
+  if (output_state_ == Output::down || draining_) return;
   draining_ = true;
   if (queue_.empty() && parser_.phase() == RequestParser::Phase::idle) {
     close_after_output();

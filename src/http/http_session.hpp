@@ -103,9 +103,25 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // The stream can not be finished properly (its Responder was dropped): close the connection.
   void abort(detail::Exchange& ex);
   void set_writable_callback(detail::Exchange& ex, std::function<void()> cb);
-  [[nodiscard]] bool closed() const noexcept { return closed_; }
+  [[nodiscard]] bool closed() const noexcept { return output_state_ == Output::down; }
 
  private:
+  // What becomes of the bytes that come in.
+  //
+  //   reading --max_pipeline answers outstanding--> paused --room again--> reading
+  //      └──────────── a close asked for, a refusal, CONNECT, our shutdown ──────────> closed
+  enum class Input : std::uint8_t {
+    reading,  // requests are parsed as they come
+    paused,   // the connection does not read (set_reading(false)) until answers leave
+    closed,   // no further request: what comes is read and dropped until the peer closes
+  };
+  // Where the output stands: open --close_after_output()--> shut --down--> down (or open -> down).
+  enum class Output : std::uint8_t {
+    open,  // answers go out
+    shut,  // our FIN follows the queued output; no new answer, the peer's close awaited
+    down,  // the connection is gone
+  };
+
   // What the connection waits for, and so which timeout applies.
   enum class Wait : std::uint8_t { first_request, head, body, answer, idle, linger };
 
@@ -127,6 +143,16 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void complete(detail::Exchange& ex);
   void advance();
   void close_after_output();
+  // The input's transitions (see Input). close_input() is final.
+  void pause_input();
+  void resume_input();
+  void close_input();
+  // The answers of one read go out in one send: while process() runs, until the output shuts.
+  [[nodiscard]] bool batching() const noexcept {
+    return processing_ && output_state_ == Output::open;
+  }
+  // The one backpressure test: `bytes` buffered for this connection reach its high-water mark.
+  [[nodiscard]] bool at_high_water(std::size_t bytes) const noexcept;
   // Nothing in flight: frees what only a busy connection needs (the spare exchange, scratch).
   void release_idle_memory();
   void compute_wait();
@@ -144,16 +170,12 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   std::list<std::shared_ptr<detail::Exchange>> queue_;
   std::shared_ptr<detail::Exchange> spare_;  // a finished exchange, for a request already read
   std::size_t requests_ = 0;
-  bool input_closed_ = false;  // no further request is read (close, error, CONNECT)
-  bool shut_ = false;          // shutdown() was called
-  bool closed_ = false;        // the connection is down
-  bool draining_ = false;
-  bool paused_ = false;  // reading stopped: max_pipeline answers outstanding
-  bool processing_ = false;
-  bool batching_ = false;  // inside process(): output collects in batch_
-  std::string batch_;
-  std::string scratch_;  // where an answer is formatted (kept while the pipeline is busy)
-  bool write_complete_registered_ = false;
+  Input input_state_ = Input::reading;
+  Output output_state_ = Output::open;
+  bool draining_ = false;       // the server is stopping: the answer in flight is the last
+  bool processing_ = false;     // inside process(): a nested call returns at once
+  std::string batch_;           // what the answers of the read being parsed send (batching())
+  std::string scratch_;         // where an answer is formatted (kept while the pipeline is busy)
   bool continue_sent_ = false;  // "100 Continue" went out for the request being read
 
   Wait wait_ = Wait::first_request;

@@ -36,7 +36,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   if (draining_ && !queue_.empty() && &ex == queue_.back().get() &&
       parser_.phase() == RequestParser::Phase::idle)
     ex.close = true;
-  if (ex.close) input_closed_ = true;
+  if (ex.close) close_input();
 
   // The head is written through a pointer into `out`, grown once to a bound on its size: a
   // dozen small appends would each check the capacity and call memcpy.

@@ -43,8 +43,8 @@ std::shared_ptr<detail::Exchange> Session::new_exchange() {
 }
 
 void Session::answer(detail::Exchange& ex, Response&& response) {
-  // After shut_ the queue is gone (a `Connection: close` answer ended the pipeline): too late.
-  if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
+  // Once shut the queue is gone (a `Connection: close` answer ended the pipeline): too late.
+  if (output_state_ != Output::open || ex.state != detail::Exchange::State::waiting) return;
   if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::http, "conn ", connection_.id(), ": answer ",
                          response.status, ", body ", response.body.size(), " bytes");
@@ -61,12 +61,11 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
   // goes: the read's batch, the connection, or the exchange's held bytes.
   const bool body = !ex.head_only && status_allows_body(response.status);
   ex.state = detail::Exchange::State::done;
-  if (batching_ && queue_.front().get() == &ex) {
+  if (batching() && queue_.front().get() == &ex) {
     // The common case, a synchronous answer in front: formatted straight into the read's batch.
     serialize_head(ex, response, batch_, length);
     if (body) batch_ += response.body;
-    if (connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark)
-      want_writable(ex);
+    if (at_high_water(connection_.queued_output() + batch_.size())) want_writable(ex);
   } else {
     std::string& out = scratch_;
     out.clear();
@@ -78,7 +77,7 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
 }
 
 void Session::start(detail::Exchange& ex, Response&& head) {
-  if (closed_ || shut_ || ex.state != detail::Exchange::State::waiting) return;
+  if (output_state_ != Output::open || ex.state != detail::Exchange::State::waiting) return;
   std::optional<std::uint64_t> length;
   if (const auto declared = head.headers.get("Content-Length")) length = numbers::parse(*declared);
   if (length) {
@@ -101,7 +100,7 @@ void Session::start(detail::Exchange& ex, Response&& head) {
 }
 
 tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
-  if (closed_) return tcp::SendStatus::dropped;
+  if (closed()) return tcp::SendStatus::dropped;
   if (ex.state != detail::Exchange::State::streaming) return tcp::SendStatus::dropped;
   if (bytes.empty() || ex.head_only) return tcp::SendStatus::ok;
   if (ex.remaining) {
@@ -127,7 +126,7 @@ tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
 
 tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint64_t& offset,
                                    std::uint64_t& remaining) {
-  if (closed_ || ex.state != detail::Exchange::State::streaming) return tcp::SendStatus::dropped;
+  if (closed() || ex.state != detail::Exchange::State::streaming) return tcp::SendStatus::dropped;
   if (ex.head_only) {
     remaining = 0;
     return tcp::SendStatus::ok;
@@ -163,7 +162,7 @@ tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint6
 }
 
 void Session::finish(detail::Exchange& ex) {
-  if (closed_ || ex.state != detail::Exchange::State::streaming) return;
+  if (closed() || ex.state != detail::Exchange::State::streaming) return;
   if (ex.remaining && *ex.remaining > 0 && !ex.head_only) {
     reactor::log::error("http", "a streamed answer finished " + std::to_string(*ex.remaining) +
                                     " bytes short of its Content-Length");
@@ -178,7 +177,7 @@ void Session::finish(detail::Exchange& ex) {
 void Session::abort(detail::Exchange& ex) {
   ex.state = detail::Exchange::State::done;
   ex.close = true;
-  input_closed_ = true;
+  close_input();
   if (!queue_.empty() && queue_.front().get() == &ex) {
     connection_.force_close();
   } else {
@@ -200,9 +199,9 @@ void Session::emit(detail::Exchange& ex, std::string&& bytes) {
 tcp::SendStatus Session::emit_view(detail::Exchange& ex, std::string_view bytes) {
   if (!queue_.empty() && queue_.front().get() == &ex) {
     tcp::SendStatus status = tcp::SendStatus::ok;
-    if (batching_) {
+    if (batching()) {
       batch_ += bytes;
-      if (connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark)
+      if (at_high_water(connection_.queued_output() + batch_.size()))
         status = tcp::SendStatus::backpressure;
     } else {
       status = send_or_close(std::string(bytes));
@@ -211,7 +210,7 @@ tcp::SendStatus Session::emit_view(detail::Exchange& ex, std::string_view bytes)
     return status;
   }
   ex.held += bytes;
-  if (ex.held.size() >= connection_.options().high_water_mark) {
+  if (at_high_water(ex.held.size())) {
     want_writable(ex);
     return tcp::SendStatus::backpressure;
   }
@@ -245,16 +244,13 @@ void Session::flush_batch() {
 
 void Session::want_writable(detail::Exchange& ex) {
   ex.writable_wanted = true;
-  if (!write_complete_registered_) {
-    // Asked for on the first need only: most connections never wait for their output, and each
-    // write-complete costs a queued task.
-    write_complete_registered_ = true;
-    connection_.want_write_complete(true);
-  }
+  // Asked for on the first need only: most connections never wait for their output, and each
+  // write-complete costs a queued task.
+  connection_.want_write_complete(true);
   // The write that answered `backpressure` may have been taken whole by the kernel before the
   // callback existed: with nothing queued no write-complete will come, so wake the producer from
   // the loop's queue. (Inside a read the batch is flushed later, with the callback in place.)
-  if (!batching_ && connection_.queued_output() == 0) {
+  if (!batching() && connection_.queued_output() == 0) {
     loop_.queue_in_loop([weak = weak_from_this()] {
       if (auto self = weak.lock()) self->on_write_complete();
     });
@@ -262,9 +258,9 @@ void Session::want_writable(detail::Exchange& ex) {
 }
 
 tcp::SendStatus Session::send_or_close(std::string&& bytes) {
-  if (batching_) {
+  if (batching()) {
     batch_ += bytes;
-    return connection_.queued_output() + batch_.size() >= connection_.options().high_water_mark
+    return at_high_water(connection_.queued_output() + batch_.size())
                ? tcp::SendStatus::backpressure
                : tcp::SendStatus::ok;
   }
@@ -290,7 +286,7 @@ void Session::write_from_elsewhere(detail::Exchange& ex, std::string_view bytes,
     if (connection_.queued_output() == 0) {
       loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
         auto self = weak.lock();
-        if (!self || self->closed_ || self->queue_.empty() || self->queue_.front() != ex) return;
+        if (!self || self->closed() || self->queue_.empty() || self->queue_.front() != ex) return;
         self->on_write_complete();
       });
     }
@@ -298,18 +294,36 @@ void Session::write_from_elsewhere(detail::Exchange& ex, std::string_view bytes,
 }
 
 void Session::close_after_output() {
-  if (shut_ || closed_) return;
-  shut_ = true;
-  input_closed_ = true;
+  if (output_state_ != Output::open) return;
+  output_state_ = Output::shut;  // batching() ends: the batch goes now, before the FIN
+  close_input();
   if (input_ != nullptr) input_->retrieve_all();
-  if (paused_) {
-    paused_ = false;
-    connection_.set_reading(true);  // keep reading (and dropping) until the peer closes
-  }
-  batching_ = false;
   flush_batch();
   connection_.shutdown();
   update_timer();
+}
+
+void Session::pause_input() {
+  if (input_state_ != Input::reading) return;
+  input_state_ = Input::paused;
+  connection_.set_reading(false);
+}
+
+void Session::resume_input() {
+  if (input_state_ != Input::paused) return;
+  input_state_ = Input::reading;
+  connection_.set_reading(true);
+}
+
+void Session::close_input() {
+  // A paused connection reads again: what comes is dropped until the peer closes (a lingering
+  // close; unread bytes at our close would make the kernel send a reset).
+  if (input_state_ == Input::paused) connection_.set_reading(true);
+  input_state_ = Input::closed;
+}
+
+bool Session::at_high_water(std::size_t bytes) const noexcept {
+  return bytes >= connection_.options().high_water_mark;
 }
 
 void Session::release_idle_memory() {
@@ -319,7 +333,7 @@ void Session::release_idle_memory() {
 }
 
 void Session::on_write_complete() {
-  if (closed_ || queue_.empty()) return;
+  if (closed() || queue_.empty()) return;
   detail::Exchange& front = *queue_.front();
   if (front.writable_wanted) {
     front.writable_wanted = false;
@@ -331,7 +345,7 @@ void Session::on_write_complete() {
 }
 
 void Session::on_down() {
-  closed_ = true;
+  output_state_ = Output::down;
   batch_.clear();
   // A streaming producer's callback may hold its own Responder (and so the exchange): drop the
   // callbacks so that the cycle ends with the connection.

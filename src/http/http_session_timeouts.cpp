@@ -23,8 +23,8 @@ void Session::compute_wait() {
   const Wait before = wait_;
   // A failed parser (a 408 or 400 on its way) or a pipeline that reads no more waits only for
   // its answers: the head and body timeouts are over.
-  const bool reading = !input_closed_ && !parser_.failed();
-  if (shut_) {
+  const bool reading = input_state_ != Input::closed && !parser_.failed();
+  if (output_state_ == Output::shut) {
     if (before != Wait::linger) deadline_ = now + kLinger;
     wait_ = Wait::linger;
   } else if (reading && parser_.phase() == RequestParser::Phase::head) {
@@ -50,7 +50,7 @@ void Session::compute_wait() {
 }
 
 void Session::update_timer() {
-  if (closed_) return;
+  if (closed()) return;
   compute_wait();
   // Lazy: a timer already set for a later moment finds the new deadline when it fires and
   // re-arms; only a deadline that moved earlier needs a new timer.
@@ -68,7 +68,7 @@ void Session::arm_timer() {
 
 void Session::timer_fired() {
   timer_armed_ = false;
-  if (closed_) return;
+  if (closed()) return;
   compute_wait();  // what is awaited now, and until when (it may have moved on)
   if (reactor::Clock::now() < deadline_) {
     arm_timer();

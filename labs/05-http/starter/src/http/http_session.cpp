@@ -17,14 +17,15 @@ namespace avant::http {
 void Session::on_message(net::Buffer& input) {
   (void)input;
   throw std::logic_error(
-      "TODO(05): Session::on_message: remember the input and when it came (last_input_); after "
-      "input_closed_ drop everything that arrives (a lingering close); else process()");
+      "TODO(05): Session::on_message: remember the input and when it came (last_input_); once the "
+      "input is closed drop everything that arrives (a lingering close); else process()");
 }
 
 void Session::process() {
   throw std::logic_error(
-      "TODO(05): Session::process: not re-entered; batch the output of this read; while open and "
-      "bytes wait: stop reading at max_pipeline answers outstanding, feed the parser, consume, "
+      "TODO(05): Session::process: not re-entered (processing_, which also batches the output of "
+      "this read); while the output is open, the input reading and bytes wait: pause_input() at "
+      "max_pipeline answers outstanding, feed the parser, consume, "
       "need_more -> stop, error -> fail(), complete -> (upgrade: ignore it, or end after CONNECT) "
       "dispatch(); then flush the batch, send 100 Continue when due, update_timer()");
 }
@@ -42,7 +43,7 @@ void Session::fail(int status, const std::string& reason) {
   (void)reason;
   throw std::logic_error(
       "TODO(05): Session::fail: log one line; queue an exchange that closes, already answered, "
-      "and answer it with the status; read nothing more");
+      "and answer it with the status; read nothing more (close_input())");
 }
 
 void Session::complete(detail::Exchange& ex) {
@@ -56,8 +57,8 @@ void Session::advance() {
   throw std::logic_error(
       "TODO(05): Session::advance: pop every finished exchange from the front (keep one as spare "
       "if nobody else holds it; one that closes ends the pipeline: close_after_output()); send the "
-      "new front's held bytes; then: idle since now, draining and idle -> close; resume reading "
-      "below max_pipeline; process() what already waits in the input");
+      "new front's held bytes; then: idle since now (release_idle_memory()), draining and idle -> "
+      "close; resume_input() below max_pipeline; process() what already waits in the input");
 }
 
 void Session::drain() {
