@@ -29,6 +29,9 @@ class Session;
 
 namespace detail {
 
+// After our FIN, how long the peer has to close its side before we close it for good.
+inline constexpr std::chrono::milliseconds kLinger{2000};
+
 // One request's answer, shared by its Responder (any thread) and its Session (loop thread).
 struct Exchange {
   enum class State : std::uint8_t { waiting, streaming, done };
@@ -68,7 +71,9 @@ struct Exchange {
 // loop, and held by the connection.
 class Session final : public tcp::Protocol, public std::enable_shared_from_this<Session> {
  public:
-  Session(std::shared_ptr<HttpServer::Shared> shared, tcp::TcpConnection& connection);
+  // `requests`: answered on this connection before (a session resumed after a rest, see Rest).
+  Session(std::shared_ptr<HttpServer::Shared> shared, tcp::TcpConnection& connection,
+          std::size_t requests = 0);
 
   // The connection is up: starts the wait for the first request.
   void begin();
@@ -143,6 +148,10 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void complete(detail::Exchange& ex);
   void advance();
   void close_after_output();
+  // Between requests, with nothing in flight, nothing half-read and nothing waiting: hands the
+  // connection to a Rest (below) and ends this session. From update_timer(), outside process().
+  [[nodiscard]] bool can_rest() const noexcept;
+  void rest();
   // The input's transitions (see Input). close_input() is final.
   void pause_input();
   void resume_input();
@@ -187,6 +196,41 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   bool timer_armed_ = false;
   reactor::TimePoint timer_at_{};
   reactor::TimerId timer_{};
+};
+
+// An idle keep-alive connection's protocol: the Session, its parser and its buffers are gone, and
+// what is left is the request count and one timer. The first byte of the next request makes a
+// Session again (resumed: it counts on from `requests`), which takes the connection back with
+// that byte; the keep-alive timeout half-closes it, and the peer's close or kLinger ends it.
+//
+//   Session --idle: rest()--> Rest --bytes--> Session (switch_protocol both ways; chapter 02)
+//
+// Loop thread of its connection, like every protocol.
+class Rest final : public tcp::Protocol {
+ public:
+  Rest(std::shared_ptr<HttpServer::Shared> shared, std::size_t requests,
+       reactor::TimePoint idle_since);
+  ~Rest() override;
+  Rest(const Rest&) = delete;
+  Rest& operator=(const Rest&) = delete;
+  Rest(Rest&&) = delete;
+  Rest& operator=(Rest&&) = delete;
+
+  void on_up(const tcp::TcpConnectionPtr& connection) override;
+  void on_message(const tcp::TcpConnectionPtr& connection, net::Buffer& input) override;
+  void on_down(const tcp::TcpConnectionPtr& connection) override;
+  void on_drain(const tcp::TcpConnectionPtr& connection) override;
+
+ private:
+  void arm(const tcp::TcpConnectionPtr& connection, reactor::TimePoint when);
+  void close(const tcp::TcpConnectionPtr& connection);
+
+  std::shared_ptr<HttpServer::Shared> shared_;
+  std::size_t requests_;
+  reactor::TimePoint idle_since_;
+  reactor::EventLoop* loop_ = nullptr;  // the connection's, from on_up
+  reactor::TimerId timer_{};
+  bool shut_ = false;  // our FIN went out: what comes is dropped, the peer's close awaited
 };
 
 }  // namespace avant::http

@@ -12,12 +12,6 @@
 
 namespace avant::http {
 
-namespace {
-
-constexpr std::chrono::milliseconds kLinger{2000};  // after our FIN, wait this long for the peer's
-
-}  // namespace
-
 void Session::compute_wait() {
   const reactor::TimePoint now = loop_.poll_time();
   const Wait before = wait_;
@@ -25,7 +19,7 @@ void Session::compute_wait() {
   // its answers: the head and body timeouts are over.
   const bool reading = input_state_ != Input::closed && !parser_.failed();
   if (output_state_ == Output::shut) {
-    if (before != Wait::linger) deadline_ = now + kLinger;
+    if (before != Wait::linger) deadline_ = now + detail::kLinger;
     wait_ = Wait::linger;
   } else if (reading && parser_.phase() == RequestParser::Phase::head) {
     if (before != Wait::head) head_since_ = now;
@@ -52,6 +46,10 @@ void Session::compute_wait() {
 void Session::update_timer() {
   if (closed()) return;
   compute_wait();
+  if (wait_ == Wait::idle && can_rest()) {
+    rest();
+    return;
+  }
   // Lazy: a timer already set for a later moment finds the new deadline when it fires and
   // re-arms; only a deadline that moved earlier needs a new timer.
   if (!timer_armed_ || deadline_ < timer_at_) arm_timer();

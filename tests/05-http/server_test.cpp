@@ -225,6 +225,32 @@ TEST(HttpServer, TheLastAllowedRequestSaysConnectionClose) {
   EXPECT_TRUE(c.unread().empty()) << "the fourth request is not answered";
 }
 
+// Between requests an idle connection rests (its Session gives way to a small Rest): the count
+// of requests goes on across rests, and a request whose head comes in pieces wakes it.
+TEST(HttpServer, ARestingConnectionKeepsItsRequestCountAndWakesOnAPartialHead) {
+  HttpOptions o = options();
+  o.max_requests_per_connection = 3;
+  Served s(o, echo);
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/1")));
+  const auto first = c.read();
+  ASSERT_TRUE(first) << c.error();
+  EXPECT_FALSE(first->header("Connection").has_value());
+  const std::string second = get("/2");
+  ASSERT_TRUE(c.send(second.substr(0, 7)));  // "GET /2 ": the rest comes later
+  ASSERT_TRUE(eventually([&] { return s.server().stats().tcp.accepted == 1; }));
+  ASSERT_TRUE(c.send(second.substr(7)));
+  const auto answer = c.read();
+  ASSERT_TRUE(answer) << c.error();
+  EXPECT_EQ(answer->body, "GET /2 ");
+  ASSERT_TRUE(c.send(get("/3")));
+  const auto third = c.read();
+  ASSERT_TRUE(third) << c.error();
+  EXPECT_EQ(third->header("Connection").value_or(""), "close")
+      << "the third request on the connection is the last, whatever rests came between";
+  EXPECT_TRUE(c.closed());
+}
+
 TEST(HttpServer, HeadAnswersCarryNoBodyAndHttp10GetsItsKeepAlive) {
   Served s(options(), [](Request& request, Responder responder) {
     responder.send(Response::text(200, "hello " + request.method));
