@@ -3,15 +3,15 @@
     bench/run idle-memory [--connections N] [--rounds R]
 
 Method (bench/README.md, "Idle memory"):
-  * Each server starts once, on one core with one loop (avant: worker_cnt = 0; nginx: one worker
-    process, master_process off), serving the same static folder; each is configured for many idle
-    connections (avant: max_client_cnt above N; nginx: worker_connections and
-    worker_rlimit_nofile above N, keepalive_timeout longer than the run).
+  * Each server starts afresh for every round, on one core with one loop (avant: worker_cnt = 0;
+    nginx: one worker process, master_process off), serving the same static folder; each is
+    configured for many idle connections (avant: max_client_cnt above N; nginx:
+    worker_connections and worker_rlimit_nofile above N, keepalive_timeout longer than the run).
   * A round, per server: one warm-up request on its own connection, then the server's RSS
     (/proc/PID/status VmRSS); then N connections, each sends one GET of a 15-byte file and reads
     the whole answer, then stays open and silent; then the RSS again, once two reads 0.3 s apart
-    agree. (after - before) / N is the cost of one idle connection. The N connections close, and the
-    next round starts from the server's new baseline.
+    agree. (after - before) / N is the cost of one idle connection. Then the server stops: memory a
+    server freed stays in its heap, so a second round on the same process would measure reuse.
   * Rounds alternate which server goes first; the report quotes medians, min-max, and the ratio
     avant / nginx per round (median).
 The client is this script (selectors/epoll, non-blocking sockets); it raises RLIMIT_NOFILE for
@@ -197,27 +197,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(harness.ROOT / "bench/results"),
                         help="where the report goes")
     args = parser.parse_args(argv)
-    want = 2 * args.connections + 1000
+    # Both ends of every connection are in this process tree: the client's sockets here, the
+    # server's in the child, which inherits the limit.
+    want = args.connections + 1000
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < want:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(want, hard)))
+        except (ValueError, OSError):
+            if hard < want:
+                parser.error(f"{args.connections} connections need {want} descriptors; the hard "
+                             f"limit is {hard} (ulimit -Hn): ask for fewer with --connections")
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     build = Path(args.build)
-    servers = {}
     runs: dict[str, list[dict]] = {"avant": [], "nginx": []}
-    try:
-        for label in ("avant", "nginx"):
-            servers[label] = start(label, build, args.connections)
-        for r in range(args.rounds):
-            order = ("avant", "nginx") if r % 2 == 0 else ("nginx", "avant")
-            for label in order:
-                run = measure(servers[label], args.connections)
-                runs[label].append(run)
-                print(f"idle-memory: round {r + 1} {label}: {run['kib_per_connection']:.2f} KiB "
-                      f"per connection ({run['rss_before_kib']} -> {run['rss_after_kib']} KiB)",
-                      flush=True)
-    finally:
-        for server in servers.values():
-            server.stop()
+    for r in range(args.rounds):
+        order = ("avant", "nginx") if r % 2 == 0 else ("nginx", "avant")
+        for label in order:
+            # A fresh server each round: memory a server freed stays in its heap, so a second
+            # round on the same process would measure reuse, not cost.
+            server = start(label, build, args.connections)
+            try:
+                run = measure(server, args.connections)
+            finally:
+                server.stop()
+            runs[label].append(run)
+            print(f"idle-memory: round {r + 1} {label}: {run['kib_per_connection']:.2f} KiB "
+                  f"per connection ({run['rss_before_kib']} -> {run['rss_after_kib']} KiB)",
+                  flush=True)
     ratios = [a["kib_per_connection"] / n["kib_per_connection"]
               for a, n in zip(runs["avant"], runs["nginx"]) if n["kib_per_connection"] > 0]
     result = {label: {"runs": runs[label],

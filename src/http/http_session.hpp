@@ -26,6 +26,7 @@
 namespace avant::http {
 
 class Session;
+class RestClock;
 
 namespace detail {
 
@@ -199,9 +200,10 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
 };
 
 // An idle keep-alive connection's protocol: the Session, its parser and its buffers are gone, and
-// what is left is the request count and one timer. The first byte of the next request makes a
-// Session again (resumed: it counts on from `requests`), which takes the connection back with
-// that byte; the keep-alive timeout half-closes it, and the peer's close or kLinger ends it.
+// what is left is the request count and a place in its loop's keep-alive clock. The first byte of
+// the next request makes a Session again (resumed: it counts on from `requests`), which takes the
+// connection back with that byte; the keep-alive timeout half-closes it, and the peer's close or
+// kLinger after that ends it.
 //
 //   Session --idle: rest()--> Rest --bytes--> Session (switch_protocol both ways; chapter 02)
 //
@@ -222,15 +224,23 @@ class Rest final : public tcp::Protocol {
   void on_drain(const tcp::TcpConnectionPtr& connection) override;
 
  private:
-  void arm(const tcp::TcpConnectionPtr& connection, reactor::TimePoint when);
-  void close(const tcp::TcpConnectionPtr& connection);
+  friend class RestClock;
+
+  // The deadline passed: the first time a half-close, the second (kLinger later) the close.
+  void expire();
+  void wait(std::chrono::milliseconds timeout, reactor::TimePoint since);
+  void leave_clock() noexcept;
 
   std::shared_ptr<HttpServer::Shared> shared_;
   std::size_t requests_;
   reactor::TimePoint idle_since_;
-  reactor::EventLoop* loop_ = nullptr;  // the connection's, from on_up
-  reactor::TimerId timer_{};
+  tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this Rest), from on_up
   bool shut_ = false;  // our FIN went out: what comes is dropped, the peer's close awaited
+  // The place in a RestClock's list, in deadline order.
+  RestClock* clock_ = nullptr;
+  Rest* prev_ = nullptr;
+  Rest* next_ = nullptr;
+  reactor::TimePoint deadline_{};
 };
 
 }  // namespace avant::http

@@ -45,67 +45,12 @@ void Session::rest() {
     timer_armed_ = false;
   }
   connection_.want_write_complete(false);
+  connection_.release_buffers();
   // From here this session does nothing (Responders of its finished answers find it "down"); the
   // connection releases it once the call that got here has returned.
   output_state_ = Output::down;
   static_cast<void>(
       connection_.switch_protocol(std::make_shared<Rest>(shared_, requests_, idle_since_)));
-}
-
-Rest::Rest(std::shared_ptr<HttpServer::Shared> shared, std::size_t requests,
-           reactor::TimePoint idle_since)
-    : shared_(std::move(shared)), requests_(requests), idle_since_(idle_since) {}
-
-Rest::~Rest() {
-  if (loop_ != nullptr) loop_->cancel(timer_);
-}
-
-void Rest::on_up(const tcp::TcpConnectionPtr& connection) {
-  loop_ = &connection->loop();
-  arm(connection, idle_since_ + shared_->options.keep_alive_timeout);
-}
-
-void Rest::arm(const tcp::TcpConnectionPtr& connection, reactor::TimePoint when) {
-  loop_->cancel(timer_);
-  // The connection is held weakly and asked whether this Rest is still its protocol: a rest that
-  // ended (a request came, the connection closed) cancelled the timer first.
-  timer_ = loop_->run_at(when, [weak = std::weak_ptr(connection), self = this] {
-    const tcp::TcpConnectionPtr c = weak.lock();
-    if (!c || &c->protocol() != self) return;
-    self->close(c);
-  });
-}
-
-void Rest::close(const tcp::TcpConnectionPtr& connection) {
-  if (shut_) {
-    connection->force_close();  // the peer did not close within kLinger of our FIN
-    return;
-  }
-  shut_ = true;
-  connection->shutdown();
-  arm(connection, loop_->poll_time() + detail::kLinger);
-}
-
-void Rest::on_message(const tcp::TcpConnectionPtr& connection, net::Buffer& input) {
-  if (shut_) {
-    input.retrieve_all();  // a lingering close: read and dropped until the peer closes
-    return;
-  }
-  loop_->cancel(timer_);
-  timer_ = {};
-  // The next request: a Session takes the connection back, and with it these bytes (they are
-  // handed over once this returns).
-  static_cast<void>(
-      connection->switch_protocol(std::make_shared<Session>(shared_, *connection, requests_)));
-}
-
-void Rest::on_down(const tcp::TcpConnectionPtr& /*connection*/) {
-  loop_->cancel(timer_);
-  timer_ = {};
-}
-
-void Rest::on_drain(const tcp::TcpConnectionPtr& connection) {
-  if (!shut_) close(connection);  // nothing in flight: the stop closes a resting connection now
 }
 
 std::shared_ptr<detail::Exchange> Session::new_exchange() {

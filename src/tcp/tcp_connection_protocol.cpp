@@ -37,7 +37,7 @@ void TcpConnection::report_high_water(std::size_t queued) {
 }
 
 void TcpConnection::report_write_complete() {
-  release_if_empty(output_);  // the output drained: an idle connection holds no buffer
+  shrink_if_large(output_);  // drained after a large answer: its memory goes back
   if (!write_complete_wanted_) return;
   loop_.queue_in_loop([self = shared_from_this()] {
     if (self->up_ && self->write_complete_wanted_) self->protocol_->on_write_complete(self);
@@ -47,17 +47,24 @@ void TcpConnection::report_write_complete() {
 void TcpConnection::pass_up(net::Buffer& wire) {
   if (filter_) {
     filtered_input(wire);
-    release_if_empty(filtered_);
+    shrink_if_large(filtered_);
   } else {
     dispatch(wire);
   }
-  // Everything was consumed (the common case between requests): give the memory back, so that an
-  // idle connection costs no buffer. The next read starts in read_fd's stack side buffer.
-  release_if_empty(wire);
+  shrink_if_large(wire);
 }
 
-void TcpConnection::release_if_empty(net::Buffer& buffer) {
-  if (buffer.empty() && buffer.capacity() > net::Buffer::kCheapPrepend) buffer.shrink();
+void TcpConnection::shrink_if_large(net::Buffer& buffer) {
+  // A buffer grown by a large message goes back once it is empty; a small one stays, so a busy
+  // connection does not allocate on every read (release_buffers() frees it when idle).
+  if (buffer.empty() && buffer.capacity() > kKeptBuffer) buffer.shrink();
+}
+
+void TcpConnection::release_buffers() {
+  loop_.assert_in_loop_thread();
+  for (net::Buffer* buffer : {&input_, &output_, &filtered_}) {
+    if (buffer->empty() && buffer->capacity() > net::Buffer::kCheapPrepend) buffer->shrink();
+  }
 }
 
 void TcpConnection::dispatch(net::Buffer& input) {
@@ -67,6 +74,7 @@ void TcpConnection::dispatch(net::Buffer& input) {
     for (;;) {
       Protocol* const reader = protocol_.get();
       reader->on_message(self, input);
+      retired_.reset();  // a protocol switched away inside that call: the call has returned
       // Switched inside on_message: the next protocol reads what is left (switch_protocol).
       if (protocol_.get() == reader || input.empty() || state() == State::disconnected) break;
     }
@@ -84,8 +92,14 @@ bool TcpConnection::switch_protocol(ProtocolPtr next) {
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": protocol switched, ",
                          (filter_ ? filtered_ : input_).readable_bytes(),
                          " unread bytes handed over");
-  // The old protocol may be what called us: it is released from a task, after it returned.
-  loop_.queue_in_loop([old = std::exchange(protocol_, std::move(next))] {});
+  // The old protocol may be what called us: it is released once it returned — by dispatch() when
+  // the switch happens inside on_message (the common case, no task), else from a task.
+  ProtocolPtr old = std::exchange(protocol_, std::move(next));
+  if (dispatching_ && !retired_) {
+    retired_ = std::move(old);
+  } else {
+    loop_.queue_in_loop([old = std::move(old)] {});
+  }
   const TcpConnectionPtr self = shared_from_this();
   protocol_->on_up(self);
   net::Buffer& input = filter_ ? filtered_ : input_;

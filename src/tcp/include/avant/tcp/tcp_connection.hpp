@@ -142,6 +142,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void want_write_complete(bool on) noexcept { write_complete_wanted_ = on; }
   // A server stop asks the protocol to finish (Protocol::on_drain).
   void drain();
+  // The protocol is idle (between requests): frees the storage of every empty buffer, so that
+  // an idle connection holds none; the next read starts in read_fd's stack side buffer. (Buffers
+  // that grew past 16 KiB are freed whenever they empty.)
+  void release_buffers();
 
   // Owner plumbing (TcpServer, TcpClient), before connect_established() (on any thread: the
   // connection reaches its loop through the loop's queue): the protocol, the owner's close
@@ -174,8 +178,9 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void report_up();
   // Calls the protocol with the application's bytes; again for the next protocol after a switch.
   void dispatch(net::Buffer& input);
-  // Frees the storage of a buffer with nothing in it (idle connections hold no buffers).
-  static void release_if_empty(net::Buffer& buffer);
+  // Frees the storage of an empty buffer that grew past kKeptBuffer.
+  static void shrink_if_large(net::Buffer& buffer);
+  static constexpr std::size_t kKeptBuffer = 16u << 10;
   // Given (tcp_connection_protocol.cpp): a send on the loop thread, through the filter if any.
   void deliver(std::string_view bytes, std::size_t reserved);
   // Given: the half-close of shutdown(): a filter's goodbye (TLS close_notify), then FIN.
@@ -211,6 +216,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
 
   bool up_ = false;         // the protocol heard "up" (with a filter: the handshake finished)
   ProtocolPtr protocol_;    // never null
+  ProtocolPtr retired_;     // switched away inside on_message: released when that returns
   CloseCallback close_cb_;  // the owner's
 };
 
