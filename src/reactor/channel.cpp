@@ -44,10 +44,19 @@ void Channel::dispatch() {
   const std::uint32_t r = revents_;
   // Hang-up with nothing left to read: the peer is gone. With EPOLLIN still set, read first: the
   // read returns the remaining data and then end of stream.
-  if ((r & EPOLLHUP) != 0 && (r & EPOLLIN) == 0 && close_cb_) close_cb_();
-  if ((r & EPOLLERR) != 0 && error_cb_) error_cb_();
-  if ((r & kReadEvents) != 0 && read_cb_) read_cb_();
-  if ((r & EPOLLOUT) != 0 && write_cb_) write_cb_();
+  const bool hang_up = (r & EPOLLHUP) != 0 && (r & EPOLLIN) == 0;
+  if (handler_ != nullptr) {
+    if (hang_up) handler_->on_hang_up();
+    if ((r & EPOLLERR) != 0) handler_->on_error();
+    if ((r & kReadEvents) != 0) handler_->on_readable();
+    if ((r & EPOLLOUT) != 0) handler_->on_writable();
+  } else if (callbacks_) {
+    const Callbacks& cb = *callbacks_;
+    if (hang_up && cb.close) cb.close();
+    if ((r & EPOLLERR) != 0 && cb.error) cb.error();
+    if ((r & kReadEvents) != 0 && cb.read) cb.read();
+    if ((r & EPOLLOUT) != 0 && cb.write) cb.write();
+  }
   handling_ = false;
 }
 

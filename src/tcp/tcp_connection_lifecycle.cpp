@@ -60,12 +60,8 @@ TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::So
       // Empty until bytes come: read_fd's stack side buffer takes a first read of any size.
       input_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
       output_(net::BufferOptions{.initial_size = 0, .max_size = options.max_output}),
-      filtered_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
       protocol_(dropping_protocol()) {
-  channel_.on_read([this] { handle_read(); });
-  channel_.on_write([this] { handle_write(); });
-  channel_.on_close([this] { handle_close(); });
-  channel_.on_error([this] { handle_error(); });
+  channel_.set_handler(*this);
   if (options_.no_delay) socket_.set_no_delay(true);
 }
 
@@ -116,7 +112,7 @@ void TcpConnection::connect_established() {
   last_activity_ = reactor::Clock::now();
   channel_.tie(shared_from_this());
   if (filter_) {
-    handshake_timer_ = loop_.run_after(
+    filter_->handshake_timer = loop_.run_after(
         options_.handshake_timeout, [weak = weak_from_this(), ms = options_.handshake_timeout] {
           const TcpConnectionPtr self = weak.lock();
           if (!self || self->up_ || self->state() == State::disconnected) return;
@@ -129,7 +125,7 @@ void TcpConnection::connect_established() {
   update_reading();
   // With a filter, "up" waits for its handshake (filtered_input) unless it has nothing to
   // negotiate.
-  if (!filter_ || filter_->ready()) report_up();
+  if (!filter_ || filter_->filter->ready()) report_up();
   if (filter_) flush_filter(0);  // a client filter's first handshake message
 }
 
@@ -169,9 +165,9 @@ net::IoResult TcpConnection::send_file(int file_fd, std::uint64_t offset, std::s
 
 void TcpConnection::half_close() {
   if (filter_ && up_) {
-    filter_->close();
+    filter_->filter->close();
     std::string goodbye;
-    static_cast<void>(filter_->take_output(goodbye));
+    static_cast<void>(filter_->filter->take_output(goodbye));
     // Best effort and direct: the output has drained, so a short record fits the socket buffer.
     if (!goodbye.empty()) static_cast<void>(socket_.write(goodbye));
   }
@@ -190,11 +186,29 @@ void TcpConnection::connect_destroyed() {
     report_down();
   }
   channel_.remove();
-  loop_.cancel(handshake_timer_);
-  queued_.fetch_sub(std::exchange(held_reserved_, 0), std::memory_order_relaxed);
+  if (filter_) {
+    loop_.cancel(filter_->handshake_timer);
+    queued_.fetch_sub(std::exchange(filter_->held_reserved, 0), std::memory_order_relaxed);
+  }
   // Close the descriptor now, not when the last reference goes: the application may keep a
   // TcpConnectionPtr for a while, and the peer must see the close when it happens.
   socket_ = net::Socket{net::FileDescriptor{}};
+}
+
+void TcpConnection::on_readable() {
+  handle_read();
+}
+
+void TcpConnection::on_writable() {
+  handle_write();
+}
+
+void TcpConnection::on_hang_up() {
+  handle_close();
+}
+
+void TcpConnection::on_error() {
+  handle_error();
 }
 
 void TcpConnection::handle_error() {

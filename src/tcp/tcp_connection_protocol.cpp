@@ -10,8 +10,12 @@
 
 namespace avant::tcp {
 
+TcpConnection::FilterState::FilterState(std::unique_ptr<ConnectionFilter> f, std::size_t max_input)
+    : filter(std::move(f)),
+      filtered(net::BufferOptions{.initial_size = 0, .max_size = max_input}) {}
+
 void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
-  filter_ = std::move(filter);
+  filter_ = std::make_unique<FilterState>(std::move(filter), options_.max_input);
   // reserve() caps what the application sends at max_output; the filter adds its own bytes (TLS:
   // 22 per record of up to 16 KiB, handshake flights, tickets). The output buffer leaves room for
   // them, so an accepted send is never cut off by the buffer's own limit.
@@ -21,7 +25,7 @@ void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
 
 void TcpConnection::report_up() {
   up_ = true;
-  if (filter_) loop_.cancel(handshake_timer_);
+  if (filter_) loop_.cancel(filter_->handshake_timer);
   protocol_->on_up(shared_from_this());
 }
 
@@ -47,7 +51,7 @@ void TcpConnection::report_write_complete() {
 void TcpConnection::pass_up(net::Buffer& wire) {
   if (filter_) {
     filtered_input(wire);
-    shrink_if_large(filtered_);
+    shrink_if_large(filter_->filtered);
   } else {
     dispatch(wire);
   }
@@ -62,8 +66,9 @@ void TcpConnection::shrink_if_large(net::Buffer& buffer) {
 
 void TcpConnection::release_buffers() {
   loop_.assert_in_loop_thread();
-  for (net::Buffer* buffer : {&input_, &output_, &filtered_}) {
-    if (buffer->empty() && buffer->capacity() > net::Buffer::kCheapPrepend) buffer->shrink();
+  for (net::Buffer* buffer : {&input_, &output_, filter_ ? &filter_->filtered : nullptr}) {
+    if (buffer != nullptr && buffer->empty() && buffer->capacity() > net::Buffer::kCheapPrepend)
+      buffer->shrink();
   }
 }
 
@@ -90,7 +95,7 @@ bool TcpConnection::switch_protocol(ProtocolPtr next) {
   if (!next || state() != State::connected || !up_) return false;
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": protocol switched, ",
-                         (filter_ ? filtered_ : input_).readable_bytes(),
+                         (filter_ ? filter_->filtered : input_).readable_bytes(),
                          " unread bytes handed over");
   // The old protocol may be what called us: it is released once it returned — by dispatch() when
   // the switch happens inside on_message (the common case, no task), else from a task.
@@ -102,7 +107,7 @@ bool TcpConnection::switch_protocol(ProtocolPtr next) {
   }
   const TcpConnectionPtr self = shared_from_this();
   protocol_->on_up(self);
-  net::Buffer& input = filter_ ? filtered_ : input_;
+  net::Buffer& input = filter_ ? filter_->filtered : input_;
   // Inside on_message, dispatch() hands the rest over once that returns.
   if (!dispatching_ && !input.empty() && state() != State::disconnected) dispatch(input);
   return true;
@@ -128,15 +133,15 @@ void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
     queued_.fetch_sub(reserved, std::memory_order_relaxed);
     return;
   }
-  if (filter_->send(bytes) != ConnectionFilter::Status::ok) {
+  if (filter_->filter->send(bytes) != ConnectionFilter::Status::ok) {
     queued_.fetch_sub(reserved, std::memory_order_relaxed);
     filter_failed();
     return;
   }
-  if (!filter_->ready()) {
+  if (!filter_->filter->ready()) {
     // Held by the filter until the handshake is done: still counted in queued_, so max_output
     // bounds what waits there too.
-    held_reserved_ += reserved;
+    filter_->held_reserved += reserved;
     return;
   }
   flush_filter(reserved);
@@ -144,7 +149,7 @@ void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
 
 void TcpConnection::flush_filter(std::size_t reserved) {
   std::string wire;
-  static_cast<void>(filter_->take_output(wire));
+  static_cast<void>(filter_->filter->take_output(wire));
   // queued_ counts what goes to the socket: the filter's records, not the bytes reserved for them.
   if (wire.size() > reserved) {
     queued_.fetch_add(wire.size() - reserved, std::memory_order_relaxed);
@@ -155,23 +160,25 @@ void TcpConnection::flush_filter(std::size_t reserved) {
 }
 
 void TcpConnection::filtered_input(net::Buffer& wire) {
-  const ConnectionFilter::Status status = filter_->receive(wire.view(), filtered_);
+  ConnectionFilter& filter = *filter_->filter;
+  net::Buffer& filtered = filter_->filtered;
+  const ConnectionFilter::Status status = filter.receive(wire.view(), filtered);
   wire.retrieve_all();
   // Handshake messages, alerts, answers the filter owes the peer; and, once the handshake is
   // done, the records of what was held until then (counted since its send()).
-  flush_filter(filter_->ready() ? std::exchange(held_reserved_, 0) : 0);
+  flush_filter(filter.ready() ? std::exchange(filter_->held_reserved, 0) : 0);
   if (status == ConnectionFilter::Status::error) {
     filter_failed();
     return;
   }
-  if (!up_ && filter_->ready()) report_up();
-  if (up_ && !filtered_.empty() && state() != State::disconnected) dispatch(filtered_);
+  if (!up_ && filter.ready()) report_up();
+  if (up_ && !filtered.empty() && state() != State::disconnected) dispatch(filtered);
   if (status == ConnectionFilter::Status::closed) shutdown();  // answer the peer's goodbye
 }
 
 void TcpConnection::filter_failed() {
   reactor::log::warn("tcp", "connection " + std::to_string(id_) + " from " + peer_.to_string() +
-                                ": " + filter_->error() + "; closing");
+                                ": " + filter_->filter->error() + "; closing");
   force_close();
 }
 }  // namespace avant::tcp

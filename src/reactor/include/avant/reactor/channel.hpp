@@ -9,6 +9,11 @@
 // is closed. When the owner may be destroyed by one of its own callbacks, it calls tie() with a
 // weak reference to itself: handle_event() then holds a strong reference for the duration of the
 // callbacks, so `this` stays valid inside them.
+//
+// Who is called: the four callbacks (on_read, ...), or one Handler the owner implements. An owner
+// of which there are many — a TcpConnection per client — is a Handler: a pointer instead of four
+// std::functions (32 bytes each) in every connection. The callbacks are kept out of line, made on
+// the first on_*() call.
 // Threads: every method on the owning loop's thread only.
 #pragma once
 
@@ -27,6 +32,24 @@ class Channel {
  public:
   using EventCallback = std::function<void()>;
 
+  // The events of handle_event(), for an owner that takes them as virtual calls.
+  class Handler {
+   public:
+    virtual void on_readable() = 0;  // EPOLLIN, EPOLLPRI, EPOLLRDHUP
+    virtual void on_writable() = 0;  // EPOLLOUT
+    virtual void on_hang_up() = 0;   // EPOLLHUP without EPOLLIN
+    virtual void on_error() = 0;     // EPOLLERR
+
+    virtual ~Handler() = default;
+
+   protected:
+    Handler() = default;
+    Handler(const Handler&) = default;
+    Handler& operator=(const Handler&) = default;
+    Handler(Handler&&) = default;
+    Handler& operator=(Handler&&) = default;
+  };
+
   Channel(EventLoop& loop, int fd) noexcept;
   ~Channel();
   Channel(const Channel&) = delete;
@@ -39,10 +62,12 @@ class Channel {
   // EPOLLOUT -> write.
   void handle_event();
 
-  void on_read(EventCallback cb) { read_cb_ = std::move(cb); }
-  void on_write(EventCallback cb) { write_cb_ = std::move(cb); }
-  void on_close(EventCallback cb) { close_cb_ = std::move(cb); }
-  void on_error(EventCallback cb) { error_cb_ = std::move(cb); }
+  void on_read(EventCallback cb) { callbacks().read = std::move(cb); }
+  void on_write(EventCallback cb) { callbacks().write = std::move(cb); }
+  void on_close(EventCallback cb) { callbacks().close = std::move(cb); }
+  void on_error(EventCallback cb) { callbacks().error = std::move(cb); }
+  // Instead of the callbacks: `handler` (which outlives the channel, or calls remove() first).
+  void set_handler(Handler& handler) noexcept { handler_ = &handler; }
 
   // Keeps `owner` alive while handle_event runs (see the header comment).
   void tie(const std::shared_ptr<void>& owner);
@@ -77,8 +102,19 @@ class Channel {
  private:
   static constexpr std::uint32_t kReadEvents = EPOLLIN | EPOLLPRI | EPOLLRDHUP;
 
+  struct Callbacks {
+    EventCallback read;
+    EventCallback write;
+    EventCallback close;
+    EventCallback error;
+  };
+
   void update(std::uint32_t events);
   void dispatch();
+  Callbacks& callbacks() {
+    if (!callbacks_) callbacks_ = std::make_unique<Callbacks>();
+    return *callbacks_;
+  }
 
   EventLoop& loop_;
   const int fd_;
@@ -88,10 +124,8 @@ class Channel {
   bool handling_ = false;
   bool tied_ = false;
   std::weak_ptr<void> tie_;
-  EventCallback read_cb_;
-  EventCallback write_cb_;
-  EventCallback close_cb_;
-  EventCallback error_cb_;
+  Handler* handler_ = nullptr;
+  std::unique_ptr<Callbacks> callbacks_;  // made by the first on_*()
 };
 
 }  // namespace avant::reactor

@@ -74,14 +74,15 @@ struct ConnectionOptions {
 [[nodiscard]] std::string_view to_string(SendStatus status) noexcept;
 [[nodiscard]] std::string_view to_string(OverflowPolicy policy) noexcept;
 
-class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
+class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
+                      private reactor::Channel::Handler {
  public:
   enum class State : std::uint8_t { connecting, connected, disconnecting, disconnected };
 
   // Takes a connected socket; the connection starts in `connecting` until connect_established().
   TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
                 const net::SocketAddress& peer, const ConnectionOptions& options);
-  ~TcpConnection();
+  ~TcpConnection() override;
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
   TcpConnection(TcpConnection&&) = delete;
@@ -157,9 +158,27 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   void connect_established();
   void connect_destroyed();
   // The filter, or null. Loop thread.
-  [[nodiscard]] const ConnectionFilter* filter() const noexcept { return filter_.get(); }
+  [[nodiscard]] const ConnectionFilter* filter() const noexcept {
+    return filter_ ? filter_->filter.get() : nullptr;
+  }
 
  private:
+  // The filter and what only a filtered connection needs: out of line, so a plain connection
+  // carries one pointer for it.
+  struct FilterState {
+    explicit FilterState(std::unique_ptr<ConnectionFilter> f, std::size_t max_input);
+    std::unique_ptr<ConnectionFilter> filter;
+    net::Buffer filtered;           // application bytes out of the filter
+    std::size_t held_reserved = 0;  // sent before the handshake, held by the filter, still counted
+    reactor::TimerId handshake_timer;
+  };
+
+  // reactor::Channel::Handler: the socket's events (given, tcp_connection_lifecycle.cpp).
+  void on_readable() override;
+  void on_writable() override;
+  void on_hang_up() override;
+  void on_error() override;
+
   [[nodiscard]] SendStatus reserve(std::size_t n);
   void send_in_loop(std::string_view bytes, std::size_t reserved);
   void handle_read();
@@ -209,10 +228,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection> {
   bool write_complete_wanted_ = false;
   bool dispatching_ = false;  // inside the protocol's on_message (a switch delivers after it)
 
-  std::unique_ptr<ConnectionFilter> filter_;  // null without a filter
-  net::Buffer filtered_;                      // application bytes out of the filter
-  std::size_t held_reserved_ = 0;  // sent before the handshake, held by the filter, still counted
-  reactor::TimerId handshake_timer_;
+  std::unique_ptr<FilterState> filter_;  // null without a filter
 
   bool up_ = false;         // the protocol heard "up" (with a filter: the handshake finished)
   ProtocolPtr protocol_;    // never null
