@@ -28,14 +28,7 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   const std::size_t consumed =
       err == HPE_OK ? bytes.size()
                     : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
-  // The last byte before any trailing blanks, for starts_line() in the next call.
-  for (std::size_t i = consumed; i > 0; --i) {
-    const char c = bytes[i - 1];
-    if (c != ' ' && c != '\t') {
-      last_significant_ = c;
-      break;
-    }
-  }
+  note_consumed(bytes.substr(0, consumed));  // for starts_line() and on_method() next time
   if (err == HPE_OK) return {consumed, Status::need_more};
   if (err == HPE_PAUSED && complete_) {
     llhttp_resume(&parser_);

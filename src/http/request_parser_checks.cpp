@@ -23,6 +23,7 @@ const llhttp_settings_t& RequestParser::settings() noexcept {
     x.on_headers_complete = &RequestParser::on_headers_complete;
     x.on_body = &RequestParser::on_body;
     x.on_message_complete = &RequestParser::on_message_complete;
+    x.on_method = &RequestParser::on_method;
     return x;
   }();
   return s;
@@ -51,6 +52,46 @@ bool RequestParser::starts_line(const char* at) const noexcept {
     --q;
   const char before = q > feed_begin_ ? q[-1] : last_significant_;
   return before == '\n';
+}
+
+void RequestParser::note_consumed(std::string_view consumed) noexcept {
+  for (std::size_t i = consumed.size(); i > 0; --i) {
+    const char c = consumed[i - 1];
+    if (c != ' ' && c != '\t') {
+      last_significant_ = c;
+      break;
+    }
+  }
+  if (consumed.empty()) return;
+  if (phase_ != Phase::idle || complete_) {
+    cr_pending_ = false;
+    return;
+  }
+  // Between two requests (idle, and not stopped right after one completed): every byte consumed
+  // was a line end that llhttp skipped. on_method() refuses the next request if one was a bare CR.
+  for (const char c : consumed) {
+    if (cr_pending_ && c != '\n') bare_cr_ = true;
+    cr_pending_ = c == '\r';
+  }
+}
+
+int RequestParser::on_method(llhttp_t* p, const char* at, std::size_t /*n*/) {
+  // llhttp skips CR and LF before a request line (RFC 9112 §2.2 asks a server to ignore empty
+  // lines there), and a bare CR among them too, which §2.2 forbids: every CR skipped must be
+  // followed by an LF. The skipped bytes are those before the method in this feed() and, when
+  // they reach its start, those of earlier calls (noted by note_consumed()).
+  RequestParser& s = *static_cast<RequestParser*>(p->data);
+  const char* q = at;
+  while (q > s.feed_begin_ && (q[-1] == '\r' || q[-1] == '\n'))
+    --q;
+  bool bare = s.bare_cr_;
+  bool cr = q == s.feed_begin_ && s.cr_pending_;
+  for (; q <= at; ++q) {  // `at` itself: the method's first byte, which is no LF
+    if (cr && *q != '\n') bare = true;
+    cr = *q == '\r';
+  }
+  s.bare_cr_ = s.cr_pending_ = false;
+  return bare ? s.refuse(400, "a bare CR before the request line") : 0;
 }
 
 int RequestParser::check_head() {

@@ -100,6 +100,11 @@ const std::vector<std::string>& valid_requests() {
       std::string("GET /1 HTTP/1.1\r\nHost: h\r\n\r\n") +
           "POST /2 HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok" +
           "GET /3 HTTP/1.1\r\nHost: h\r\n\r\n",
+      // Empty lines before a request line are ignored (RFC 9112 §2.2), CRLF or a lone LF.
+      "\r\n\r\n\nGET /after-empty-lines HTTP/1.1\r\nHost: h\r\n\r\n",
+      // A body that ends in a CR, then the next request: that CR is body, not a bare CR.
+      std::string("POST /cr HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\na\r") +
+          "GET /next HTTP/1.1\r\nHost: h\r\n\r\n",
   };
   return requests;
 }
@@ -233,6 +238,14 @@ const std::vector<Refused>& smuggling_corpus() {
        "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
       {"bare LF line ends", "GET / HTTP/1.1\nHost: h\n\n", 400},
       {"bare CR", "GET / HTTP/1.1\r\nHost: h\rX: y\r\n\r\n", 400},
+      // A bare CR anywhere in a head is refused (RFC 9112 §2.2). llhttp's loose build accepts
+      // these: it skips any byte where an LF must follow a CR.
+      {"bare CR between two header lines", "GET / HTTP/1.1\r\nHost: h\r\n\rX: y\r\n\r\n", 400},
+      {"bare CR starting a value", "GET / HTTP/1.1\r\nHost: \rh\r\nX: y\r\n\r\n", 400},
+      {"bare CR before the blank line", "GET / HTTP/1.1\r\nHost: h\r\n\r\r\n", 400},
+      {"bare CR ending the head", "GET / HTTP/1.1\r\nHost: h\r\n\r:\r\n\r\n", 400},
+      {"bare CR before the request line", "\rGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
+      {"bare CR among empty lines", "\r\n\r\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 400},
       {"NUL in a value", std::string("GET / HTTP/1.1\r\nHost: h\r\nX: a\0b\r\n\r\n", 34), 400},
       {"no Host in HTTP/1.1", "GET / HTTP/1.1\r\n\r\n", 400},
       {"two Host fields", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
@@ -259,6 +272,15 @@ TEST(RequestParser, SmugglingCorpusIsRefusedAtEverySplit) {
     EXPECT_TRUE(whole.requests.empty()) << c.what << ": parsed as " << whole.requests[0];
     expect_same_at_every_split(c.bytes);
   }
+}
+
+TEST(RequestParser, ABareCrBetweenPipelinedRequestsRefusesTheSecond) {
+  const std::string first = "GET /1 HTTP/1.1\r\nHost: h\r\n\r\n";
+  const std::string bytes = first + "\rGET /2 HTTP/1.1\r\nHost: h\r\n\r\n";
+  const Outcome whole = parse_whole(bytes);
+  EXPECT_EQ(whole.requests.size(), 1u) << "the first request stands";
+  EXPECT_EQ(whole.error_status, 400);
+  expect_same_at_every_split(bytes);
 }
 
 TEST(RequestParser, AFailedParserStaysFailed) {

@@ -2,7 +2,8 @@
 //
 // LAB 05 STARTER: write feed(), continue_after_upgrade() and the llhttp callbacks. Given, in
 // src/http/request_parser_checks.cpp: the settings table, the constructor, refuse(),
-// count_header_bytes(), starts_line() and check_head() (the RFC 9112 refusals). The header request_parser.hpp is the contract. A callback must never
+// count_header_bytes(), starts_line(), note_consumed(), on_method() and check_head() (the RFC 9112
+// refusals). The header request_parser.hpp is the contract. A callback must never
 // throw (it runs inside llhttp's C code): it refuses with a status and a reason instead.
 #include <stdexcept>
 #include <utility>
@@ -30,7 +31,8 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   throw std::logic_error(
       "TODO(05): RequestParser::feed: failed_ -> {0, error}; an undecided upgrade_ -> {0, "
       "complete}; note feed_begin_; llhttp_execute; consumed = all (HPE_OK) or up to "
-      "llhttp_get_error_pos; remember last_significant_; HPE_PAUSED after a complete request -> "
+      "llhttp_get_error_pos; note_consumed() (given) with the consumed bytes; HPE_PAUSED after a "
+      "complete request -> "
       "llhttp_resume, complete; HPE_PAUSED_UPGRADE -> upgrade_, complete; anything else -> failed_ "
       "and, unless a callback refused already, error_ from status_for() and llhttp's reason");
 }

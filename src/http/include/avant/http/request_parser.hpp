@@ -100,6 +100,9 @@ class RequestParser {
   static int on_headers_complete(llhttp_t* p);
   static int on_body(llhttp_t* p, const char* at, std::size_t n);
   static int on_message_complete(llhttp_t* p);
+  // Given (request_parser_checks.cpp): refuses a bare CR among the line ends llhttp skips before
+  // a request line.
+  static int on_method(llhttp_t* p, const char* at, std::size_t n);
   static const llhttp_settings_t& settings() noexcept;
 
   // Sets error_ and returns -1, which makes llhttp stop with a callback error.
@@ -108,6 +111,9 @@ class RequestParser {
   [[nodiscard]] bool count_header_bytes(std::size_t n);
   // Whether `at` (inside the current feed) is the first non-blank byte of a line.
   [[nodiscard]] bool starts_line(const char* at) const noexcept;
+  // What the next feed() needs to know about the bytes this one consumed (last_significant_,
+  // cr_pending_, bare_cr_). Given; feed() calls it with bytes.substr(0, consumed).
+  void note_consumed(std::string_view consumed) noexcept;
 
   ParserLimits limits_;
   llhttp_t parser_{};
@@ -124,6 +130,8 @@ class RequestParser {
   bool has_expect_ = false;           // an Expect field was seen
   const char* feed_begin_ = nullptr;  // the bytes of the current feed()
   char last_significant_ = '\n';      // the last non-blank byte fed before them
+  bool cr_pending_ = false;           // the bytes fed so far end in a CR between two requests
+  bool bare_cr_ = false;              // a CR not followed by LF was skipped since the last request
   std::string field_;  // the header field being collected (llhttp may report it in pieces)
   std::string value_;
 };
