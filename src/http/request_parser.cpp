@@ -70,33 +70,26 @@ int RequestParser::on_message_begin(llhttp_t* p) {
 
 int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
   RequestParser& s = *self(p);
-  if (s.request_.target.size() + n > s.limits_.max_target)
-    return s.refuse(414, "request-target over " + std::to_string(s.limits_.max_target) + " bytes");
-  s.request_.target.append(at, n);
+  if (s.target_fits(n)) s.request_.target.append(at, n);  // else a 414 where the target ends
   return 0;
 }
 
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   RequestParser& s = *self(p);
-  if (!s.count_header_bytes(n))
-    return s.refuse(431,
-                    "header fields over " + std::to_string(s.limits_.max_header_bytes) + " bytes");
-  s.field_.append(at, n);
+  if (s.count_header_bytes(n)) s.field_.append(at, n);  // else a 431 where the name ends
   return 0;
 }
 
 int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
   RequestParser& s = *self(p);
-  if (!s.count_header_bytes(n))
-    return s.refuse(431,
-                    "header fields over " + std::to_string(s.limits_.max_header_bytes) + " bytes");
   // llhttp 8 accepts an obs-fold (a header line continued on the next line, starting with a
   // space) and reports the continuation as one more piece of the value. RFC 9112 §5.2 lets a
   // server reject it, and accepting it is how two parsers in a chain come to disagree about
-  // which fields a request has. A piece that starts a line is such a continuation.
+  // which fields a request has. A piece that starts a line is such a continuation. (Checked
+  // before the count: only a continuation's first piece starts a line, however it was split.)
   if (n > 0 && s.starts_line(at))
     return s.refuse(400, "obs-fold (a header line continued on the next line)");
-  s.value_.append(at, n);
+  if (s.count_header_bytes(n)) s.value_.append(at, n);  // else a 431 where the value ends
   return 0;
 }
 

@@ -24,6 +24,9 @@ const llhttp_settings_t& RequestParser::settings() noexcept {
     x.on_body = &RequestParser::on_body;
     x.on_message_complete = &RequestParser::on_message_complete;
     x.on_method = &RequestParser::on_method;
+    x.on_url_complete = &RequestParser::on_span_end;
+    x.on_header_field_complete = &RequestParser::on_span_end;
+    x.on_header_value_complete = &RequestParser::on_value_end;
     return x;
   }();
   return s;
@@ -40,9 +43,33 @@ int RequestParser::refuse(int status, std::string reason) {
   return -1;
 }
 
-bool RequestParser::count_header_bytes(std::size_t n) {
+bool RequestParser::target_fits(std::size_t n) noexcept {
+  if (over_limit_ == 0 && request_.target.size() + n <= limits_.max_target) return true;
+  if (over_limit_ == 0) over_limit_ = 414;
+  return false;
+}
+
+bool RequestParser::count_header_bytes(std::size_t n) noexcept {
   header_bytes_ += n;
-  return header_bytes_ <= limits_.max_header_bytes;
+  if (over_limit_ == 0 && header_bytes_ <= limits_.max_header_bytes) return true;
+  if (over_limit_ == 0) over_limit_ = 431;
+  return false;
+}
+
+int RequestParser::on_span_end(llhttp_t* p) {
+  RequestParser& s = *static_cast<RequestParser*>(p->data);
+  if (s.over_limit_ == 414)
+    return s.refuse(414, "request-target over " + std::to_string(s.limits_.max_target) + " bytes");
+  if (s.over_limit_ == 431) {
+    return s.refuse(431,
+                    "header fields over " + std::to_string(s.limits_.max_header_bytes) + " bytes");
+  }
+  return 0;
+}
+
+int RequestParser::on_value_end(llhttp_t* p) {
+  const int refused = on_span_end(p);
+  return refused != 0 ? refused : on_header_value_complete(p);
 }
 
 bool RequestParser::starts_line(const char* at) const noexcept {

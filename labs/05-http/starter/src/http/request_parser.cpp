@@ -2,8 +2,8 @@
 //
 // LAB 05 STARTER: write feed(), continue_after_upgrade() and the llhttp callbacks. Given, in
 // src/http/request_parser_checks.cpp: the settings table, the constructor, refuse(),
-// count_header_bytes(), starts_line(), note_consumed(), on_method() and check_head() (the RFC 9112
-// refusals). The header request_parser.hpp is the contract. A callback must never
+// target_fits(), count_header_bytes(), starts_line(), note_consumed(), on_method(), on_span_end(),
+// on_value_end() and check_head() (the RFC 9112 refusals). The header request_parser.hpp is the contract. A callback must never
 // throw (it runs inside llhttp's C code): it refuses with a status and a reason instead.
 #include <stdexcept>
 #include <utility>
@@ -51,22 +51,23 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
   (void)at;
   (void)n;
   return self(p)->refuse(500,
-                         "TODO(05): on_url: append the piece to the target; 414 over "
-                         "limits_.max_target");
+                         "TODO(05): on_url: append the piece to the target if target_fits() "
+                         "(given: past max_target it notes the 414 for the target's end)");
 }
 
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   (void)at;
   (void)n;
-  return self(p)->refuse(500, "TODO(05): on_header_field: count the bytes (431), append to field_");
+  return self(p)->refuse(500,
+                         "TODO(05): on_header_field: append to field_ if count_header_bytes()");
 }
 
 int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
   (void)at;
   (void)n;
   return self(p)->refuse(500,
-                         "TODO(05): on_header_value: count the bytes (431); a non-empty "
-                         "piece that starts_line() is an obs-fold (400); append to value_");
+                         "TODO(05): on_header_value: a non-empty piece that starts_line() is an "
+                         "obs-fold (400); append to value_ if count_header_bytes()");
 }
 
 int RequestParser::on_header_value_complete(llhttp_t* p) {

@@ -103,12 +103,21 @@ class RequestParser {
   // Given (request_parser_checks.cpp): refuses a bare CR among the line ends llhttp skips before
   // a request line.
   static int on_method(llhttp_t* p, const char* at, std::size_t n);
+  // Given: where a target or a field name or value ends, the limit it passed is refused
+  // (over_limit_); on_value_end then calls on_header_value_complete.
+  static int on_span_end(llhttp_t* p);
+  static int on_value_end(llhttp_t* p);
   static const llhttp_settings_t& settings() noexcept;
 
   // Sets error_ and returns -1, which makes llhttp stop with a callback error.
   int refuse(int status, std::string reason);
   [[nodiscard]] int check_head();
-  [[nodiscard]] bool count_header_bytes(std::size_t n);
+  // A limit is refused where the target or the field that passes it ends, not in the middle:
+  // llhttp reports a piece of it early only when a feed() ends inside it, and a syntax error
+  // later in the same target or field (400) must win however the bytes were split. Both return
+  // false past the limit, and note the status for on_span_end() / on_value_end().
+  [[nodiscard]] bool target_fits(std::size_t n) noexcept;         // 414
+  [[nodiscard]] bool count_header_bytes(std::size_t n) noexcept;  // 431
   // Whether `at` (inside the current feed) is the first non-blank byte of a line.
   [[nodiscard]] bool starts_line(const char* at) const noexcept;
   // What the next feed() needs to know about the bytes this one consumed (last_significant_,
@@ -125,9 +134,10 @@ class RequestParser {
   bool upgrade_ = false;
   bool in_trailers_ = false;
   std::size_t header_bytes_ = 0;
-  unsigned hosts_ = 0;                // Host fields seen in this request
-  bool has_te_ = false;               // a Transfer-Encoding field was seen
-  bool has_expect_ = false;           // an Expect field was seen
+  int over_limit_ = 0;       // 414 or 431 once a limit was passed; refused where its piece ends
+  unsigned hosts_ = 0;       // Host fields seen in this request
+  bool has_te_ = false;      // a Transfer-Encoding field was seen
+  bool has_expect_ = false;  // an Expect field was seen
   const char* feed_begin_ = nullptr;  // the bytes of the current feed()
   char last_significant_ = '\n';      // the last non-blank byte fed before them
   bool cr_pending_ = false;           // the bytes fed so far end in a CR between two requests
