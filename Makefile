@@ -7,9 +7,10 @@
 #   make grade N=03     the one command that says a lab is done: check, then TSan (ASan), then x20
 #   make labs-status    every lab: untouched, in progress (red: n of m) or done
 #   make asan | tsan    the suite under AddressSanitizer+UBSan | ThreadSanitizer
+#   make fuzz           every libFuzzer target for FUZZ_SECONDS (60) each (fuzz/run)
 #   make bench          release build + the benchmark harness, report in bench/results/
 #   make format         clang-format every C/C++ source in place (format-check: CI's check)
-#   make tidy           clang-tidy (.clang-tidy) on every source of the default build
+#   make tidy           clang-tidy (.clang-tidy) on every source (default build, fuzz targets)
 #   make clean          remove build/
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -18,10 +19,10 @@ JOBS ?= 2
 WERROR := $(if $(CI),ON,OFF)
 CONFIGURE = cmake --preset $(1) -DAVANT_LAB= -DAVANT_WERROR=$(WERROR) >/dev/null
 
-.PHONY: help deps run test lab check grade labs-status asan tsan bench format format-check tidy clean
+.PHONY: help deps run test lab check grade labs-status asan tsan fuzz bench format format-check tidy clean
 
 help:
-	@sed -n '2,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@scripts/install-deps.sh
@@ -78,6 +79,10 @@ tsan: deps
 	cmake --build --preset tsan -j $(JOBS)
 	setarch $$(uname -m) -R ctest --preset tsan
 
+# fuzz/run builds the fuzz preset itself (clang, -fsanitize=fuzzer) and prints a table.
+fuzz: deps
+	fuzz/run
+
 bench: deps
 	bench/run
 
@@ -94,6 +99,9 @@ tidy:
 	$(call CONFIGURE,default)
 	git ls-files -- 'src/*.cpp' 'apps/*.cpp' 'tests/*.cpp' 'examples/*.cpp' 'bench/*.cpp' | \
 	  xargs -r -P $(JOBS) -n 4 clang-tidy -p build/default --quiet --warnings-as-errors='*'
+	cmake --preset fuzz -DAVANT_WERROR=$(WERROR) >/dev/null
+	git ls-files -- 'fuzz/*.cpp' | \
+	  xargs -r -P $(JOBS) -n 4 clang-tidy -p build/fuzz --quiet --warnings-as-errors='*'
 
 clean:
 	rm -rf build
