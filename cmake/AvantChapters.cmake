@@ -36,6 +36,7 @@ avant_chapter(02 reactor MODULES reactor tcp)
 avant_chapter(03 threads MODULES thread)
 avant_chapter(04 tls MODULES tls)
 avant_chapter(05 http MODULES http)
+avant_chapter(06 websocket MODULES websocket)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)

@@ -162,16 +162,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const Outcome whole = parse({bytes}, limits, &accepted);
 
   const std::size_t cut = bytes.empty() ? 0 : (control >> 1U) * bytes.size() / 128U;
-  const Outcome split = parse({bytes.substr(0, cut), bytes.substr(cut)}, limits);
-  FUZZ_CHECK_MSG(split == whole,
-                 "whole: " + show(whole) + "cut at " + std::to_string(cut) + ": " + show(split));
-  if (bytes.size() <= 256) {
-    std::vector<std::string_view> bytewise;
-    for (std::size_t i = 0; i < bytes.size(); ++i)
-      bytewise.push_back(bytes.substr(i, 1));
-    const Outcome each = parse(bytewise, limits);
-    FUZZ_CHECK_MSG(each == whole, "whole: " + show(whole) + "byte by byte: " + show(each));
-  }
+  avant::fuzz::check_same_at_splits(
+      bytes, cut, whole,
+      [&](const std::vector<std::string_view>& pieces) { return parse(pieces, limits); }, show);
 
   const ParserLimits roomy{.max_target = 1U << 20,
                            .max_header_bytes = 1U << 20,
