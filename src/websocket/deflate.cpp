@@ -5,6 +5,8 @@
 #include <stdexcept>
 #include <utility>
 
+// zlib then declares its input pointers const.
+#define ZLIB_CONST
 #include <zlib.h>
 
 #include <avant/http/headers.hpp>
@@ -144,7 +146,12 @@ std::optional<Negotiated> negotiate_deflate(std::string_view offers,
 
 struct Deflater::Stream {
   z_stream z{};
+  Stream() = default;
   ~Stream() { deflateEnd(&z); }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  Stream(Stream&&) = delete;
+  Stream& operator=(Stream&&) = delete;
 };
 
 Deflater::Deflater(int window_bits, bool context_takeover, int level)
@@ -174,8 +181,7 @@ void Deflater::compress(std::string_view message, std::string& out) {
     stream_ = std::move(s);
   }
   z_stream& z = stream_->z;
-  // zlib's interface is not const-correct; it only reads the input.
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(message.data()));
+  z.next_in = reinterpret_cast<const Bytef*>(message.data());
   z.avail_in = static_cast<uInt>(message.size());
   const std::size_t start = out.size();
   do {
@@ -195,7 +201,12 @@ void Deflater::compress(std::string_view message, std::string& out) {
 
 struct Inflater::Stream {
   z_stream z{};
+  Stream() = default;
   ~Stream() { inflateEnd(&z); }
+  Stream(const Stream&) = delete;
+  Stream& operator=(const Stream&) = delete;
+  Stream(Stream&&) = delete;
+  Stream& operator=(Stream&&) = delete;
 };
 
 Inflater::Inflater(int window_bits, bool context_takeover)
@@ -225,7 +236,7 @@ Inflater::Status Inflater::inflate(std::string_view compressed, std::size_t limi
   const std::array<std::string_view, 2> inputs = {
       compressed, {reinterpret_cast<const char*>(kTail.data()), kTail.size()}};
   for (const std::string_view input : inputs) {
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
+    z.next_in = reinterpret_cast<const Bytef*>(input.data());
     z.avail_in = static_cast<uInt>(input.size());
     for (;;) {
       // Never more room than the limit allows, plus one byte to see that it was passed.

@@ -11,7 +11,7 @@
 namespace avant::websocket {
 namespace {
 
-const DeflateOptions kOn{
+constexpr DeflateOptions kOn{
     .enabled = true, .server_no_context_takeover = false, .client_no_context_takeover = false};
 
 std::string answer(std::string_view offers, const DeflateOptions& options = kOn) {

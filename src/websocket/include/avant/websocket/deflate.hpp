@@ -68,8 +68,8 @@ class Deflater {
   ~Deflater();
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
-  Deflater(Deflater&&) noexcept;
-  Deflater& operator=(Deflater&&) noexcept;
+  Deflater(Deflater&& other) noexcept;
+  Deflater& operator=(Deflater&& other) noexcept;
 
   // Appends the compressed form of one message (without the 00 00 FF FF tail) to `out`.
   void compress(std::string_view message, std::string& out);
@@ -94,8 +94,8 @@ class Inflater {
   ~Inflater();
   Inflater(const Inflater&) = delete;
   Inflater& operator=(const Inflater&) = delete;
-  Inflater(Inflater&&) noexcept;
-  Inflater& operator=(Inflater&&) noexcept;
+  Inflater(Inflater&& other) noexcept;
+  Inflater& operator=(Inflater&& other) noexcept;
 
   // Inflates one message's payload into `out` (replacing what it held). too_big as soon as the
   // output would pass `limit` bytes; corrupt for data that is not DEFLATE. After either, the
