@@ -10,7 +10,8 @@
 // ended by a sync flush whose last four bytes, 00 00 FF FF, are left off the wire.
 //
 // Context takeover (the default) keeps the LZ77 window from message to message: better ratios,
-// but about 300 KiB of zlib state per direction per connection while it lasts. Without it each
+// but zlib state for as long as the connection lasts (with a 15-bit window, about 256 KiB to
+// deflate and 39 KiB to inflate, by zlib's own formula in zconf.h). Without it each
 // message stands alone, so the state can be dropped between messages and one per thread serves
 // every connection (shared_deflater / shared_inflater below): an idle session then holds none.
 //
