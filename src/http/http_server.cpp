@@ -69,6 +69,15 @@ void Responder::send(Response response) {
   });
 }
 
+void Responder::upgrade(Response head, tcp::ProtocolPtr next) {
+  if (!exchange_ || exchange_->answered.exchange(true)) return;
+  exchange_->finished = true;
+  on_loop(exchange_,
+          [r = std::move(head), n = std::move(next)](Session& s, detail::Exchange& e) mutable {
+            s.upgrade(e, std::move(r), std::move(n));
+          });
+}
+
 void Responder::start(Response head) {
   if (!exchange_ || exchange_->answered.exchange(true)) return;
   on_loop(exchange_, [r = std::move(head)](Session& s, detail::Exchange& e) mutable {

@@ -42,12 +42,14 @@ void Session::process() {
     }
     Request& request = parser_.request();
     if (parser_.upgrade()) {
-      // Chapter 05 speaks HTTP only: an Upgrade is ignored (RFC 9110 §7.8 allows it) and HTTP
-      // goes on; after CONNECT the bytes would be a tunnel, so the connection ends instead.
+      // After CONNECT the bytes would be a tunnel, which this server does not offer: the
+      // connection ends after the answer. Any other Upgrade waits for the handler's decision
+      // (hold_for_upgrade, given): Responder::upgrade() hands the connection over, any other
+      // answer ignores the Upgrade (RFC 9110 §7.8 allows it) and HTTP goes on.
       if (request.method == "CONNECT") {
         request.keep_alive = false;
       } else {
-        parser_.continue_after_upgrade();
+        hold_for_upgrade(request);
       }
     }
     continue_sent_ = false;
@@ -121,6 +123,8 @@ void Session::advance() {
     queue_.pop_front();
     popped = true;
     const bool close = done->close;
+    // The answer to an Upgrade is out: the connection leaves HTTP, or HTTP goes on.
+    if (done->upgrade && !close && finish_upgrade(*done)) return;
     // Nobody else holds it (its Responder is gone): keep it for the next request.
     if (done.use_count() == 1) spare_ = std::move(done);
     if (close) {

@@ -52,17 +52,20 @@ struct Exchange {
   std::optional<std::uint64_t> remaining;  // a streamed body's declared Content-Length, left
   std::string held;                        // output waiting for the earlier answers
   bool writable_wanted = false;            // a write() answered backpressure
+  bool upgrade = false;                    // the request asked to leave HTTP (hold_for_upgrade)
   std::function<void()> writable_cb;
+  tcp::ProtocolPtr switch_to;  // accepted by Responder::upgrade(): the next protocol
 
   // For reuse by the same session, once nobody else holds it: everything but the links.
   void reset() {
     answered.store(false, std::memory_order_relaxed);
     finished.store(false, std::memory_order_relaxed);
-    head_only = http10 = close = chunked = writable_wanted = false;
+    head_only = http10 = close = chunked = writable_wanted = upgrade = false;
     state = State::waiting;
     remaining.reset();
     held.clear();
     writable_cb = nullptr;
+    switch_to.reset();
   }
 };
 
@@ -98,6 +101,9 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
 
   // A Responder's operations, on the loop thread.
   void answer(detail::Exchange& ex, Response&& response);
+  // Responder::upgrade(): 101 with `head`'s fields, then the connection goes to `next` once
+  // every earlier answer is out (finish_upgrade).
+  void upgrade(detail::Exchange& ex, Response&& head, tcp::ProtocolPtr next);
   void start(detail::Exchange& ex, Response&& head);
   tcp::SendStatus write(detail::Exchange& ex, std::string_view bytes);
   void finish(detail::Exchange& ex);
@@ -115,11 +121,14 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // What becomes of the bytes that come in.
   //
   //   reading --max_pipeline answers outstanding--> paused --room again--> reading
+  //      │ └─ an Upgrade request ──> upgrading --declined: HTTP goes on--> reading
+  //      │                               └ accepted: the connection leaves HTTP (this session ends)
   //      └──────────── a close asked for, a refusal, CONNECT, our shutdown ──────────> closed
   enum class Input : std::uint8_t {
-    reading,  // requests are parsed as they come
-    paused,   // the connection does not read (set_reading(false)) until answers leave
-    closed,   // no further request: what comes is read and dropped until the peer closes
+    reading,    // requests are parsed as they come
+    paused,     // the connection does not read (set_reading(false)) until answers leave
+    upgrading,  // an Upgrade request waits for its answer: nothing read or parsed after it
+    closed,     // no further request: what comes is read and dropped until the peer closes
   };
   // Where the output stands: open --close_after_output()--> shut --down--> down (or open -> down).
   enum class Output : std::uint8_t {
@@ -153,6 +162,13 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // connection to a Rest (below) and ends this session. From update_timer(), outside process().
   [[nodiscard]] bool can_rest() const noexcept;
   void rest();
+  // The request just parsed asks to upgrade: mark it, and read nothing after it until the
+  // handler has answered (the bytes after it may be another protocol's).
+  void hold_for_upgrade(Request& request);
+  // The answer to an Upgrade request left the queue: with Responder::upgrade() the connection
+  // switches to the next protocol (with the bytes after the request) and this session ends:
+  // true; otherwise HTTP goes on after the request: false.
+  [[nodiscard]] bool finish_upgrade(detail::Exchange& ex);
   // The input's transitions (see Input). close_input() is final.
   void pause_input();
   void resume_input();

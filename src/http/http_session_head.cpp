@@ -82,7 +82,9 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   } else if (may_have_body && ex.chunked) {
     put("Transfer-Encoding: chunked\r\n");
   }
-  if (ex.close) {
+  if (ex.switch_to) {
+    put("Connection: Upgrade\r\n");  // a 101: the handler's Upgrade field says to what
+  } else if (ex.close) {
     put("Connection: close\r\n");
   } else if (ex.http10) {
     put("Connection: keep-alive\r\n");

@@ -64,6 +64,8 @@ std::shared_ptr<detail::Exchange> Session::new_exchange() {
     ex->session = weak_from_this();
     ex->loop = &loop_;
   }
+  // The request being dispatched asked to upgrade (process() called hold_for_upgrade first).
+  ex->upgrade = input_state_ == Input::upgrading;
   return ex;
 }
 
@@ -99,6 +101,25 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
     (void)emit_view(ex, out);
   }
   complete(ex);
+}
+
+void Session::upgrade(detail::Exchange& ex, Response&& head, tcp::ProtocolPtr next) {
+  if (output_state_ != Output::open || ex.state != detail::Exchange::State::waiting) return;
+  if (!ex.upgrade || ex.close || !next) {
+    // Not an Upgrade request, or the connection ends after this answer (the server drains, the
+    // request said `Connection: close` or was the connection's last): nothing to hand over.
+    const int status = ex.upgrade && next ? 503 : 500;
+    reactor::log::warn("http", connection_.peer_address().to_string() + ": upgrade refused with " +
+                                   std::to_string(status) +
+                                   (ex.upgrade ? " (the connection is closing)"
+                                               : " (the request did not ask for one)"));
+    answer(ex, Response::text(status, std::string(reason_phrase(status)) + "\n"));
+    return;
+  }
+  head.status = 101;
+  head.body.clear();
+  ex.switch_to = std::move(next);
+  answer(ex, std::move(head));
 }
 
 void Session::start(detail::Exchange& ex, Response&& head) {
@@ -328,6 +349,46 @@ void Session::close_after_output() {
   update_timer();
 }
 
+void Session::hold_for_upgrade(Request& request) {
+  request.upgrade = true;
+  if (input_state_ == Input::paused || input_state_ == Input::reading) {
+    input_state_ = Input::upgrading;
+    connection_.set_reading(false);
+  }
+}
+
+bool Session::finish_upgrade(detail::Exchange& ex) {
+  if (input_state_ != Input::upgrading) return false;
+  if (!ex.switch_to) {
+    // Declined (any answer but Responder::upgrade()): the next request follows this one.
+    parser_.continue_after_upgrade();
+    input_state_ = Input::reading;
+    connection_.set_reading(true);
+    return false;
+  }
+  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::http, "conn ", connection_.id(),
+                         ": 101, leaving HTTP");
+  tcp::ProtocolPtr next = std::move(ex.switch_to);
+  // The 101 goes first (the connection sends in order), then whatever the next protocol sends.
+  flush_batch();
+  if (timer_armed_) {
+    loop_.cancel(timer_);
+    timer_armed_ = false;
+  }
+  connection_.want_write_complete(false);
+  connection_.set_reading(true);
+  // From here this session does nothing, as after rest(): the connection releases it once the
+  // running call has returned, and hands the bytes after the request to `next`.
+  output_state_ = Output::down;
+  input_state_ = Input::closed;
+  for (const auto& other : queue_)
+    other->writable_cb = nullptr;
+  queue_.clear();
+  static_cast<void>(connection_.switch_protocol(std::move(next)));
+  return true;
+}
+
 void Session::pause_input() {
   if (input_state_ != Input::reading) return;
   input_state_ = Input::paused;
@@ -343,7 +404,8 @@ void Session::resume_input() {
 void Session::close_input() {
   // A paused connection reads again: what comes is dropped until the peer closes (a lingering
   // close; unread bytes at our close would make the kernel send a reset).
-  if (input_state_ == Input::paused) connection_.set_reading(true);
+  if (input_state_ == Input::paused || input_state_ == Input::upgrading)
+    connection_.set_reading(true);
   input_state_ = Input::closed;
 }
 

@@ -47,6 +47,7 @@ void Request::clear() noexcept {
   body.clear();
   keep_alive = true;
   expect_continue = false;
+  upgrade = false;
   params.clear();
 }
 

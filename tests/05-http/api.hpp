@@ -30,6 +30,7 @@ concept AnswerHandle =
   { r.write(bytes) } -> std::same_as<tcp::SendStatus>;
   r.finish();
   r.on_writable([] {});
+  r.upgrade(resp, tcp::ProtocolPtr{});
 };
 static_assert(AnswerHandle<Responder>, "Responder: see http_server.hpp");
 

@@ -112,6 +112,17 @@ class HttpClient {
     return r;
   }
 
+  // The next `n` bytes as they are (after a 101, another protocol's); fewer when the connection
+  // ends or the deadline passes first.
+  std::string bytes(std::size_t n) {
+    while (buffer_.size() < n) {
+      if (!fill()) break;
+    }
+    std::string got = buffer_.substr(0, n);
+    buffer_.erase(0, got.size());
+    return got;
+  }
+
   // Waits for the server to close the connection (true), discarding anything else it sends.
   bool closed() {
     while (fill()) {

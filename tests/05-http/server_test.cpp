@@ -3,6 +3,7 @@
 // under backpressure, and a stop that lets requests in flight finish.
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -411,6 +412,103 @@ TEST(HttpServer, AnUpgradeRequestIsAnsweredAsPlainHttp) {
   const auto next = c.read();
   ASSERT_TRUE(next) << c.error();
   EXPECT_EQ(next->body, "GET /next ");
+}
+
+// A protocol after an upgrade: echoes every byte in upper case.
+class Shouting final : public tcp::Protocol {
+ public:
+  void on_message(const tcp::TcpConnectionPtr& connection, net::Buffer& input) override {
+    std::string out(input.view());
+    input.retrieve_all();
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::toupper(ch)); });
+    (void)connection->send(std::move(out));
+  }
+};
+
+// Takes every Upgrade request to Shouting; answers the rest as echo() does.
+void upgrade_or_echo(Request& request, Responder responder) {
+  if (!request.upgrade) {
+    echo(request, std::move(responder));
+    return;
+  }
+  Response head;
+  head.headers.add("Upgrade", "shout");
+  responder.upgrade(std::move(head), std::make_shared<Shouting>());
+}
+
+TEST(HttpServer, AnAcceptedUpgradeHandsOverTheConnectionWithTheBytesAfterTheRequest) {
+  Served s(options(), upgrade_or_echo);
+  HttpClient c(s.address());
+  // A request before it, the upgrade, and bytes of the next protocol, all in one write.
+  ASSERT_TRUE(
+      c.send(get("/first") + get("/up", "Connection: Upgrade\r\nUpgrade: shout\r\n") + "hello"));
+  const auto first = c.read();
+  ASSERT_TRUE(first) << c.error();
+  EXPECT_EQ(first->body, "GET /first ");
+  const auto switched = c.read();
+  ASSERT_TRUE(switched) << c.error();
+  EXPECT_EQ(switched->status, 101);
+  EXPECT_EQ(switched->reason, "Switching Protocols");
+  EXPECT_EQ(switched->header("Upgrade").value_or(""), "shout");
+  EXPECT_EQ(switched->header("Connection").value_or(""), "Upgrade");
+  EXPECT_FALSE(switched->header("Content-Length").has_value());
+  EXPECT_EQ(c.bytes(5), "HELLO") << "the bytes after the request reached the new protocol";
+  // What looks like HTTP is the new protocol's now.
+  ASSERT_TRUE(c.send("get / http/1.1"));
+  EXPECT_EQ(c.bytes(14), "GET / HTTP/1.1");
+  EXPECT_EQ(s.server().stats().requests, 2u);
+}
+
+TEST(HttpServer, AnUpgradeAcceptedLaterFromAnotherThreadWaitsForTheAnswersBeforeIt) {
+  Parked parked;
+  Served s(options(), parked.handler());
+  HttpClient c(s.address());
+  ASSERT_TRUE(
+      c.send(get("/first") + get("/up", "Connection: Upgrade\r\nUpgrade: shout\r\n") + "abc"));
+  ASSERT_TRUE(harness::eventually([&] { return parked.size() == 2; }));
+  auto waiting = parked.take();
+  // The upgrade is accepted first; its 101 and the switch wait for the answer before it.
+  Response head;
+  head.headers.add("Upgrade", "shout");
+  waiting[1].second.upgrade(std::move(head), std::make_shared<Shouting>());
+  waiting[0].second.send(Response::text(200, "first"));
+  const auto first = c.read();
+  ASSERT_TRUE(first) << c.error();
+  EXPECT_EQ(first->body, "first");
+  const auto switched = c.read();
+  ASSERT_TRUE(switched) << c.error();
+  EXPECT_EQ(switched->status, 101);
+  EXPECT_EQ(c.bytes(3), "ABC");
+}
+
+TEST(HttpServer, UpgradingARequestThatDidNotAskAnswers500AndHttpGoesOn) {
+  Served s(options(), [](Request& request, Responder responder) {
+    if (request.target == "/plain") {
+      responder.upgrade(Response{}, std::make_shared<Shouting>());
+    } else {
+      echo(request, std::move(responder));
+    }
+  });
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/plain") + get("/next")));
+  const auto refused = c.read();
+  ASSERT_TRUE(refused) << c.error();
+  EXPECT_EQ(refused->status, 500);
+  const auto next = c.read();
+  ASSERT_TRUE(next) << c.error();
+  EXPECT_EQ(next->body, "GET /next ");
+}
+
+TEST(HttpServer, AnUpgradeOnTheLastRequestOfAConnectionIsRefusedWith503) {
+  Served s(options(), upgrade_or_echo);
+  HttpClient c(s.address());
+  ASSERT_TRUE(c.send(get("/up", "Connection: Upgrade, close\r\nUpgrade: shout\r\n") + "hello"));
+  const auto refused = c.read();
+  ASSERT_TRUE(refused) << c.error();
+  EXPECT_EQ(refused->status, 503);
+  EXPECT_EQ(refused->header("Connection").value_or(""), "close");
+  EXPECT_TRUE(c.closed());
 }
 
 TEST(HttpServer, AnAnswerWithoutProgressMeetsTheSendTimeout) {

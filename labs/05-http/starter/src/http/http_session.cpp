@@ -26,7 +26,8 @@ void Session::process() {
       "TODO(05): Session::process: not re-entered (processing_, which also batches the output of "
       "this read); while the output is open, the input reading and bytes wait: pause_input() at "
       "max_pipeline answers outstanding, feed the parser, consume, "
-      "need_more -> stop, error -> fail(), complete -> (upgrade: ignore it, or end after CONNECT) "
+      "need_more -> stop, error -> fail(), complete -> (upgrade: end after CONNECT, else "
+      "hold_for_upgrade()) "
       "dispatch(); then flush the batch, send 100 Continue when due, update_timer()");
 }
 
@@ -55,10 +56,11 @@ void Session::complete(detail::Exchange& ex) {
 
 void Session::advance() {
   throw std::logic_error(
-      "TODO(05): Session::advance: pop every finished exchange from the front (keep one as spare "
-      "if nobody else holds it; one that closes ends the pipeline: close_after_output()); send the "
-      "new front's held bytes; then: idle since now (release_idle_memory()), draining and idle -> "
-      "close; resume_input() below max_pipeline; process() what already waits in the input");
+      "TODO(05): Session::advance: pop every finished exchange from the front (an upgrade's answer "
+      "that does not close: finish_upgrade() true -> return; keep one as spare if nobody else "
+      "holds it; one that closes ends the pipeline: close_after_output()); send the new front's "
+      "held bytes; then: idle since now (release_idle_memory()), draining and idle -> close; "
+      "resume_input() below max_pipeline; process() what already waits in the input");
 }
 
 void Session::drain() {

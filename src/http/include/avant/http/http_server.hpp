@@ -82,6 +82,14 @@ class Responder {
   // The whole answer. Content-Length is set from the body (for HEAD, a Content-Length the
   // handler set is kept and the body left out).
   void send(Response response);
+  // Takes the connection out of HTTP, for a request that asked to (Request::upgrade): answers
+  // 101 Switching Protocols with `head`'s fields (its status and body are not used; `Connection:
+  // Upgrade` is added) and, once every earlier answer of the pipeline is out, hands the
+  // connection to `next` (tcp/protocol.hpp) with the bytes that followed the request. A request
+  // that did not ask gets 500 instead, and one on a connection that closes after it (the server
+  // stops, `Connection: close`, the connection's last request) 503; HTTP then goes on or ends as
+  // it would have.
+  void upgrade(Response head, tcp::ProtocolPtr next);
   // Starts a streamed answer: the status and headers now (with the body so far, if any), the
   // rest by write(). With a Content-Length header the stream must add up to it; without one it
   // is sent chunked (HTTP/1.1) or ended by closing the connection (HTTP/1.0).

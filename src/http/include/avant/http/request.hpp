@@ -32,6 +32,10 @@ struct Request {
   bool keep_alive = true;
   // The client asked for `Expect: 100-continue`.
   bool expect_continue = false;
+  // The client asked to leave HTTP (`Connection: upgrade` with `Upgrade: ...`, e.g. WebSocket):
+  // the handler may take the connection with Responder::upgrade(), or answer as usual and HTTP
+  // goes on.
+  bool upgrade = false;
   // Parameters a Router matched in the path (`/users/:id` gives {"id", "42"}), decoded.
   std::vector<std::pair<std::string, std::string>> params;
 
