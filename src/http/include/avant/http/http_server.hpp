@@ -153,6 +153,8 @@ class HttpServer {
     return server_.listen_address();
   }
   [[nodiscard]] std::size_t connection_count() const noexcept { return server_.connection_count(); }
+  // The loops the connections live on (for what reaches them all, e.g. a WebSocket broadcast).
+  [[nodiscard]] thread::EventLoopThreadPool& pool() const noexcept { return server_.pool(); }
   [[nodiscard]] Stats stats() const noexcept;
   [[nodiscard]] const HttpOptions& options() const noexcept { return options_; }
 

@@ -58,6 +58,9 @@ class Buffer {
   // The readable bytes, valid until the next call that changes the buffer.
   [[nodiscard]] const char* peek() const noexcept { return storage_.data() + read_index_; }
   [[nodiscard]] std::string_view view() const noexcept { return {peek(), readable_bytes()}; }
+  // The same bytes, writable in place (a codec that transforms what it reads where it lies, as
+  // WebSocket unmasking does).
+  [[nodiscard]] char* data() noexcept { return storage_.data() + read_index_; }
 
   // --- consuming ---
   // Drops the first n readable bytes (n <= readable_bytes()). Dropping everything resets both

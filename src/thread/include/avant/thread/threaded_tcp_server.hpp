@@ -97,6 +97,8 @@ class ThreadedTcpServer {
     return server_.connections();
   }
   [[nodiscard]] tcp::TcpServer::Stats stats() const noexcept { return server_.stats(); }
+  // The loops this server's connections live on (its own pool, or the one it borrows).
+  [[nodiscard]] EventLoopThreadPool& pool() const noexcept { return pool_; }
   // Connections currently placed on worker i, by every server of the pool (tests and metrics).
   [[nodiscard]] std::size_t connections_on(std::size_t worker) const noexcept {
     return pool_.connections_on(worker);

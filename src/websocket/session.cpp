@@ -1,0 +1,387 @@
+// session.cpp — one WebSocket connection, server side: frames in, messages to the handler,
+// messages and control frames out, the close handshake, pings (server.hpp says what and why).
+#include <string>
+#include <utility>
+
+#include <avant/reactor/log.hpp>
+#include <avant/reactor/trace.hpp>
+#include <avant/websocket/server.hpp>
+#include <avant/websocket/utf8.hpp>
+
+#include "server_shared.hpp"
+
+namespace avant::websocket {
+
+namespace {
+
+// Where a frame is built before it is handed to the connection (which copies only what the
+// kernel does not take at once), and where a compressed message is inflated or deflated: one of
+// each per thread, kept small between large messages.
+constexpr std::size_t kKeptScratch = 64u << 10;
+
+std::string& frame_scratch() {
+  thread_local std::string s;
+  return s;
+}
+std::string& deflate_scratch() {
+  thread_local std::string s;
+  return s;
+}
+std::string& inflate_scratch() {
+  thread_local std::string s;
+  return s;
+}
+void trim(std::string& s) {
+  s.clear();
+  if (s.capacity() > kKeptScratch) s.shrink_to_fit();
+}
+
+Opcode opcode_of(MessageType type) noexcept {
+  return type == MessageType::text ? Opcode::text : Opcode::binary;
+}
+
+void append_unmasked(std::string& out, Opcode opcode, bool rsv1, std::string_view payload) {
+  FrameHeader h;
+  h.fin = true;
+  h.rsv1 = rsv1;
+  h.opcode = opcode;
+  h.masked = false;
+  h.length = payload.size();
+  append_frame(out, h, payload);
+}
+
+}  // namespace
+
+// permessage-deflate as agreed at the handshake; the zlib state of its own only where context
+// takeover asks for it, made at the first message that needs it.
+struct Session::Compression {
+  DeflateParams params;
+  std::unique_ptr<Deflater> deflater;
+  std::unique_ptr<Inflater> inflater;
+
+  Deflater& out(int level) {
+    if (params.server_no_context_takeover)
+      return shared_deflater(params.server_max_window_bits, level);
+    if (!deflater)
+      deflater = std::make_unique<Deflater>(params.server_max_window_bits, true, level);
+    return *deflater;
+  }
+  Inflater& in() {
+    if (params.client_no_context_takeover) return shared_inflater();
+    if (!inflater) inflater = std::make_unique<Inflater>(params.client_max_window_bits, true);
+    return *inflater;
+  }
+};
+
+Session::Session(std::shared_ptr<detail::Shared> shared, std::string path, std::string subprotocol,
+                 const DeflateParams* deflate)
+    : shared_(std::move(shared)),
+      parser_(Role::server, shared_->options.limits),
+      path_(std::move(path)),
+      subprotocol_(std::move(subprotocol)) {
+  if (deflate != nullptr) {
+    deflate_ = std::make_unique<Compression>();
+    deflate_->params = *deflate;
+    parser_.set_compression(true);
+  }
+}
+
+Session::~Session() = default;
+
+// --- the connection's events ---
+
+void Session::on_up(const tcp::TcpConnectionPtr& connection) {
+  connection_ = connection.get();
+  weak_connection_ = connection;
+  id_ = connection->id();
+  up_ = true;
+  reactor::EventLoop& loop = connection->loop();
+  detail::LoopSessions& sessions = shared_->sessions_on(loop);
+  sessions.add(*this);
+  if (sessions.count == 1) shared_->sweep_started(loop, sessions);
+  shared_->open.fetch_add(1, std::memory_order_relaxed);
+  if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+    reactor::trace::emit(reactor::trace::Topic::http, "conn ", id_, ": websocket session on ",
+                         path_, compressed() ? " (permessage-deflate)" : "");
+  if (shared_->handlers.open) shared_->handlers.open(*this);
+}
+
+void Session::on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffer& input) {
+  while (!input.empty()) {
+    if (parser_.closed() || parser_.failed() || state_.load() == State::closed) {
+      input.retrieve_all();  // nothing is read after a close frame or a refusal
+      return;
+    }
+    const MessageParser::Result r = parser_.feed({input.data(), input.readable_bytes()});
+    // The event's payload may be a view of the input: it is handled before the bytes go.
+    switch (r.event) {
+      case MessageParser::Event::need_more:
+        input.retrieve(r.consumed);
+        return;
+      case MessageParser::Event::message:
+        deliver();
+        break;
+      case MessageParser::Event::ping:
+        // Answered unless the peer is not reading (a ping flood then costs nothing).
+        if (state_.load() == State::open && !over_limit(parser_.payload().size() + 2))
+          send_control(Opcode::pong, parser_.payload());
+        break;
+      case MessageParser::Event::pong:
+        awaiting_pong_ = false;
+        break;
+      case MessageParser::Event::close:
+        peer_closed();
+        break;
+      case MessageParser::Event::error:
+        refuse(parser_.error().code, parser_.error().reason);
+        input.retrieve_all();
+        return;
+    }
+    input.retrieve(r.consumed);
+    if (!connection_->connected()) return;
+  }
+}
+
+void Session::deliver() {
+  std::string_view payload = parser_.payload();
+  const MessageType type =
+      parser_.opcode() == Opcode::text ? MessageType::text : MessageType::binary;
+  std::string& inflated = inflate_scratch();
+  if (parser_.compressed()) {
+    switch (deflate_->in().inflate(payload, parser_.limits().max_message, inflated)) {
+      case Inflater::Status::ok:
+        break;
+      case Inflater::Status::too_big:
+        trim(inflated);
+        refuse(close_code::kMessageTooBig, "a compressed message inflates past the limit");
+        return;
+      case Inflater::Status::corrupt:
+        trim(inflated);
+        refuse(close_code::kInvalidPayload, "a compressed message is not valid DEFLATE");
+        return;
+    }
+    // The parser could check only the compressed bytes: the text is checked here.
+    if (type == MessageType::text && !is_valid_utf8(inflated)) {
+      trim(inflated);
+      refuse(close_code::kInvalidPayload, "a text message is not valid UTF-8");
+      return;
+    }
+    payload = inflated;
+  }
+  shared_->messages_in.fetch_add(1, std::memory_order_relaxed);
+  if (shared_->handlers.message) shared_->handlers.message(*this, payload, type);
+  if (parser_.compressed()) trim(inflated);
+}
+
+void Session::peer_closed() {
+  peer_close_seen_ = true;
+  close_code_ = parser_.close_code();
+  close_reason_ = std::string(parser_.close_reason());
+  if (state_.load() == State::open) {
+    // Answered with its own code (none for a close without one, RFC 6455 §5.5.1).
+    const std::string payload =
+        close_code_ == close_code::kNoStatus ? std::string() : close_payload(close_code_, {});
+    send_control(Opcode::close, payload);
+  }
+  state_.store(State::closed, std::memory_order_release);
+  end_tcp();
+}
+
+void Session::refuse(std::uint16_t code, const std::string& reason) {
+  shared_->protocol_errors.fetch_add(1, std::memory_order_relaxed);
+  reactor::log::warn("websocket", connection_->peer_address().to_string() + ": closing with " +
+                                      std::to_string(code) + " (" + reason + ")");
+  if (state_.load() == State::open) {
+    // A close reason is at most 123 bytes; the log has the whole story.
+    send_control(Opcode::close, close_payload(code, std::string_view(reason).substr(0, 120)));
+  }
+  if (!peer_close_seen_) {
+    close_code_ = close_code::kAbnormal;
+    close_reason_ = reason;
+  }
+  state_.store(State::closed, std::memory_order_release);
+  end_tcp();
+}
+
+void Session::end_tcp() {
+  if (fin_sent_) return;
+  fin_sent_ = true;
+  since_ = connection_->loop().poll_time();
+  connection_->shutdown();  // FIN after the output; the peer's FIN ends it (or the deadline)
+}
+
+void Session::on_down(const tcp::TcpConnectionPtr& connection) {
+  if (!up_) return;
+  up_ = false;
+  state_.store(State::closed, std::memory_order_release);
+  reactor::EventLoop& loop = connection->loop();
+  detail::LoopSessions& sessions = shared_->sessions_on(loop);
+  sessions.remove(*this);
+  if (sessions.count == 0) shared_->sweep_stopped(loop, sessions);
+  shared_->open.fetch_sub(1, std::memory_order_relaxed);
+  if (shared_->handlers.close) shared_->handlers.close(*this, close_code_, close_reason_);
+  context_.reset();  // the application's state may hold this session: the cycle ends here
+}
+
+void Session::on_drain(const tcp::TcpConnectionPtr& /*connection*/) {
+  close_in_loop(close_code::kGoingAway, "server stopping");
+}
+
+// --- sending ---
+
+std::size_t Session::buffered() const noexcept {
+  if (connection_ != nullptr && connection_->loop().is_in_loop_thread())
+    return connection_->queued_output();
+  const auto connection = weak_connection_.lock();
+  return connection ? connection->queued_output() : 0;
+}
+
+bool Session::over_limit(std::size_t more) {
+  return connection_->queued_output() + more > shared_->options.max_buffered;
+}
+
+tcp::SendStatus Session::slow(std::size_t size) {
+  if (shared_->options.slow_consumer == SlowConsumer::drop) {
+    shared_->dropped.fetch_add(1, std::memory_order_relaxed);
+    return tcp::SendStatus::dropped;
+  }
+  shared_->slow_closed.fetch_add(1, std::memory_order_relaxed);
+  reactor::log::warn("websocket", connection_->peer_address().to_string() + ": " +
+                                      std::to_string(connection_->queued_output()) +
+                                      " bytes queued and " + std::to_string(size) +
+                                      " more would pass max_buffered; closing");
+  close_in_loop(shared_->options.slow_consumer_code, "too slow");
+  return tcp::SendStatus::dropped;
+}
+
+tcp::SendStatus Session::send(std::string_view payload, MessageType type) {
+  if (connection_ != nullptr && connection_->loop().is_in_loop_thread())
+    return send_in_loop(payload, type);
+  const auto connection = weak_connection_.lock();
+  if (!connection || state_.load(std::memory_order_acquire) != State::open)
+    return tcp::SendStatus::dropped;
+  // Sent from the loop, so that it never follows our close frame; the policy decides there.
+  connection->loop().queue_in_loop([self = shared_from_this(), bytes = std::string(payload), type] {
+    (void)self->send_in_loop(bytes, type);
+  });
+  return connection->queued_output() >= connection->options().high_water_mark
+             ? tcp::SendStatus::backpressure
+             : tcp::SendStatus::ok;
+}
+
+tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type) {
+  if (!up_ || state_.load() != State::open) return tcp::SendStatus::dropped;
+  bool rsv1 = false;
+  std::string& deflated = deflate_scratch();
+  const DeflateOptions& d = shared_->options.deflate;
+  if (deflate_ && payload.size() >= d.min_size) {
+    deflated.clear();
+    deflate_->out(d.level).compress(payload, deflated);
+    payload = deflated;
+    rsv1 = true;
+  }
+  std::string& frame = frame_scratch();
+  frame.clear();
+  append_unmasked(frame, opcode_of(type), rsv1, payload);
+  const tcp::SendStatus status = send_frame(frame);
+  trim(frame);
+  if (rsv1) trim(deflated);
+  return status;
+}
+
+tcp::SendStatus Session::send_frame(std::string_view frame) {
+  if (!up_ || state_.load() != State::open) return tcp::SendStatus::dropped;
+  if (over_limit(frame.size())) return slow(frame.size());
+  shared_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  return connection_->send(frame);
+}
+
+void Session::send_control(Opcode opcode, std::string_view payload) {
+  std::string& frame = frame_scratch();
+  frame.clear();
+  append_unmasked(frame, opcode, false, payload.substr(0, kMaxControlPayload));
+  (void)connection_->send(std::string_view(frame));
+  frame.clear();
+}
+
+void Session::close(std::uint16_t code, std::string_view reason) {
+  if (connection_ != nullptr && connection_->loop().is_in_loop_thread()) {
+    close_in_loop(code, reason);
+    return;
+  }
+  const auto connection = weak_connection_.lock();
+  if (!connection) return;
+  connection->loop().queue_in_loop([self = shared_from_this(), code, text = std::string(reason)] {
+    self->close_in_loop(code, text);
+  });
+}
+
+void Session::close_in_loop(std::uint16_t code, std::string_view reason) {
+  if (!up_ || state_.load() != State::open) return;
+  if (!is_valid_close_code(code)) code = close_code::kInternalError;
+  send_control(Opcode::close, close_payload(code, reason.substr(0, 123)));
+  state_.store(State::closing, std::memory_order_release);
+  since_ = connection_->loop().poll_time();
+  close_code_ = code;  // until the peer's answer says otherwise
+  close_reason_ = std::string(reason);
+}
+
+// --- the sweep ---
+
+void Session::tick(reactor::TimePoint now, std::chrono::milliseconds idle_after) {
+  const ServerOptions& o = shared_->options;
+  const State state = state_.load();
+  if (state != State::open || fin_sent_) {
+    // The peer's close frame (closing) or its FIN (after ours) is overdue.
+    if (now - since_ >= o.close_timeout) {
+      if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
+        reactor::trace::emit(reactor::trace::Topic::http, "conn ", id_,
+                             ": the peer did not finish the close in time");
+      connection_->force_close();
+    }
+    return;
+  }
+  const reactor::TimePoint last = connection_->last_activity();
+  if (o.ping_interval.count() > 0) {
+    if (awaiting_pong_ && now - since_ >= o.ping_interval) {
+      shared_->ping_timeouts.fetch_add(1, std::memory_order_relaxed);
+      reactor::log::info("websocket", connection_->peer_address().to_string() +
+                                          ": no pong within the ping interval; closing");
+      connection_->force_close();
+      return;
+    }
+    if (!awaiting_pong_ && now - last >= o.ping_interval) {
+      send_control(Opcode::ping, {});
+      awaiting_pong_ = true;
+      since_ = now;
+    }
+  }
+  // Idle: the parser's and the connection's buffers go (an idle session holds none), and the
+  // zlib state of a context-takeover peer stays (it is the context).
+  if (now - last >= idle_after && !parser_.in_message()) {
+    parser_.release_storage();
+    connection_->release_buffers();
+  }
+}
+
+void Session::join(const std::string& group) {
+  if (!up_) return;
+  auto& members = shared_->sessions_on(connection_->loop()).groups[group];
+  if (members.insert(this).second) groups_.push_back(group);
+}
+
+void Session::leave(const std::string& group) {
+  if (!up_) return;
+  auto& groups = shared_->sessions_on(connection_->loop()).groups;
+  if (const auto it = groups.find(group); it != groups.end()) {
+    it->second.erase(this);
+    if (it->second.empty()) groups.erase(it);
+  }
+  std::erase(groups_, group);
+}
+
+const net::SocketAddress& Session::peer_address() const noexcept {
+  return connection_->peer_address();
+}
+
+}  // namespace avant::websocket
