@@ -1,6 +1,12 @@
 """bench/run idle-memory — what one idle keep-alive HTTP connection costs a server, in RSS.
 
-    bench/run idle-memory [--connections N] [--rounds R]
+    bench/run idle-memory [--connections N] [--rounds R] [--ws [--compress]]
+
+With --ws, what one idle WebSocket session costs avant (task_type = WEBSOCKET_TASK, no pings
+during the run): each connection sends an upgrade request (offering permessage-deflate with
+--compress, which avant then agrees to without context takeover), reads the 101, and stays
+silent. Until the Node `ws` reference server is installed this side measures avant alone, against
+the goal of issue 16 (0.6 KiB per idle session).
 
 Method (bench/README.md, "Idle memory"):
   * Each server starts afresh for every round, on one core with one loop (avant: worker_cnt = 0;
@@ -34,6 +40,9 @@ from pathlib import Path
 import harness
 
 REQUEST = b"GET /index.html HTTP/1.1\r\nHost: bench\r\n\r\n"
+UPGRADE = (b"GET / HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
+DEFLATE_OFFER = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
 SETTLE = 0.3  # seconds between the two RSS reads that must agree
 
 
@@ -62,6 +71,8 @@ def answer_complete(data: bytes) -> bool:
     head_end = data.find(b"\r\n\r\n")
     if head_end < 0:
         return False
+    if data.startswith(b"HTTP/1.1 101 "):
+        return True  # a WebSocket upgrade: no body, the connection now carries frames
     length = 0
     for line in data[:head_end].split(b"\r\n")[1:]:
         name, _, value = line.partition(b":")
@@ -70,7 +81,8 @@ def answer_complete(data: bytes) -> bool:
     return len(data) >= head_end + 4 + length
 
 
-def open_idle(address: str, count: int, deadline: float = 120.0) -> list[socket.socket]:
+def open_idle(address: str, count: int, request: bytes,
+              deadline: float = 120.0) -> list[socket.socket]:
     """`count` connections, each answered once and then left open and silent."""
     host, port = address.rsplit(":", 1)
     selector = selectors.EpollSelector()
@@ -88,17 +100,18 @@ def open_idle(address: str, count: int, deadline: float = 120.0) -> list[socket.
             selector.register(s, selectors.EVENT_WRITE, "connecting")
             # Keep the accept queue short: drain events as we go.
             if len(sockets) % 256 == 0:
-                done += pump(selector, pending, 0)
+                done += pump(selector, pending, request, 0)
         while done < count:
             if time.monotonic() > until:
                 raise RuntimeError(f"only {done} of {count} connections were answered in time")
-            done += pump(selector, pending, 1.0)
+            done += pump(selector, pending, request, 1.0)
     finally:
         selector.close()
     return sockets
 
 
-def pump(selector: selectors.BaseSelector, pending: dict[int, bytes], timeout: float) -> int:
+def pump(selector: selectors.BaseSelector, pending: dict[int, bytes], request: bytes,
+         timeout: float) -> int:
     finished = 0
     for key, events in selector.select(timeout):
         s = key.fileobj
@@ -106,7 +119,7 @@ def pump(selector: selectors.BaseSelector, pending: dict[int, bytes], timeout: f
             error = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if error:
                 raise RuntimeError(f"connect failed: {error}")
-            s.send(REQUEST)  # 43 bytes into an empty socket buffer: taken whole
+            s.send(request)  # a few hundred bytes into an empty socket buffer: taken whole
             selector.modify(s, selectors.EVENT_READ, "reading")
         elif events & selectors.EVENT_READ:
             chunk = s.recv(65536)
@@ -119,10 +132,10 @@ def pump(selector: selectors.BaseSelector, pending: dict[int, bytes], timeout: f
     return finished
 
 
-def warm_up(address: str) -> None:
+def warm_up(address: str, request: bytes) -> None:
     host, port = address.rsplit(":", 1)
     with socket.create_connection((host, int(port)), timeout=10) as s:
-        s.sendall(REQUEST)
+        s.sendall(request)
         data = b""
         while not answer_complete(data):
             chunk = s.recv(65536)
@@ -131,10 +144,10 @@ def warm_up(address: str) -> None:
             data += chunk
 
 
-def measure(server: harness.Server, count: int) -> dict:
-    warm_up(server.address)
+def measure(server: harness.Server, count: int, request: bytes) -> dict:
+    warm_up(server.address, request)
     before = settled_rss_kib(server.pid)
-    sockets = open_idle(server.address, count)
+    sockets = open_idle(server.address, count, request)
     try:
         after = settled_rss_kib(server.pid)
     finally:
@@ -144,7 +157,8 @@ def measure(server: harness.Server, count: int) -> dict:
             "kib_per_connection": (after - before) / count}
 
 
-def start(label: str, build: Path, count: int) -> harness.Server:
+def start(label: str, build: Path, count: int, ws: bool = False,
+          compress: bool = False) -> harness.Server:
     core = 0
     if label == "avant":
         folder = harness.tempfile.TemporaryDirectory(prefix="avant-idle-")
@@ -153,8 +167,12 @@ def start(label: str, build: Path, count: int) -> harness.Server:
         text = config.read_text().replace("[server]\n",
                                           f"[server]\nmax_client_cnt = {count + 100}\n", 1)
         config.write_text(text + "keep_alive_timeout_ms = 600000\n")  # in [http], the last
-        server = harness.Server("avant", [str(build / "apps/avant"), "-c", str(config)], core,
-                                port=port)
+        argv = [str(build / "apps/avant"), "-c", str(config)]
+        if ws:
+            argv += ["--set", "server.task_type=WEBSOCKET_TASK", "--set",
+                     "websocket.ping_interval_ms=0", "--set",
+                     f"websocket.compression={1 if compress else 0}"]
+        server = harness.Server("avant", argv, core, port=port)
         server.keep = folder
         return server
     prefix = harness.tempfile.TemporaryDirectory(prefix="avant-nginx-idle-")
@@ -173,11 +191,20 @@ def start(label: str, build: Path, count: int) -> harness.Server:
 
 def render(report: dict) -> str:
     r = report["result"]
+    what = report.get("what", "keep-alive HTTP connections")
     lines = [f"# Idle memory — {report['started']}", "",
-             f"Revision {report['revision']}; {report['connections']} idle keep-alive HTTP "
-             f"connections per round, {report['rounds']} rounds; method: bench/idle_memory.py.",
+             f"Revision {report['revision']}; {report['connections']} idle {what} per round, "
+             f"{report['rounds']} rounds; method: bench/idle_memory.py.",
              "", "| server | KiB per idle connection (median) | min-max | RSS before -> after (last round) |",
              "|---|---|---|---|"]
+    if "nginx" not in r:
+        side = r["avant"]
+        last = side["runs"][-1]
+        lines.append(f"| avant | {side['median']:.2f} | {side['min']:.2f}-{side['max']:.2f} | "
+                     f"{last['rss_before_kib']} -> {last['rss_after_kib']} KiB |")
+        lines += ["", f"avant: median **{side['median']:.2f}** KiB per idle session; goal <= 0.6.",
+                  ""]
+        return "\n".join(lines)
     for label in ("avant", "nginx"):
         side = r[label]
         last = side["runs"][-1]
@@ -196,7 +223,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--build", default=str(harness.ROOT / "build/release"))
     parser.add_argument("--out", default=str(harness.ROOT / "bench/results"),
                         help="where the report goes")
+    parser.add_argument("--ws", action="store_true", help="idle WebSocket sessions (avant alone)")
+    parser.add_argument("--compress", action="store_true",
+                        help="with --ws: permessage-deflate offered and agreed")
     args = parser.parse_args(argv)
+    request = UPGRADE + (DEFLATE_OFFER if args.compress else b"") + b"\r\n" if args.ws else REQUEST
+    labels = ("avant",) if args.ws else ("avant", "nginx")
     # Both ends of every connection are in this process tree: the client's sockets here, the
     # server's in the child, which inherits the limit.
     want = args.connections + 1000
@@ -210,15 +242,15 @@ def main(argv: list[str] | None = None) -> int:
                              f"limit is {hard} (ulimit -Hn): ask for fewer with --connections")
             resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
     build = Path(args.build)
-    runs: dict[str, list[dict]] = {"avant": [], "nginx": []}
+    runs: dict[str, list[dict]] = {label: [] for label in labels}
     for r in range(args.rounds):
-        order = ("avant", "nginx") if r % 2 == 0 else ("nginx", "avant")
+        order = labels if r % 2 == 0 else tuple(reversed(labels))
         for label in order:
             # A fresh server each round: memory a server freed stays in its heap, so a second
             # round on the same process would measure reuse, not cost.
-            server = start(label, build, args.connections)
+            server = start(label, build, args.connections, args.ws, args.compress)
             try:
-                run = measure(server, args.connections)
+                run = measure(server, args.connections, request)
             finally:
                 server.stop()
             runs[label].append(run)
@@ -226,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"per connection ({run['rss_before_kib']} -> {run['rss_after_kib']} KiB)",
                   flush=True)
     ratios = [a["kib_per_connection"] / n["kib_per_connection"]
-              for a, n in zip(runs["avant"], runs["nginx"]) if n["kib_per_connection"] > 0]
+              for a, n in zip(runs["avant"], runs.get("nginx", [])) if n["kib_per_connection"] > 0]
     result = {label: {"runs": runs[label],
                       "median": statistics.median(x["kib_per_connection"] for x in runs[label]),
                       "min": min(x["kib_per_connection"] for x in runs[label]),
@@ -236,13 +268,17 @@ def main(argv: list[str] | None = None) -> int:
                        "min": min(ratios, default=float("nan")),
                        "max": max(ratios, default=float("nan"))}
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H-%M-%SZ")
-    report = {"scenario": "idle-memory", "started": started, "revision": harness.revision(),
-              "connections": args.connections, "rounds": args.rounds, "result": result}
+    what = ("WebSocket sessions" + (" with permessage-deflate" if args.compress else "")
+            if args.ws else "keep-alive HTTP connections")
+    report = {"scenario": "idle-memory-ws" if args.ws else "idle-memory", "started": started,
+              "revision": harness.revision(), "connections": args.connections,
+              "rounds": args.rounds, "what": what, "result": result}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / f"{started}-idle-memory.json").write_text(json.dumps(report, indent=2) + "\n")
+    name = f"{started}-{report['scenario']}"
+    (out / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
     text = render(report)
-    (out / f"{started}-idle-memory.md").write_text(text)
+    (out / f"{name}.md").write_text(text)
     print(text)
     return 0
 

@@ -212,6 +212,57 @@ std::vector<ConfigKey> make_keys() {
       },
       [](const Config& c) { return c.index; }));
   k.push_back(flag_key("http.directory_listing", &Config::directory_listing));
+  k.push_back(key(
+      "websocket.path",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        if (v.empty() || v[0] != '/' || v.find_first_of("?# \t") != std::string::npos)
+          bad(where(ctx), "websocket.path", "'" + v + "' is not a path like /ws");
+        c.ws_path = v;
+      },
+      [](const Config& c) { return c.ws_path; }));
+  k.push_back(number_key("websocket.max_message_bytes", &Config::ws_max_message_bytes, 1,
+                         std::uint64_t{1} << 30));
+  k.push_back(flag_key("websocket.compression", &Config::ws_compression));
+  k.push_back(ms_key("websocket.ping_interval_ms", &Config::ws_ping_interval, 0, kDay));
+  k.push_back(ms_key("websocket.close_timeout_ms", &Config::ws_close_timeout, 1, kDay));
+  k.push_back(number_key("websocket.max_buffered_bytes", &Config::ws_max_buffered_bytes, 1024,
+                         std::uint64_t{1} << 36));
+  k.push_back(key(
+      "websocket.slow_consumer",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        if (v == "drop") {
+          c.ws_drop_when_slow = true;
+        } else if (v == "close") {
+          c.ws_drop_when_slow = false;
+        } else {
+          bad(where(ctx), "websocket.slow_consumer", "'" + v + "' is not drop or close");
+        }
+      },
+      [](const Config& c) { return std::string(c.ws_drop_when_slow ? "drop" : "close"); }));
+  k.push_back(key(
+      "websocket.origins",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        // Comma-separated, as browsers send them: scheme://host[:port].
+        c.ws_origins.clear();
+        std::istringstream in(v);
+        std::string origin;
+        while (std::getline(in, origin, ',')) {
+          const auto first = origin.find_first_not_of(" \t");
+          const auto last = origin.find_last_not_of(" \t");
+          if (first == std::string::npos) continue;
+          origin = origin.substr(first, last - first + 1);
+          if (origin.find("://") == std::string::npos || origin.back() == '/')
+            bad(where(ctx), "websocket.origins",
+                "'" + origin + "' is not an origin like https://example.org");
+          c.ws_origins.push_back(origin);
+        }
+      },
+      [](const Config& c) {
+        std::string out;
+        for (const std::string& o : c.ws_origins)
+          out += (out.empty() ? "" : ", ") + o;
+        return out;
+      }));
   return k;
 }
 
@@ -225,7 +276,7 @@ void apply(Config& config, const fs::path& base, const IniEntry& e, const std::s
   });
   if (!section_known) {
     throw ConfigError(file, e.line,
-                      "unknown section [" + e.section + "] (known: server, ipc, http)");
+                      "unknown section [" + e.section + "] (known: server, ipc, http, websocket)");
   }
   if (e.key.empty()) return;  // the section's own line
   const std::string name = e.section + "." + e.key;
@@ -299,11 +350,11 @@ Config load_config(const fs::path& file, const std::vector<std::string>& overrid
 }
 
 void check_servable(const Config& c) {
-  if (c.task_type != TaskType::http) {
+  if (c.task_type == TaskType::stream) {
     throw ConfigError(c.file.string(), c.task_type_line,
                       "server.task_type: " + std::string(to_string(c.task_type)) +
-                          " is not served yet (WebSocket comes with chapter 06, the stream "
-                          "protocol with chapter 07); use HTTP_TASK");
+                          " is not served yet (the stream protocol comes with chapter 07); use "
+                          "HTTP_TASK or WEBSOCKET_TASK");
   }
   if (c.https_port != 0 && c.https_port == c.port) {
     throw ConfigError(c.file.string(), 0,

@@ -1,5 +1,5 @@
 // config.hpp — the assembled server's configuration: main.ini with the original Avant's keys
-// (docs/original-avant.md) plus our [http] section. docs/configuration.md lists every key.
+// (docs/original-avant.md) plus our [http] and [websocket] sections. docs/configuration.md lists every key.
 //
 // Relative paths resolve against the folder of the config file, so `avant -c /etc/avant/main.ini`
 // works from any working directory. An unknown section or key, a value out of range, or a key set
@@ -64,6 +64,17 @@ struct Config {
   std::size_t max_target_bytes = 8u << 10;
   std::string index = "index.html";
   bool directory_listing = false;
+
+  // [websocket] — ours: where and how WebSocket is served (chapter 06). With HTTP_TASK the site
+  // offers it on `path`; with WEBSOCKET_TASK every path of `port` (and `https_port`) is WebSocket.
+  std::string ws_path = "/ws";
+  std::size_t ws_max_message_bytes = 1u << 20;
+  bool ws_compression = false;
+  std::chrono::milliseconds ws_ping_interval{30000};
+  std::chrono::milliseconds ws_close_timeout{5000};
+  std::size_t ws_max_buffered_bytes = 4u << 20;
+  bool ws_drop_when_slow = false;  // slow_consumer = drop (true) or close (false)
+  std::vector<std::string> ws_origins;
 };
 
 // Reads and checks a config file; `overrides` ("section.key=value", from --set) come after it.

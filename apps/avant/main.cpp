@@ -1,5 +1,7 @@
-// avant — the assembled server, first version (chapter 05): the original Avant's main.ini, a
-// static site over HTTP and HTTPS. Later chapters add the stream, WebSocket, UDP, IPC and Lua.
+// avant — the assembled server: the original Avant's main.ini, a static site over HTTP and HTTPS
+// (chapter 05) with WebSocket on [websocket] path, or WebSocket alone with WEBSOCKET_TASK (chapter
+// 06; each message is echoed until chapter 07 dispatches ProtoPackages). Later chapters add the
+// stream protocol, UDP, IPC and Lua.
 //
 //   avant [-c main.ini] [--set section.key=value ...] [--check]
 //
@@ -15,6 +17,7 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -30,6 +33,7 @@
 #include <avant/thread/event_loop_thread_pool.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
+#include <avant/websocket/server.hpp>
 
 #include "config.hpp"
 
@@ -79,6 +83,19 @@ avant::http::HttpOptions http_options(const Config& c, std::uint16_t port) {
   return o;
 }
 
+avant::websocket::ServerOptions websocket_options(const Config& c) {
+  avant::websocket::ServerOptions o;
+  o.limits.max_message = c.ws_max_message_bytes;
+  o.deflate.enabled = c.ws_compression;
+  o.ping_interval = c.ws_ping_interval;
+  o.close_timeout = c.ws_close_timeout;
+  o.max_buffered = c.ws_max_buffered_bytes;
+  o.slow_consumer = c.ws_drop_when_slow ? avant::websocket::SlowConsumer::drop
+                                        : avant::websocket::SlowConsumer::close;
+  o.handshake.origins = c.ws_origins;
+  return o;
+}
+
 std::string url(const char* scheme, const avant::net::SocketAddress& a, const std::string& ip) {
   // A wildcard listener is reached on loopback from this machine.
   const std::string host = ip == "0.0.0.0" ? "127.0.0.1" : ip;
@@ -89,12 +106,15 @@ int serve(const Config& config) {
   avant::app::check_servable(config);
   log::set_level(level_of(config.log_level));
 
-  std::shared_ptr<avant::http::StaticFiles> files;
+  const bool websocket_only = config.task_type == avant::app::TaskType::websocket;
+  std::shared_ptr<avant::http::StaticFiles> files;  // the site (not with WEBSOCKET_TASK)
   try {
-    files = std::make_shared<avant::http::StaticFiles>(
-        avant::http::StaticOptions{.root = config.http_static_dir,
-                                   .index = config.index,
-                                   .directory_listing = config.directory_listing});
+    if (!websocket_only) {
+      files = std::make_shared<avant::http::StaticFiles>(
+          avant::http::StaticOptions{.root = config.http_static_dir,
+                                     .index = config.index,
+                                     .directory_listing = config.directory_listing});
+    }
   } catch (const std::system_error& e) {
     throw StartupError("server.http_static_dir: " + std::string(e.what()));
   }
@@ -112,6 +132,16 @@ int serve(const Config& config) {
   // servers, so it outlives them (their connections close on its running loops).
   avant::thread::EventLoopThreadPool workers(
       loop, avant::thread::LoopPoolOptions{.threads = config.worker_cnt});
+  // WebSocket: every message echoed, text as text and binary as binary (chapter 07 dispatches
+  // ProtoPackages instead). Made before the servers and destroyed after them: their handler
+  // reaches it. One endpoint for both ports: a broadcast would reach ws and wss sessions alike.
+  const auto ws = std::make_unique<avant::websocket::WebSocketServer>(
+      workers, websocket_options(config),
+      avant::websocket::Handlers{
+          .open = {},
+          .message = [](avant::websocket::Session& session, std::string_view payload,
+                        avant::websocket::MessageType type) { (void)session.send(payload, type); },
+          .close = {}});
   std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
   // Signals arrive as events on the main loop, never as code inside a handler. Before any thread
   // starts, so that every thread inherits the blocked mask (reactor/signals.hpp).
@@ -133,9 +163,14 @@ int serve(const Config& config) {
                    log::info("avant",
                              "SIGUSR1: nothing to reload yet (Lua arrives with chapter 10)");
                  }});
-  const avant::http::Handler handler = [files](avant::http::Request& request,
-                                               avant::http::Responder responder) {
-    (*files)(request, std::move(responder));
+  const avant::http::Handler handler = [files, &ws, websocket_only, path = config.ws_path](
+                                           avant::http::Request& request,
+                                           avant::http::Responder responder) {
+    if (websocket_only || request.path() == path) {
+      ws->accept(request, std::move(responder));
+    } else {
+      (*files)(request, std::move(responder));
+    }
   };
   auto main_options = http_options(config, config.port);
   if (config.use_ssl) main_options.server.tcp.filter = avant::tls::server_filter(tls);
@@ -156,13 +191,26 @@ int serve(const Config& config) {
   workers.start();  // the loops first, then the listeners that hand them connections
   for (auto& server : servers)
     server->start();
-  std::printf(
-      "avant: serving %s on %s (%zu worker%s)\n", config.http_static_dir.c_str(),
-      url(config.use_ssl ? "https" : "http", servers[0]->listen_address(), config.ip).c_str(),
-      config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
-  if (servers.size() > 1) {
-    std::printf("avant: and over TLS on %s\n",
-                url("https", servers[1]->listen_address(), config.ip).c_str());
+  if (websocket_only) {
+    std::printf("avant: serving WebSocket (echo) on %s (%zu worker%s)\n",
+                url(config.use_ssl ? "wss" : "ws", servers[0]->listen_address(), config.ip).c_str(),
+                config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
+    if (servers.size() > 1) {
+      std::printf("avant: and over TLS on %s\n",
+                  url("wss", servers[1]->listen_address(), config.ip).c_str());
+    }
+  } else {
+    std::printf(
+        "avant: serving %s on %s (%zu worker%s)\n", config.http_static_dir.c_str(),
+        url(config.use_ssl ? "https" : "http", servers[0]->listen_address(), config.ip).c_str(),
+        config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
+    if (servers.size() > 1) {
+      std::printf("avant: and over TLS on %s\n",
+                  url("https", servers[1]->listen_address(), config.ip).c_str());
+    }
+    std::printf("avant: WebSocket on %s%s\n",
+                url(config.use_ssl ? "wss" : "ws", servers[0]->listen_address(), config.ip).c_str(),
+                config.ws_path.substr(1).c_str());
   }
   std::fflush(stdout);
 

@@ -7,8 +7,11 @@
 //                 [--max-buffered BYTES] [--origin ORIGIN]... [--subprotocol NAME]...
 //                 [--tls-cert CHAIN.pem --tls-key KEY.pem]
 //
-//   $ /usr/bin/python3 -c 'from websockets.sync.client import connect
-//   ... with connect("ws://127.0.0.1:20082/") as ws: ws.send("hi"); print(ws.recv())'
+//   $ /usr/bin/python3 -c 'import asyncio, websockets
+//   async def main():
+//       async with websockets.connect("ws://127.0.0.1:20082/") as ws:
+//           await ws.send("hi"); print(await ws.recv())
+//   asyncio.run(main())'
 //   hi
 //
 // A request that is not a WebSocket upgrade is answered 426 (Upgrade Required). SIGINT/SIGTERM

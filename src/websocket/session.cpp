@@ -229,9 +229,9 @@ void Session::on_drain(const tcp::TcpConnectionPtr& /*connection*/) {
 
 // --- sending ---
 
+// The methods callable from any thread reach the connection through the weak reference only: a
+// session held by the application may outlive its connection (and the connection's loop).
 std::size_t Session::buffered() const noexcept {
-  if (connection_ != nullptr && connection_->loop().is_in_loop_thread())
-    return connection_->queued_output();
   const auto connection = weak_connection_.lock();
   return connection ? connection->queued_output() : 0;
 }
@@ -255,11 +255,10 @@ tcp::SendStatus Session::slow(std::size_t size) {
 }
 
 tcp::SendStatus Session::send(std::string_view payload, MessageType type) {
-  if (connection_ != nullptr && connection_->loop().is_in_loop_thread())
-    return send_in_loop(payload, type);
   const auto connection = weak_connection_.lock();
   if (!connection || state_.load(std::memory_order_acquire) != State::open)
     return tcp::SendStatus::dropped;
+  if (connection->loop().is_in_loop_thread()) return send_in_loop(payload, type);
   // Sent from the loop, so that it never follows our close frame; the policy decides there.
   connection->loop().queue_in_loop([self = shared_from_this(), bytes = std::string(payload), type] {
     (void)self->send_in_loop(bytes, type);
@@ -305,12 +304,12 @@ void Session::send_control(Opcode opcode, std::string_view payload) {
 }
 
 void Session::close(std::uint16_t code, std::string_view reason) {
-  if (connection_ != nullptr && connection_->loop().is_in_loop_thread()) {
+  const auto connection = weak_connection_.lock();
+  if (!connection) return;
+  if (connection->loop().is_in_loop_thread()) {
     close_in_loop(code, reason);
     return;
   }
-  const auto connection = weak_connection_.lock();
-  if (!connection) return;
   connection->loop().queue_in_loop([self = shared_from_this(), code, text = std::string(reason)] {
     self->close_in_loop(code, text);
   });

@@ -252,6 +252,37 @@ TEST(WebSocketServer, SendAndCloseByIdFromAnotherThread) {
   EXPECT_EQ(seen.closes()[0].first, 4000);
 }
 
+TEST(WebSocketServer, ASessionKeptAfterItsConnectionIsGoneDropsWhatIsSentToIt) {
+  std::mutex mutex;
+  std::shared_ptr<Session> kept;
+  std::atomic<std::uint16_t> closed_with{0};
+  Handlers handlers{.open =
+                        [&](Session& s) {
+                          const std::lock_guard lock(mutex);
+                          kept = s.shared_from_this();
+                        },
+                    .message = {},
+                    .close = [&](Session& /*s*/, std::uint16_t code,
+                                 std::string_view /*reason*/) { closed_with = code; }};
+  Site site(ws_options(), std::move(handlers));
+  {
+    WsClient c(site.address());
+    ASSERT_EQ(c.handshake("/ws"), 101);
+    ASSERT_TRUE(eventually([&] {
+      const std::lock_guard lock(mutex);
+      return kept != nullptr;
+    }));
+  }  // the client goes without a close frame
+  ASSERT_TRUE(eventually([&] { return closed_with.load() != 0; }));
+  EXPECT_EQ(closed_with.load(), close_code::kAbnormal);
+  ASSERT_TRUE(eventually([&] { return site.ws().stats().open == 0; }));
+  const std::lock_guard lock(mutex);
+  EXPECT_FALSE(kept->is_open());
+  EXPECT_EQ(kept->send("too late"), tcp::SendStatus::dropped);
+  kept->close();  // harmless
+  EXPECT_EQ(kept->buffered(), 0u);
+}
+
 TEST(WebSocketServer, ABroadcastReachesEachOfAThousandSessionsExactlyOnce) {
   Seen seen;
   Site site(ws_options(), echo_handlers(seen));

@@ -16,7 +16,8 @@
 // Closing. close(code, reason) sends a close frame and waits close_timeout for the peer's; the
 // peer's close is answered with its own code. Then the server ends the TCP connection (it closes
 // first, as RFC 6455 §7.1.1 asks) and waits close_timeout more for the peer's FIN. A frame the
-// parser refuses is answered with its close code (1002, 1007, 1009) and the same ending. The
+// parser refuses is answered with a close frame with its code (1002, 1007, 1009) and our FIN at
+// once (nothing more is read from such a peer), then the same wait. The
 // close handler runs once, when the connection is gone, with the peer's code, or 1006 when the
 // connection was lost without a close frame from the peer.
 //
@@ -157,8 +158,8 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   friend struct detail::LoopSessions;
   friend struct detail::Shared;
 
-  // open --close() or a refused frame--> closing --the peer's close--> closed
-  //   └──────────────── the peer's close (answered) ────────────────────┘
+  // open --close()--> closing --the peer's close--> closed
+  //   └── the peer's close (answered), or a refused frame (close frame sent) ──┘
   // closed: our FIN follows the output; the peer's FIN awaited (close_timeout).
   enum class State : std::uint8_t { open, closing, closed };
   struct Compression;
