@@ -75,15 +75,19 @@ struct Session::Compression {
 
 Session::Session(std::shared_ptr<detail::Shared> shared, std::string path, std::string subprotocol,
                  const DeflateParams* deflate)
-    : shared_(std::move(shared)),
-      parser_(Role::server, shared_->options.limits),
-      path_(std::move(path)),
-      subprotocol_(std::move(subprotocol)) {
+    : shared_(std::move(shared)), path_(std::move(path)), subprotocol_(std::move(subprotocol)) {
   if (deflate != nullptr) {
     deflate_ = std::make_unique<Compression>();
     deflate_->params = *deflate;
-    parser_.set_compression(true);
   }
+}
+
+MessageParser& Session::parser() {
+  if (!parser_) {
+    parser_ = std::make_unique<MessageParser>(Role::server, shared_->options.limits);
+    parser_->set_compression(deflate_ != nullptr);
+  }
+  return *parser_;
 }
 
 Session::~Session() = default;
@@ -103,16 +107,20 @@ void Session::on_up(const tcp::TcpConnectionPtr& connection) {
   if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::http, "conn ", id_, ": websocket session on ",
                          path_, compressed() ? " (permessage-deflate)" : "");
+  // The upgrade request's buffer goes now (an idle session holds none); frames sent with the
+  // request keep theirs until they are read.
+  connection->release_buffers();
   if (shared_->handlers.open) shared_->handlers.open(*this);
 }
 
 void Session::on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffer& input) {
   while (!input.empty()) {
-    if (parser_.closed() || parser_.failed() || state_.load() == State::closed) {
+    MessageParser& parser = this->parser();
+    if (parser.closed() || parser.failed() || state_.load() == State::closed) {
       input.retrieve_all();  // nothing is read after a close frame or a refusal
       return;
     }
-    const MessageParser::Result r = parser_.feed({input.data(), input.readable_bytes()});
+    const MessageParser::Result r = parser.feed({input.data(), input.readable_bytes()});
     // The event's payload may be a view of the input: it is handled before the bytes go.
     switch (r.event) {
       case MessageParser::Event::need_more:
@@ -123,8 +131,8 @@ void Session::on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffe
         break;
       case MessageParser::Event::ping:
         // Answered unless the peer is not reading (a ping flood then costs nothing).
-        if (state_.load() == State::open && !over_limit(parser_.payload().size() + 2))
-          send_control(Opcode::pong, parser_.payload());
+        if (state_.load() == State::open && !over_limit(parser.payload().size() + 2))
+          send_control(Opcode::pong, parser.payload());
         break;
       case MessageParser::Event::pong:
         awaiting_pong_ = false;
@@ -133,7 +141,7 @@ void Session::on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffe
         peer_closed();
         break;
       case MessageParser::Event::error:
-        refuse(parser_.error().code, parser_.error().reason);
+        refuse(parser.error().code, parser.error().reason);
         input.retrieve_all();
         return;
     }
@@ -143,12 +151,14 @@ void Session::on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffe
 }
 
 void Session::deliver() {
-  std::string_view payload = parser_.payload();
+  const MessageParser& parser = *parser_;
+  std::string_view payload = parser.payload();
   const MessageType type =
-      parser_.opcode() == Opcode::text ? MessageType::text : MessageType::binary;
+      parser.opcode() == Opcode::text ? MessageType::text : MessageType::binary;
   std::string& inflated = inflate_scratch();
-  if (parser_.compressed()) {
-    switch (deflate_->in().inflate(payload, parser_.limits().max_message, inflated)) {
+  const bool compressed = parser.compressed();
+  if (compressed) {
+    switch (deflate_->in().inflate(payload, parser.limits().max_message, inflated)) {
       case Inflater::Status::ok:
         break;
       case Inflater::Status::too_big:
@@ -170,13 +180,13 @@ void Session::deliver() {
   }
   shared_->messages_in.fetch_add(1, std::memory_order_relaxed);
   if (shared_->handlers.message) shared_->handlers.message(*this, payload, type);
-  if (parser_.compressed()) trim(inflated);
+  if (compressed) trim(inflated);
 }
 
 void Session::peer_closed() {
   peer_close_seen_ = true;
-  close_code_ = parser_.close_code();
-  close_reason_ = std::string(parser_.close_reason());
+  close_code_ = parser_->close_code();
+  close_reason_ = std::string(parser_->close_reason());
   if (state_.load() == State::open) {
     // Answered with its own code (none for a close without one, RFC 6455 §5.5.1).
     const std::string payload =
@@ -357,8 +367,8 @@ void Session::tick(reactor::TimePoint now, std::chrono::milliseconds idle_after)
   }
   // Idle: the parser's and the connection's buffers go (an idle session holds none), and the
   // zlib state of a context-takeover peer stays (it is the context).
-  if (now - last >= idle_after && !parser_.in_message()) {
-    parser_.release_storage();
+  if (now - last >= idle_after && (!parser_ || parser_->at_rest())) {
+    parser_.reset();
     connection_->release_buffers();
   }
 }

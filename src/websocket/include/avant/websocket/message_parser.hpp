@@ -90,6 +90,9 @@ class MessageParser {
   [[nodiscard]] bool closed() const noexcept { return state_ == State::closed; }
   // A fragmented message has begun and not ended.
   [[nodiscard]] bool in_message() const noexcept { return in_message_; }
+  // Between messages, with no frame begun: a new parser would carry on the same (a session may
+  // then drop this one and make another when bytes come).
+  [[nodiscard]] bool at_rest() const noexcept { return !in_message_ && state_ == State::header; }
   // Bytes of heap storage the parser holds (for fragments and frames cut across reads).
   [[nodiscard]] std::size_t storage() const noexcept;
   // Frees that storage when no message is in progress (an idle connection keeps nothing).

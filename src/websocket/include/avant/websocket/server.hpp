@@ -172,6 +172,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   tcp::SendStatus slow(std::size_t size);
   void send_control(Opcode opcode, std::string_view payload);
   void close_in_loop(std::uint16_t code, std::string_view reason);
+  MessageParser& parser();
   void deliver();
   void peer_closed();
   void refuse(std::uint16_t code, const std::string& reason);
@@ -183,7 +184,9 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this session), from on_up
   std::weak_ptr<tcp::TcpConnection> weak_connection_;  // for the other threads
   std::uint64_t id_ = 0;
-  MessageParser parser_;
+  // Made when bytes come; dropped by the sweep when the session is idle between messages (an
+  // idle session holds none). Kept once it saw a close or an error.
+  std::unique_ptr<MessageParser> parser_;
   std::unique_ptr<Compression> deflate_;  // null without permessage-deflate
   std::string path_;
   std::string subprotocol_;
