@@ -27,6 +27,8 @@ packages=(
   clang libclang-rt-14-dev clang-format clang-tidy
   # real test peers
   curl openssl python3 python3-websockets
+  # the browser page's test: Debian's Chromium, driven by playwright-core (npm) without a download
+  chromium
   # load tools for bench/ (callgrind counts instructions)
   wrk nginx valgrind
   # the chapters' experiments: nc clients, system-call traces, socket tables
