@@ -3,7 +3,8 @@
 // of the WebSocket layer alone (chapter 06).
 //
 //   avant-ws-echo [--listen 127.0.0.1:20082] [--workers N | --threads N] [--drain MS]
-//                 [--max-message BYTES] [--compress] [--ping MS] [--close-timeout MS]
+//                 [--max-message BYTES] [--compress | --compress-takeover] [--ping MS]
+//                 [--close-timeout MS]
 //                 [--max-buffered BYTES] [--origin ORIGIN]... [--subprotocol NAME]...
 //                 [--tls-cert CHAIN.pem --tls-key KEY.pem]
 //
@@ -130,6 +131,12 @@ int main(int argc, char** argv) {
       args.ws.limits.max_message = static_cast<std::size_t>(*n);
     } else if (arg == "--compress") {
       args.ws.deflate.enabled = true;
+    } else if (arg == "--compress-takeover") {
+      // Compression that keeps its window between messages in both directions, when the client
+      // allows it (better ratios; zlib state per session).
+      args.ws.deflate.enabled = true;
+      args.ws.deflate.server_no_context_takeover = false;
+      args.ws.deflate.client_no_context_takeover = false;
     } else if (arg == "--ping" && has_value) {
       if (!(n = parse_count(argv[++i], "--ping", 0, 3600000))) return 2;
       args.ws.ping_interval = std::chrono::milliseconds(*n);
@@ -150,7 +157,8 @@ int main(int argc, char** argv) {
     } else {
       std::fprintf(stderr,
                    "usage: %s [--listen IP:PORT] [--workers N | --threads N] [--drain MS] "
-                   "[--max-message BYTES] [--compress] [--ping MS] [--close-timeout MS] "
+                   "[--max-message BYTES] [--compress | --compress-takeover] [--ping MS] "
+                   "[--close-timeout MS] "
                    "[--max-buffered BYTES] [--origin ORIGIN]... [--subprotocol NAME]... "
                    "[--tls-cert CHAIN.pem --tls-key KEY.pem]\n",
                    argv[0]);

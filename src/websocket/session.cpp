@@ -247,7 +247,10 @@ std::size_t Session::buffered() const noexcept {
 }
 
 bool Session::over_limit(std::size_t more) {
-  return connection_->queued_output() + more > shared_->options.max_buffered;
+  // A message larger than the limit still goes out when nothing is queued: the limit bounds what
+  // piles up behind a peer that does not read, not the size of one message (max_message does).
+  const std::size_t queued = connection_->queued_output();
+  return queued > 0 && queued + more > shared_->options.max_buffered;
 }
 
 tcp::SendStatus Session::slow(std::size_t size) {

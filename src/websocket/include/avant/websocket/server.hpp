@@ -27,7 +27,8 @@
 // with one timer, armed only while the loop holds a session.
 //
 // Slow consumers. What a session has queued is buffered() (bytes not yet taken by the kernel).
-// A message that would take it past max_buffered is, by SlowConsumer policy, dropped (send()
+// A message that would take it past max_buffered (with something already queued: one message
+// larger than the limit still goes out on an empty queue) is, by SlowConsumer policy, dropped (send()
 // answers `dropped`, counted) or ends the session with close code slow_consumer_code (1008 or
 // 1013). Pongs are not queued past it either (a ping flood from a peer that does not read costs
 // nothing). send() answers `backpressure` once the connection is past its high-water mark.
