@@ -382,6 +382,19 @@ TEST(WebSocketServer, ASlowConsumerIsClosedWithTryAgainLaterUnderTheClosePolicy)
   EXPECT_EQ(slow.close_code(), close_code::kTryAgainLater) << slow.error();
 }
 
+TEST(WebSocketServer, OneMessageLargerThanMaxBufferedStillGoesOutOnAnEmptyQueue) {
+  Seen seen;
+  ServerOptions o = ws_options();
+  o.max_buffered = 64u << 10;  // the limit bounds what piles up, not one message's size
+  Site site(o, echo_handlers(seen));
+  WsClient c(site.address());
+  ASSERT_EQ(c.handshake("/ws"), 101);
+  const std::string big = harness::pattern(256u << 10, 3);
+  ASSERT_TRUE(c.send_binary(big));
+  EXPECT_EQ(c.message().value_or(c.error()), big);
+  EXPECT_EQ(site.ws().stats().slow_closed, 0u);
+}
+
 TEST(WebSocketServer, APeerThatNeverAnswersPingsIsClosed) {
   Seen seen;
   ServerOptions o = ws_options();
