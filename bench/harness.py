@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-BANNER = re.compile(r"listening on (?:https?://)?(127\.0\.0\.1:\d+)")
+BANNER = re.compile(r"listening on (?:(?:https?|wss?)://)?(127\.0\.0\.1:\d+)")
 CLIENT_BOUND_SHARE = 0.90  # a client using >= 90% of a core ...
 SERVER_IDLE_SHARE = 0.90   # ... while the server uses less is client-bound
 SCHEMA_VERSION = 1
@@ -385,7 +385,8 @@ def run_wrk(core: int | str, address: str, server_pid: int, case: dict, warmup: 
 
 
 # Names that stand for several scenarios, run one after the other in one report.
-GROUPS = {"echo-mt": ["echo-w1", "echo-w2"], "http": ["http-nginx", "http-ceiling"]}
+GROUPS = {"echo-mt": ["echo-w1", "echo-w2"], "http": ["http-nginx", "http-ceiling"],
+          "ws": ["ws-node", "ws-ceiling"]}
 
 
 def scenarios(build: Path) -> dict[str, Scenario]:
@@ -394,6 +395,13 @@ def scenarios(build: Path) -> dict[str, Scenario]:
     http_ceiling = str(build / "bench/ceiling/avant-ceiling-http")
     http_echo = str(build / "examples/http-echo/avant-http-echo")
     avant = str(build / "apps/avant")
+    ws_echo = ("avant ws", [str(build / "examples/ws-echo/avant-ws-echo"), "--ping", "0"])
+    # WebSocket: binary messages of `size` payload bytes; the ceiling carries the same payload in
+    # Avant's stream frame (an 8-byte length instead of the 2..4-byte WebSocket header and mask).
+    ws_cases = [{"mode": "ws", "size": size, "connections": conns, "pipeline": depth}
+                for size, conns, depth in ((64, 50, 1), (64, 256, 1), (4096, 50, 1),
+                                           (4096, 256, 1), (64, 50, 16))]
+    ws_ceiling_cases = [dict(c, b_mode="framed", b_size=c["size"] + 8) for c in ws_cases]
     hello = ("avant http", [http_echo, "--fixed", "Hello, World!", "--max-requests", "100000000"])
     http_cases = [{"mode": "http", "size": 13, "connections": 50, "threads": 1},
                   {"mode": "http", "size": 13, "connections": 50, "threads": 1, "pipeline": 16}]
@@ -477,6 +485,22 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             cases=[{"mode": "http", "size": 1 << 20, "connections": 10, "threads": 1,
                     "path": "/1m.bin", "scheme": "https"}],
             load="http", unit="req"),
+        # Chapter 06: the WebSocket echo against Node's ws and against the framed C ceiling.
+        # `bench/run ws` runs both in one report (not part of the default run: 20 minutes).
+        "ws-node": Scenario(
+            name="ws-node",
+            description="WebSocket echo, binary messages, one in flight per connection (and "
+                        "pipelined 16 deep): avant-ws-echo (one loop) against Node's ws (one "
+                        "process, bufferutil, no compression)",
+            a=ws_echo, b=("node ws", ["node", str(ROOT / "bench/ws/node-echo.mjs")]),
+            cases=ws_cases, goals={"msgs_ratio_min": 1.0}, default=False),
+        "ws-ceiling": Scenario(
+            name="ws-ceiling",
+            description="the same against the C epoll ceiling in framed mode (one thread), the "
+                        "same payload in an 8-byte length frame",
+            a=ws_echo, b=("ceiling", [ceiling, "--mode", "framed", "--threads", "1"]),
+            cases=ws_ceiling_cases, goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.1},
+            default=False),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -492,6 +516,14 @@ def scenarios(build: Path) -> dict[str, Scenario]:
     }
 
 
+def case_for(case: dict, key: str) -> dict:
+    """The case as server `key` ("A" or "B") is driven: B may speak another mode with another
+    message size (b_mode, b_size), e.g. the ceiling's frame for a WebSocket message."""
+    if key == "B" and "b_mode" in case:
+        return dict(case, mode=case["b_mode"], size=case["b_size"])
+    return case
+
+
 def case_label(case: dict) -> str:
     if case["mode"] == "handshake":
         return f"full handshake {case['tls'].replace('tls1_', 'TLS 1.')}"
@@ -499,7 +531,9 @@ def case_label(case: dict) -> str:
         depth = case.get("pipeline", 1)
         what = f"GET {case['path']}" if "path" in case else f"http {case['size']} B"
         return f"{what} x {case['connections']} conn" + (f" pipelined {depth}" if depth > 1 else "")
-    return f"{case['mode']} {case['size']} B x {case['connections']} conn"
+    depth = case.get("pipeline", 1)
+    return (f"{case['mode']} {case['size']} B x {case['connections']} conn"
+            + (f" pipelined {depth}" if depth > 1 else ""))
 
 
 def uses(s: Scenario) -> list[str]:
@@ -536,8 +570,8 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
                         run = run_wrk(cores["load"], server.address, server.pid, case, warmup,
                                       duration)
                     else:
-                        run = run_load(load, cores["load"], server.address, server.pid, case,
-                                       warmup, duration)
+                        run = run_load(load, cores["load"], server.address, server.pid,
+                                       case_for(case, key), warmup, duration)
                     run["client_bound"] = is_client_bound(run)
                     runs[key].append(run)
                     p99 = run["latency_us"]["p99"]
@@ -919,6 +953,15 @@ def main(argv: list[str] | None = None) -> int:
         for label, argv in (all_scenarios["http-ceiling"].a, all_scenarios["http-ceiling"].b):
             calls[f"{label} (GET, keep-alive)"] = instructions_per_message(
                 argv, load, cores, low, high, HTTP_GET)
+    if not args.no_callgrind and "ws-ceiling" in chosen and shutil.which("valgrind"):
+        log("bench: callgrind instructions per WebSocket message")
+        low, high = (200, 1200) if args.quick else (1000, 6000)
+        calls = report.setdefault("callgrind", {})
+        s = all_scenarios["ws-ceiling"]
+        for (label, argv), key in ((s.a, "A"), (s.b, "B")):
+            case = case_for(dict(s.cases[0], connections=1), key)
+            calls[f"{label} ({case['mode']} {case['size']} B)"] = instructions_per_message(
+                argv, load, cores, low, high, case)
     if not args.no_micro:
         log("bench: micro-benchmarks")
         report["micro"] = micro_benchmarks(build, 3 if args.quick else 5, log)

@@ -171,6 +171,19 @@ class Report(unittest.TestCase):
         self.assertEqual(harness.case_label({"mode": "handshake", "tls": "tls1_3", "size": 0,
                                              "connections": 1}), "full handshake TLS 1.3")
 
+    def test_the_reference_may_be_driven_in_its_own_mode(self):
+        build = Path("/nonexistent")
+        ws = harness.scenarios(build)["ws-ceiling"]
+        case = ws.cases[0]
+        self.assertEqual(harness.case_for(case, "A")["mode"], "ws")
+        self.assertEqual(harness.case_for(case, "A")["size"], 64)
+        self.assertEqual(harness.case_for(case, "B")["mode"], "framed")
+        self.assertEqual(harness.case_for(case, "B")["size"], 72)  # the 8-byte length + 64
+        self.assertEqual(harness.case_label(case), "ws 64 B x 50 conn")
+        self.assertEqual(harness.case_label(ws.cases[-1]), "ws 64 B x 50 conn pipelined 16")
+        self.assertEqual(harness.GROUPS["ws"], ["ws-node", "ws-ceiling"])
+        self.assertIn("node", harness.uses(harness.scenarios(build)["ws-node"]))
+
     def test_problems_are_named(self):
         report = sample_report()
         del report["machine"]

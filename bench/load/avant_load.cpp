@@ -1,6 +1,6 @@
 // avant-load — the load client of Avant's benchmark harness, for what wrk cannot drive.
 //
-//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed|http] [--connections N] [--size BYTES]
+//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed|http|ws] [--connections N] [--size BYTES]
 //              [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES] [--server-pid PID]
 //
 // Each of N connections keeps K messages of --size bytes in flight (K = 1: ping-pong) against an
@@ -9,8 +9,13 @@
 // --size - 8 payload bytes. Http mode sends `GET / HTTP/1.1` requests (--size is ignored) to a
 // server whose every answer has the same length (a fixed body: nginx's `return 200`, the C
 // ceiling, avant-http-echo --fixed); the first answer on each connection must be a 200 with a
-// Content-Length, and its length is then the length of every answer. After --warmup seconds (not measured) it measures for --duration
-// seconds, or until --count messages came back, and prints one JSON object:
+// Content-Length, and its length is then the length of every answer. Ws mode opens each
+// connection with a WebSocket handshake (GET / with Upgrade: websocket; the answer must be a 101)
+// and then sends binary messages of --size payload bytes, each one masked frame as a client must
+// send it (RFC 6455 §5.3; one fixed key: the server's work is the same for any key), and expects
+// each back as the unmasked frame a server sends: an echo server that answers every message with
+// the same message (avant-ws-echo, Node's ws). After --warmup seconds (not measured) it measures
+// for --duration seconds, or until --count messages came back, and prints one JSON object:
 //
 //   {"messages": 1234567, "seconds": 10.0, "msgs_per_s": 123456.7, "connections": 50, "size": 64,
 //    "mode": "raw", "pipeline": 1, "latency_us": {"p50": 35.2, "p99": 80.1, "p999": 120.4,
@@ -24,7 +29,8 @@
 // Why plain epoll and not Avant's own reactor: the load generator must not share code with the
 // server under test — a slowdown or a bug in the reactor would then move both sides of the ratio
 // at once — and it must be at least as lean as the C ceiling it also drives. It uses module net
-// (chapter 01) only for sockets and addresses.
+// (chapter 01) only for sockets and addresses, and writes the few WebSocket frame headers it needs
+// itself.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -40,6 +46,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -59,6 +66,7 @@ struct Options {
   std::string connect;
   bool framed = false;
   bool http = false;
+  bool ws = false;
   std::size_t connections = 1;
   std::size_t size = 64;
   std::size_t pipeline = 1;
@@ -126,25 +134,30 @@ class Load {
   explicit Load(Options options)
       : options_(std::move(options)), epoll_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (!epoll_) throw std::runtime_error("epoll_create1 failed");
-    // One message, repeated: every message is identical, so the bytes to send and the bytes to
-    // expect back at stream offset x are pattern_[x % size] — no per-message copies.
+    // One message, repeated: every message is identical, so the bytes to send at stream offset x
+    // are out_message[x % out_size] and the bytes to expect back in_message[x % in_size] — no
+    // per-message copies. Raw and framed: the echo is the message itself.
+    std::string pattern(options_.size, '\0');
+    for (std::size_t i = 0; i < pattern.size(); ++i)
+      pattern[i] = static_cast<char>('a' + (i * 7) % 26);
+    std::string out_message;
+    std::string in_message;
     if (options_.http) {
-      message_ = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
-      options_.size = message_.size();
+      out_message = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+    } else if (options_.ws) {
+      out_message = ws_frame(pattern, true);
+      in_message = ws_frame(pattern, false);
     } else {
-      message_.resize(options_.size);
-      for (std::size_t i = 0; i < message_.size(); ++i) {
-        message_[i] = static_cast<char>('a' + (i * 7) % 26);
+      out_message = pattern;
+      if (options_.framed) {
+        const std::uint64_t payload = options_.size - 8;
+        for (int i = 0; i < 8; ++i)
+          out_message[static_cast<std::size_t>(i)] = static_cast<char>(payload >> (56 - 8 * i));
       }
     }
-    if (options_.framed) {
-      const std::uint64_t payload = options_.size - 8;
-      for (int i = 0; i < 8; ++i)
-        message_[static_cast<std::size_t>(i)] = static_cast<char>(payload >> (56 - 8 * i));
-    }
-    const std::size_t copies = std::max<std::size_t>(1, (std::size_t{256} * 1024) / options_.size);
-    for (std::size_t i = 0; i < copies + 1; ++i)
-      stream_ += message_;
+    if (in_message.empty()) in_message = out_message;
+    out_ = Stream(out_message);
+    in_ = Stream(in_message);
   }
 
   int run() {
@@ -206,6 +219,43 @@ class Load {
   }
 
  private:
+  // A message repeated to about 256 KiB: one write or compare covers many messages.
+  struct Stream {
+    Stream() = default;
+    explicit Stream(const std::string& message) : size(message.size()) {
+      const std::size_t copies = std::max<std::size_t>(1, (std::size_t{256} * 1024) / size);
+      for (std::size_t i = 0; i < copies + 1; ++i)
+        bytes += message;
+    }
+    std::size_t size = 0;  // of one message
+    std::string bytes;
+  };
+
+  // A binary WebSocket frame of `payload` (RFC 6455 §5.2): masked with a fixed key as a client
+  // sends it, or unmasked as a server sends it.
+  static std::string ws_frame(const std::string& payload, bool masked) {
+    static constexpr std::array<unsigned char, 4> kKey{0x12, 0x34, 0x56, 0x78};
+    const std::uint64_t n = payload.size();
+    const unsigned mask_bit = masked ? 0x80U : 0U;
+    std::string frame(1, static_cast<char>(0x82));  // FIN, binary
+    if (n < 126) {
+      frame += static_cast<char>(mask_bit | n);
+    } else if (n <= 0xFFFF) {
+      frame += static_cast<char>(mask_bit | 126U);
+      for (int shift = 8; shift >= 0; shift -= 8)
+        frame += static_cast<char>((n >> shift) & 0xFFU);
+    } else {
+      frame += static_cast<char>(mask_bit | 127U);
+      for (int shift = 56; shift >= 0; shift -= 8)
+        frame += static_cast<char>((n >> shift) & 0xFFU);
+    }
+    if (!masked) return frame + payload;
+    frame.append(reinterpret_cast<const char*>(kKey.data()), kKey.size());
+    for (std::size_t i = 0; i < payload.size(); ++i)
+      frame += static_cast<char>(static_cast<unsigned char>(payload[i]) ^ kKey[i % 4]);
+    return frame;
+  }
+
   static Clock::duration to_duration(double seconds) {
     return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   }
@@ -218,6 +268,7 @@ class Load {
     if (r.status == IoStatus::error) {
       throw std::runtime_error("connect: " + avant::net::error_text(r.error));
     }
+    if (options_.ws) upgrade(c);
     epoll_event event{};
     event.events = EPOLLIN | EPOLLOUT;
     event.data.u64 = index;
@@ -230,8 +281,46 @@ class Load {
       enqueue(c);
   }
 
+  // Waits (poll, bounded) until `fd` is ready for `events`; throws after 10 s.
+  static void wait_for(int fd, short events) {
+    pollfd p{fd, events, 0};
+    const int n = ::poll(&p, 1, 10'000);
+    if (n != 1) throw std::runtime_error("the WebSocket handshake timed out");
+  }
+
+  // The opening handshake, before the measured traffic: the request, then the answer's head,
+  // which must be a 101 and be all the server sent (it has no reason to send a frame yet).
+  static void upgrade(Connection& c) {
+    std::string_view request =
+        "GET / HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    while (!request.empty()) {
+      wait_for(c.socket.fd(), POLLOUT);
+      const auto w = c.socket.write(request);
+      if (w.status == IoStatus::would_block) continue;
+      if (!w.ok()) throw std::runtime_error("the WebSocket handshake: write failed");
+      request.remove_prefix(w.bytes);
+    }
+    std::string head;
+    std::array<char, 1024> chunk{};
+    while (head.find("\r\n\r\n") == std::string::npos) {
+      wait_for(c.socket.fd(), POLLIN);
+      const auto r = c.socket.read(chunk);
+      if (r.status == IoStatus::would_block) continue;
+      if (!r.ok()) throw std::runtime_error("the WebSocket handshake: the server closed");
+      head.append(chunk.data(), r.bytes);
+    }
+    if (head.rfind("HTTP/1.1 101 ", 0) != 0) {
+      throw std::runtime_error("the WebSocket handshake was refused: " +
+                               head.substr(0, head.find("\r\n")));
+    }
+    if (head.size() != head.find("\r\n\r\n") + 4) {
+      throw std::runtime_error("the server sent bytes after its 101 before any message");
+    }
+  }
+
   void enqueue(Connection& c) {
-    c.queued += options_.size;
+    c.queued += out_.size;
     c.in_flight.push_back(Clock::now());
   }
 
@@ -249,10 +338,10 @@ class Load {
   void flush(std::size_t index) {
     Connection& c = connections_[index];
     while (c.sent < c.queued) {
-      const std::size_t offset = c.sent % options_.size;
+      const std::size_t offset = c.sent % out_.size;
       const std::size_t length =
-          std::min<std::uint64_t>(c.queued - c.sent, stream_.size() - offset);
-      const auto r = c.socket.write(std::string_view(stream_).substr(offset, length));
+          std::min<std::uint64_t>(c.queued - c.sent, out_.bytes.size() - offset);
+      const auto r = c.socket.write(std::string_view(out_.bytes).substr(offset, length));
       if (r.status == IoStatus::would_block) break;
       if (!r.ok()) return fail(index, "write failed");
       c.sent += r.bytes;
@@ -280,16 +369,16 @@ class Load {
     // Every echoed byte must be the byte that was sent at that stream offset.
     std::size_t checked = 0;
     while (checked < r.bytes) {
-      const std::size_t offset = (c.received + checked) % options_.size;
-      const std::size_t length = std::min(r.bytes - checked, stream_.size() - offset);
-      if (std::memcmp(chunk.data() + checked, stream_.data() + offset, length) != 0) {
+      const std::size_t offset = (c.received + checked) % in_.size;
+      const std::size_t length = std::min(r.bytes - checked, in_.bytes.size() - offset);
+      if (std::memcmp(chunk.data() + checked, in_.bytes.data() + offset, length) != 0) {
         return fail(index, "echo differs from what was sent");
       }
       checked += length;
     }
-    const std::uint64_t before = c.received / options_.size;
+    const std::uint64_t before = c.received / in_.size;
     c.received += r.bytes;
-    complete(index, before, c.received / options_.size);
+    complete(index, before, c.received / in_.size);
   }
 
   // http: answers are counted by length, once the first one has told the length.
@@ -333,6 +422,12 @@ class Load {
     if (c.sent < c.queued) flush(index);
   }
 
+  [[nodiscard]] const char* mode_name() const {
+    if (options_.http) return "http";
+    if (options_.ws) return "ws";
+    return options_.framed ? "framed" : "raw";
+  }
+
   void report(double seconds, double cpu, const CpuTimes& server) const {
     const auto us = [this](double q) { return static_cast<double>(histogram_.quantile(q)) / 1e3; };
     std::printf(
@@ -342,16 +437,15 @@ class Load {
         "\"server_user_s\": %.3f, \"server_system_s\": %.3f, \"errors\": %llu}\n",
         static_cast<unsigned long long>(messages_), seconds,
         seconds > 0 ? static_cast<double>(messages_) / seconds : 0.0, options_.connections,
-        options_.size, options_.http ? "http" : (options_.framed ? "framed" : "raw"),
-        options_.pipeline, us(0.50), us(0.99), us(0.999),
+        options_.size, mode_name(), options_.pipeline, us(0.50), us(0.99), us(0.999),
         static_cast<double>(histogram_.max()) / 1e3, cpu, server.user, server.system,
         static_cast<unsigned long long>(errors_));
   }
 
   Options options_;
   avant::net::FileDescriptor epoll_;
-  std::string message_;
-  std::string stream_;
+  Stream out_;  // what the client sends
+  Stream in_;   // what it expects back (http: unused, answers are counted by length)
   std::vector<Connection> connections_;
   std::size_t alive_ = 0;
   std::uint64_t errors_ = 0;
@@ -363,7 +457,7 @@ class Load {
 [[noreturn]] void usage(const char* self) {
   std::fprintf(
       stderr,
-      "usage: %s --connect IP:PORT [--mode raw|framed|http] [--connections N] [--size BYTES]\n"
+      "usage: %s --connect IP:PORT [--mode raw|framed|http|ws] [--connections N] [--size BYTES]\n"
       "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
       "          [--server-pid PID]\n",
       self);
@@ -383,7 +477,10 @@ int main(int argc, char** argv) {
     } else if (arg == "--mode") {
       options.framed = std::string_view(value) == "framed";
       options.http = std::string_view(value) == "http";
-      if (!options.framed && !options.http && std::string_view(value) != "raw") usage(argv[0]);
+      options.ws = std::string_view(value) == "ws";
+      if (!options.framed && !options.http && !options.ws && std::string_view(value) != "raw") {
+        usage(argv[0]);
+      }
     } else if (arg == "--connections") {
       options.connections = std::strtoull(value, nullptr, 10);
     } else if (arg == "--size") {

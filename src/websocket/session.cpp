@@ -23,6 +23,12 @@ std::string& frame_scratch() {
   thread_local std::string s;
   return s;
 }
+// The read's batch (Session::read_frames): only the session whose read is being handled uses it,
+// and a loop handles one read at a time.
+std::string& batch_scratch() {
+  thread_local std::string s;
+  return s;
+}
 std::string& deflate_scratch() {
   thread_local std::string s;
   return s;
@@ -114,6 +120,13 @@ void Session::on_up(const tcp::TcpConnectionPtr& connection) {
 }
 
 void Session::on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffer& input) {
+  batching_ = true;
+  read_frames(input);
+  batching_ = false;
+  flush_batch();
+}
+
+void Session::read_frames(net::Buffer& input) {
   while (!input.empty()) {
     MessageParser& parser = this->parser();
     if (parser.closed() || parser.failed() || state_.load() == State::closed) {
@@ -216,6 +229,7 @@ void Session::refuse(std::uint16_t code, const std::string& reason) {
 void Session::end_tcp() {
   if (fin_sent_) return;
   fin_sent_ = true;
+  flush_batch();  // the close frame (and what came before it) goes before the FIN
   since_ = connection_->loop().poll_time();
   connection_->shutdown();  // FIN after the output; the peer's FIN ends it (or the deadline)
 }
@@ -249,7 +263,8 @@ std::size_t Session::buffered() const noexcept {
 bool Session::over_limit(std::size_t more) {
   // A message larger than the limit still goes out when nothing is queued: the limit bounds what
   // piles up behind a peer that does not read, not the size of one message (max_message does).
-  const std::size_t queued = connection_->queued_output();
+  const std::size_t queued =
+      connection_->queued_output() + (batching_ ? batch_scratch().size() : 0);
   return queued > 0 && queued + more > shared_->options.max_buffered;
 }
 
@@ -292,11 +307,22 @@ tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type
     payload = deflated;
     rsv1 = true;
   }
-  std::string& frame = frame_scratch();
-  frame.clear();
-  append_unmasked(frame, opcode_of(type), rsv1, payload);
-  const tcp::SendStatus status = send_frame(frame);
-  trim(frame);
+  tcp::SendStatus status = tcp::SendStatus::ok;
+  if (batching_) {
+    // Framed straight into the batch (the header's size is known: at most 10 bytes).
+    if (over_limit(payload.size() + 10)) {
+      status = slow(payload.size() + 10);
+    } else {
+      shared_->messages_out.fetch_add(1, std::memory_order_relaxed);
+      append_unmasked(batch_scratch(), opcode_of(type), rsv1, payload);
+    }
+  } else {
+    std::string& frame = frame_scratch();
+    frame.clear();
+    append_unmasked(frame, opcode_of(type), rsv1, payload);
+    status = send_frame(frame);
+    trim(frame);
+  }
   if (rsv1) trim(deflated);
   return status;
 }
@@ -305,10 +331,28 @@ tcp::SendStatus Session::send_frame(std::string_view frame) {
   if (!up_ || state_.load() != State::open) return tcp::SendStatus::dropped;
   if (over_limit(frame.size())) return slow(frame.size());
   shared_->messages_out.fetch_add(1, std::memory_order_relaxed);
-  return connection_->send(frame);
+  return out(frame);
+}
+
+tcp::SendStatus Session::out(std::string_view frame) {
+  if (!batching_) return connection_->send(frame);
+  batch_scratch() += frame;
+  return tcp::SendStatus::ok;
+}
+
+void Session::flush_batch() {
+  std::string& batch = batch_scratch();
+  if (batch.empty()) return;
+  // A view: the connection copies only what the kernel does not take at once.
+  (void)connection_->send(std::string_view(batch));
+  trim(batch);
 }
 
 void Session::send_control(Opcode opcode, std::string_view payload) {
+  if (batching_) {
+    append_unmasked(batch_scratch(), opcode, false, payload.substr(0, kMaxControlPayload));
+    return;
+  }
   std::string& frame = frame_scratch();
   frame.clear();
   append_unmasked(frame, opcode, false, payload.substr(0, kMaxControlPayload));

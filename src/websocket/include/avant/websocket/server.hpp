@@ -33,6 +33,12 @@
 // 1013). Pongs are not queued past it either (a ping flood from a peer that does not read costs
 // nothing). send() answers `backpressure` once the connection is past its high-water mark.
 //
+// Batching. The answers to one read go out together: what a session sends while its message
+// handler runs (and its pongs and close frames) is collected and handed to the connection in one
+// write once the frames of that read are handled, so a peer that pipelines costs a write per
+// read, not per message. Such a send() answers `ok` or `dropped`; the limits above count the
+// collected bytes too.
+//
 // Stopping. HttpServer::stop() asks every session to drain: it sends 1001 (going away) and the
 // close handshake runs; what is still open after the server's drain_timeout is closed.
 //
@@ -172,6 +178,12 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   [[nodiscard]] bool over_limit(std::size_t more);
   tcp::SendStatus slow(std::size_t size);
   void send_control(Opcode opcode, std::string_view payload);
+  // Inside on_message every frame goes to the read's batch (one write for all the answers to one
+  // read: a pipelining peer costs a syscall per read, not per message); out() is where a frame
+  // goes now, flush_batch() hands the batch to the connection.
+  void read_frames(net::Buffer& input);
+  tcp::SendStatus out(std::string_view frame);
+  void flush_batch();
   void close_in_loop(std::uint16_t code, std::string_view reason);
   MessageParser& parser();
   void deliver();
@@ -199,6 +211,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   bool awaiting_pong_ = false;
   bool peer_close_seen_ = false;
   bool fin_sent_ = false;
+  bool batching_ = false;                             // inside on_message
   std::uint16_t close_code_ = close_code::kAbnormal;  // reported to the close handler
   std::string close_reason_;
   // The place in its loop's list of sessions.
