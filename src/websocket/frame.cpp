@@ -1,4 +1,5 @@
 // frame.cpp — encoding frame headers and masking (frame.hpp).
+#include <bit>
 #include <cstring>
 
 #include <avant/websocket/frame.hpp>
@@ -45,12 +46,19 @@ std::size_t encode_header(const FrameHeader& h, std::array<char, kMaxHeaderSize>
 }
 
 void apply_mask(char* data, std::size_t n, const MaskKey& key, std::uint64_t offset) noexcept {
-  // The key rotated to this offset, repeated to eight bytes: XOR a word at a time, then the tail.
-  std::array<std::uint8_t, 8> rotated{};
-  for (std::size_t i = 0; i < rotated.size(); ++i)
-    rotated[i] = key[(offset + i) & 3u];
-  std::uint64_t word_key = 0;
-  std::memcpy(&word_key, rotated.data(), sizeof word_key);
+  // The key rotated to this offset and repeated to eight bytes (byte i of the rotated key is
+  // key[(offset + i) % 4]): XOR a word at a time, which the compiler turns into vector code, then
+  // the tail byte by byte.
+  std::uint32_t k = 0;
+  std::memcpy(&k, key.data(), sizeof k);
+  const unsigned shift = 8u * static_cast<unsigned>(offset & 3u);
+  // In memory order: a right rotation moves key byte (offset % 4) to the first byte.
+  if constexpr (std::endian::native == std::endian::little) {
+    k = std::rotr(k, static_cast<int>(shift));
+  } else {
+    k = std::rotl(k, static_cast<int>(shift));
+  }
+  const std::uint64_t word_key = (std::uint64_t{k} << 32) | k;
   std::size_t i = 0;
   for (; i + 8 <= n; i += 8) {
     std::uint64_t w = 0;
@@ -58,6 +66,8 @@ void apply_mask(char* data, std::size_t n, const MaskKey& key, std::uint64_t off
     w ^= word_key;
     std::memcpy(data + i, &w, sizeof w);
   }
+  std::array<std::uint8_t, 8> rotated{};
+  std::memcpy(rotated.data(), &word_key, sizeof word_key);
   for (; i < n; ++i)
     data[i] = static_cast<char>(static_cast<std::uint8_t>(data[i]) ^ rotated[i & 7u]);
 }

@@ -215,8 +215,10 @@ WebSocketServer::Stats WebSocketServer::stats() const noexcept {
   out.accepted = s.accepted.load(std::memory_order_relaxed);
   out.refused = s.refused.load(std::memory_order_relaxed);
   out.open = s.open.load(std::memory_order_relaxed);
-  out.messages_in = s.messages_in.load(std::memory_order_relaxed);
-  out.messages_out = s.messages_out.load(std::memory_order_relaxed);
+  for (const auto& loop : s.loops) {
+    out.messages_in += loop->messages_in.get();
+    out.messages_out += loop->messages_out.get();
+  }
   out.dropped = s.dropped.load(std::memory_order_relaxed);
   out.slow_closed = s.slow_closed.load(std::memory_order_relaxed);
   out.protocol_errors = s.protocol_errors.load(std::memory_order_relaxed);

@@ -24,6 +24,18 @@ namespace avant::websocket::detail {
 // The sessions of one loop: a list (for the sweep), an index by id (for send by id) and the
 // groups (for broadcast_to). Touched on that loop's thread only, so without a lock.
 struct LoopSessions {
+  // Counted by this loop's thread alone (a load and a store, no read-modify-write on a line the
+  // other loops share); read from any thread by WebSocketServer::stats().
+  struct Counter {
+    std::atomic<std::uint64_t> n{0};
+    void add() noexcept {
+      n.store(n.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    }
+    [[nodiscard]] std::uint64_t get() const noexcept { return n.load(std::memory_order_relaxed); }
+  };
+  Counter messages_in;
+  Counter messages_out;
+
   Session* head = nullptr;
   std::size_t count = 0;
   std::unordered_map<std::uint64_t, Session*> by_id;
@@ -73,8 +85,6 @@ struct Shared : std::enable_shared_from_this<Shared> {
   std::atomic<std::uint64_t> accepted{0};
   std::atomic<std::uint64_t> refused{0};
   std::atomic<std::uint64_t> open{0};
-  std::atomic<std::uint64_t> messages_in{0};
-  std::atomic<std::uint64_t> messages_out{0};
   std::atomic<std::uint64_t> dropped{0};
   std::atomic<std::uint64_t> slow_closed{0};
   std::atomic<std::uint64_t> protocol_errors{0};

@@ -1,6 +1,7 @@
 // session.cpp — one WebSocket connection, server side: frames in, messages to the handler,
 // messages and control frames out, the close handshake, pings (server.hpp says what and why).
 #include <string>
+#include <thread>
 #include <utility>
 
 #include <avant/reactor/log.hpp>
@@ -102,11 +103,13 @@ Session::~Session() = default;
 
 void Session::on_up(const tcp::TcpConnectionPtr& connection) {
   connection_ = connection.get();
+  owner_ = std::this_thread::get_id();
   weak_connection_ = connection;
   id_ = connection->id();
   up_ = true;
   reactor::EventLoop& loop = connection->loop();
   detail::LoopSessions& sessions = shared_->sessions_on(loop);
+  loop_sessions_ = &sessions;
   sessions.add(*this);
   if (sessions.count == 1) shared_->sweep_started(loop, sessions);
   shared_->open.fetch_add(1, std::memory_order_relaxed);
@@ -191,7 +194,7 @@ void Session::deliver() {
     }
     payload = inflated;
   }
-  shared_->messages_in.fetch_add(1, std::memory_order_relaxed);
+  loop_sessions_->messages_in.add();
   if (shared_->handlers.message) shared_->handlers.message(*this, payload, type);
   if (compressed) trim(inflated);
 }
@@ -283,6 +286,11 @@ tcp::SendStatus Session::slow(std::size_t size) {
 }
 
 tcp::SendStatus Session::send(std::string_view payload, MessageType type) {
+  // On the session's own thread (a handler answering): no reference to take, up_ tells.
+  if (std::this_thread::get_id() == owner_) {
+    if (!up_) return tcp::SendStatus::dropped;
+    return send_in_loop(payload, type);
+  }
   const auto connection = weak_connection_.lock();
   if (!connection || state_.load(std::memory_order_acquire) != State::open)
     return tcp::SendStatus::dropped;
@@ -313,7 +321,7 @@ tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type
     if (over_limit(payload.size() + 10)) {
       status = slow(payload.size() + 10);
     } else {
-      shared_->messages_out.fetch_add(1, std::memory_order_relaxed);
+      loop_sessions_->messages_out.add();
       append_unmasked(batch_scratch(), opcode_of(type), rsv1, payload);
     }
   } else {
@@ -330,7 +338,7 @@ tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type
 tcp::SendStatus Session::send_frame(std::string_view frame) {
   if (!up_ || state_.load() != State::open) return tcp::SendStatus::dropped;
   if (over_limit(frame.size())) return slow(frame.size());
-  shared_->messages_out.fetch_add(1, std::memory_order_relaxed);
+  loop_sessions_->messages_out.add();
   return out(frame);
 }
 

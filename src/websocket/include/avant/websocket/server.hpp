@@ -57,6 +57,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -194,7 +195,11 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void tick(reactor::TimePoint now, std::chrono::milliseconds idle_after);
 
   std::shared_ptr<detail::Shared> shared_;
-  tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this session), from on_up
+  tcp::TcpConnection* connection_ = nullptr;       // the owner (it holds this session), from on_up
+  detail::LoopSessions* loop_sessions_ = nullptr;  // its loop's, from on_up
+  // The loop's thread, set in on_up before any other thread can reach the session (never changed
+  // after): send() on it needs no reference to the connection.
+  std::thread::id owner_{};
   std::weak_ptr<tcp::TcpConnection> weak_connection_;  // for the other threads
   std::uint64_t id_ = 0;
   // Made when bytes come; dropped by the sweep when the session is idle between messages (an
