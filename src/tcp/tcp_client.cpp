@@ -149,6 +149,7 @@ void TcpClient::attempt_failed(int error) {
   reactor::log::debug("tcp-client",
                       options_.server.to_string() + ": connect: " + net::error_text(error));
   retry_later();
+  if (failed_) failed_(error);
 }
 
 void TcpClient::established() {

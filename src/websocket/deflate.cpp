@@ -142,6 +142,39 @@ std::optional<Negotiated> negotiate_deflate(std::string_view offers,
   return std::nullopt;
 }
 
+DeflateAnswer read_deflate_answer(std::string_view answer) {
+  DeflateAnswer out;
+  const auto refuse = [&out](std::string reason) {
+    out.ok = false;
+    out.reason = std::move(reason);
+    return out;
+  };
+  if (http::trim_ows(answer).empty()) return out;
+  std::string_view element = next_item(answer, ',');
+  if (!http::trim_ows(answer).empty()) return refuse("more than one extension in the answer");
+  const std::string_view name = next_item(element, ';');
+  if (!http::iequals(name, "permessage-deflate")) {
+    return refuse("the server agreed to an extension that was not offered");
+  }
+  const std::optional<Offer> agreed = read_offer(element);
+  if (!agreed) return refuse("malformed permessage-deflate parameters in the answer");
+  if (agreed->client_max_window_bits && agreed->client_max_window_bits_value == 0) {
+    return refuse("client_max_window_bits without a value in the answer");
+  }
+  if (agreed->client_max_window_bits_value == 8) {
+    return refuse("client_max_window_bits=8 cannot be honoured (zlib's smallest window is 9)");
+  }
+  DeflateParams p;
+  p.server_no_context_takeover = agreed->server_no_context_takeover;
+  p.client_no_context_takeover = agreed->client_no_context_takeover;
+  if (agreed->server_max_window_bits > 0) p.server_max_window_bits = agreed->server_max_window_bits;
+  if (agreed->client_max_window_bits_value > 0) {
+    p.client_max_window_bits = agreed->client_max_window_bits_value;
+  }
+  out.params = p;
+  return out;
+}
+
 // --- Deflater ---
 
 struct Deflater::Stream {

@@ -20,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "site.hpp"
 #include "ws_client.hpp"
 
 namespace avant::websocket {
@@ -30,97 +31,10 @@ using testing::client_frame;
 using testing::WsClient;
 using namespace std::chrono_literals;
 using Event = MessageParser::Event;
-
-// What the handlers saw, from the loops' threads.
-struct Seen {
-  std::mutex mutex;
-  std::vector<std::uint64_t> opened;
-  std::vector<std::pair<std::uint16_t, std::string>> closed;
-
-  std::vector<std::uint64_t> ids() {
-    const std::lock_guard lock(mutex);
-    return opened;
-  }
-  std::vector<std::pair<std::uint16_t, std::string>> closes() {
-    const std::lock_guard lock(mutex);
-    return closed;
-  }
-};
-
-// Echo, with two commands: "join:G" joins group G, and the sessions are recorded in `seen`.
-Handlers echo_handlers(Seen& seen) {
-  return {.open =
-              [&seen](Session& s) {
-                const std::lock_guard lock(seen.mutex);
-                seen.opened.push_back(s.id());
-              },
-          .message =
-              [](Session& s, std::string_view payload, MessageType type) {
-                if (payload.starts_with("join:")) {
-                  s.join(std::string(payload.substr(5)));
-                  (void)s.send("joined");
-                  return;
-                }
-                (void)s.send(payload, type);
-              },
-          .close =
-              [&seen](Session& /*s*/, std::uint16_t code, std::string_view reason) {
-                const std::lock_guard lock(seen.mutex);
-                seen.closed.emplace_back(code, std::string(reason));
-              }};
-}
-
-ServerOptions ws_options() {
-  ServerOptions o;
-  o.limits.max_message = 1u << 20;
-  return o;
-}
-
-// A site on a loop thread of its own: /ws is WebSocket, /hello plain HTTP, on one port.
-class Site {
- public:
-  Site(const ServerOptions& wo, Handlers handlers, std::size_t workers = 2) {
-    http::HttpOptions ho;
-    ho.server.workers = workers;
-    ho.server.drain_timeout = 5s;
-    http_ = base_.call([&] {
-      auto server = std::make_unique<http::HttpServer>(
-          base_.loop(), ho, [this](http::Request& request, http::Responder responder) {
-            router_(request, std::move(responder));
-          });
-      ws_ = std::make_unique<WebSocketServer>(server->pool(), wo, std::move(handlers));
-      router_.get("/ws", ws_->handler());
-      router_.get("/hello", [](http::Request&, http::Responder r) {
-        r.send(http::Response::text(200, "hello"));
-      });
-      server->start();
-      return server;
-    });
-  }
-  ~Site() {
-    try {
-      base_.call([this] { http_.reset(); });
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "destroying the server: " << e.what();
-    }
-  }
-  Site(const Site&) = delete;
-  Site& operator=(const Site&) = delete;
-  Site(Site&&) = delete;
-  Site& operator=(Site&&) = delete;
-
-  [[nodiscard]] net::SocketAddress address() const { return http_->listen_address(); }
-  WebSocketServer& ws() { return *ws_; }
-  void stop() {
-    base_.call([this] { http_->stop(); });
-  }
-
- private:
-  harness::LoopThread base_;
-  http::Router router_;
-  std::unique_ptr<WebSocketServer> ws_;  // destroyed after the HTTP server (declared before)
-  std::unique_ptr<http::HttpServer> http_;
-};
+using testing::echo_handlers;
+using testing::Seen;
+using testing::Site;
+using testing::ws_options;
 
 std::string http_get(const net::SocketAddress& address, std::string_view target) {
   harness::Client c(address);
@@ -373,6 +287,8 @@ TEST(WebSocketServer, ASlowConsumerIsClosedWithTryAgainLaterUnderTheClosePolicy)
   Site site(o, echo_handlers(seen));
   WsClient slow(site.address());
   ASSERT_EQ(slow.handshake("/ws"), 101);
+  // The slow one's id first: the two sessions open on two loops, in either order.
+  ASSERT_TRUE(eventually([&] { return seen.ids().size() == 1; }));
   WsClient other(site.address());
   ASSERT_EQ(other.handshake("/ws"), 101);
   ASSERT_TRUE(eventually([&] { return seen.ids().size() == 2; }));
@@ -414,7 +330,7 @@ TEST(WebSocketServer, APeerThatNeverAnswersPingsIsClosed) {
 TEST(WebSocketServer, APeerThatAnswersPingsStays) {
   Seen seen;
   ServerOptions o = ws_options();
-  o.ping_interval = 50ms;
+  o.ping_interval = 200ms;  // the pong's deadline too: room for a loaded machine's scheduling
   Site site(o, echo_handlers(seen));
   WsClient c(site.address());
   ASSERT_EQ(c.handshake("/ws"), 101);

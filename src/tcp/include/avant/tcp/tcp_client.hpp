@@ -85,6 +85,10 @@ class TcpClient {
   // Instead of the callbacks: a protocol object per connection, made by `factory` on the loop
   // before the connection comes up (each reconnect gets a fresh one).
   void set_protocol(ProtocolFactory factory) { factory_ = std::move(factory); }
+  // An attempt failed (refused, unreachable, timed out): its errno (ETIMEDOUT for the timeout),
+  // after the next attempt, if any, was scheduled (stats().gave_up says whether one was). Runs on
+  // the loop; set before connect().
+  void on_connect_failed(std::function<void(int error)> cb) { failed_ = std::move(cb); }
 
   // Any thread: starts connecting (once; later calls do nothing).
   void connect();
@@ -131,6 +135,7 @@ class TcpClient {
 
   CallbackProtocol::Callbacks callbacks_;  // until connect()
   ProtocolFactory factory_;
+  std::function<void(int)> failed_;
   std::shared_ptr<CallbackProtocol>
       shared_protocol_;  // loop thread: made from callbacks_ without a factory
 };

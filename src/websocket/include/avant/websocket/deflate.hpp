@@ -62,6 +62,21 @@ struct Negotiated {
 [[nodiscard]] std::optional<Negotiated> negotiate_deflate(std::string_view offers,
                                                           const DeflateOptions& options);
 
+// The client's side: the offer it sends, and what it makes of the server's answer (every
+// Sec-WebSocket-Extensions value of the 101, comma-joined). The answer must be one
+// permessage-deflate element with known parameters, each once and in range, and may name
+// client_max_window_bits only because the offer did (RFC 7692 §7.1.2); anything else fails the
+// connection (an extension the client did not offer, or parameters it cannot honour). An empty
+// answer: no compression. The client then deflates with client_max_window_bits (a server asking
+// for 8 is refused: zlib cannot deflate with an 8-bit window) and inflates with the full window.
+inline constexpr std::string_view kDeflateOffer = "permessage-deflate; client_max_window_bits";
+struct DeflateAnswer {
+  bool ok = true;                       // false: fail the connection (reason says why)
+  std::string reason;                   // when !ok
+  std::optional<DeflateParams> params;  // agreed; nullopt: no compression
+};
+[[nodiscard]] DeflateAnswer read_deflate_answer(std::string_view answer);
+
 class Deflater {
  public:
   // Which window and whether the window survives from message to message.

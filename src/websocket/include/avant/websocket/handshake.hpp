@@ -25,6 +25,7 @@
 
 #include <avant/http/request.hpp>
 #include <avant/http/response.hpp>
+#include <avant/websocket/deflate.hpp>
 
 namespace avant::websocket {
 
@@ -59,5 +60,39 @@ inline constexpr std::string_view kAcceptGuid = "258EAFA5-E914-47DA-95CA-C5AB0DC
 // The answer to send: 101 with Upgrade, Connection, Sec-WebSocket-Accept (and the subprotocol)
 // when accepted; the refusal otherwise (426 carries Sec-WebSocket-Version: 13).
 [[nodiscard]] http::Response handshake_response(const Handshake& handshake);
+
+// --- the client's side (client_handshake.cpp) ---
+//
+// A client sends a fresh random key each time and checks that the server's 101 carries the
+// accept value of that key: an answer cached or replayed by something in between, or a server
+// that did not read the request as WebSocket, fails. The client fails the connection also for an
+// answer that is not 101, lacks `Upgrade: websocket` or `Connection: Upgrade`, names a
+// subprotocol or an extension it did not offer (RFC 6455 §4.1), or is not a well-formed head.
+
+struct UpgradeRequest {
+  std::string host;                       // the Host field (e.g. "example.org:8080")
+  std::string path = "/";                 // the request target
+  std::string origin;                     // an Origin field, or empty for none
+  std::vector<std::string> subprotocols;  // offered in this order of preference
+  bool offer_deflate = false;             // offer permessage-deflate (kDeflateOffer)
+};
+
+struct UpgradeAnswer {
+  bool ok = false;
+  int status = 0;                        // the answer's status (0: the head could not be read)
+  std::string reason;                    // why it failed, for the log and the close report
+  std::string subprotocol;               // the one the server chose, or empty
+  std::optional<DeflateParams> deflate;  // agreed permessage-deflate, or nullopt
+};
+
+// 16 random bytes (OpenSSL's generator) in base64: a fresh Sec-WebSocket-Key.
+[[nodiscard]] std::string make_key();
+// The upgrade request's bytes (GET, HTTP/1.1, Host, Upgrade, Connection, the key, version 13,
+// and the optional fields).
+[[nodiscard]] std::string upgrade_request(const UpgradeRequest& request, std::string_view key);
+// Checks the server's answer: `head` from its status line to the empty line (CRLF CRLF
+// included), for a request made with `request` and `key`.
+[[nodiscard]] UpgradeAnswer check_answer(std::string_view head, std::string_view key,
+                                         const UpgradeRequest& request);
 
 }  // namespace avant::websocket
