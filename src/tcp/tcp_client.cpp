@@ -155,7 +155,7 @@ void TcpClient::attempt_failed(int error) {
 void TcpClient::established() {
   auto connection =
       std::make_shared<TcpConnection>(loop_, next_connection_id(loop_.pool_index()),
-                                      std::move(socket_), options_.server, options_.connection);
+                                      std::move(socket_), options_.server, connection_options_);
   if (factory_) {
     connection->set_protocol(factory_(connection));
   } else {

@@ -15,17 +15,17 @@ SendStatus TcpConnection::reserve(std::size_t n) {
   if (state() != State::connected) return SendStatus::dropped;
   std::size_t queued = queued_.load(std::memory_order_relaxed);
   do {
-    if (n > options_.max_output || queued > options_.max_output - n) {
-      if (options_.overflow == OverflowPolicy::close) {
+    if (n > options_->max_output || queued > options_->max_output - n) {
+      if (options_->overflow == OverflowPolicy::close) {
         reactor::log::warn("tcp", "connection " + std::to_string(id_) + " to " + peer_.to_string() +
                                       ": output over max_output (" +
-                                      std::to_string(options_.max_output) + " bytes), closing");
+                                      std::to_string(options_->max_output) + " bytes), closing");
         force_close();
       }
       return SendStatus::dropped;
     }
   } while (!queued_.compare_exchange_weak(queued, queued + n, std::memory_order_relaxed));
-  return queued + n >= options_.high_water_mark ? SendStatus::backpressure : SendStatus::ok;
+  return queued + n >= options_->high_water_mark ? SendStatus::backpressure : SendStatus::ok;
 }
 
 void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
@@ -57,9 +57,9 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
     const bool appended = output_.append(bytes.substr(written));
     static_cast<void>(appended);
     const std::size_t after = output_.readable_bytes();
-    if (before < options_.high_water_mark && after >= options_.high_water_mark) {
+    if (before < options_->high_water_mark && after >= options_->high_water_mark) {
       report_high_water(after);
-      if (options_.overflow == OverflowPolicy::pause_reading) {
+      if (options_->overflow == OverflowPolicy::pause_reading) {
         paused_by_backpressure_ = true;
         update_reading();
       }
@@ -138,7 +138,7 @@ void TcpConnection::handle_read() {
     case net::IoStatus::full:
       reactor::log::warn("tcp", "connection " + std::to_string(id_) + " from " + peer_.to_string() +
                                     ": input over max_input (" +
-                                    std::to_string(options_.max_input) + " bytes), closing");
+                                    std::to_string(options_->max_input) + " bytes), closing");
       handle_close();
       return;
     case net::IoStatus::error:
@@ -166,7 +166,7 @@ void TcpConnection::handle_write() {
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": wrote ", r.bytes,
                          " queued bytes (output ", output_.readable_bytes(), ")");
-  if (paused_by_backpressure_ && output_.readable_bytes() <= options_.high_water_mark / 2) {
+  if (paused_by_backpressure_ && output_.readable_bytes() <= options_->high_water_mark / 2) {
     paused_by_backpressure_ = false;
     update_reading();
   }

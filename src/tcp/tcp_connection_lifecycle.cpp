@@ -50,19 +50,20 @@ std::string_view to_string(OverflowPolicy policy) noexcept {
 }
 
 TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
-                             const net::SocketAddress& peer, const ConnectionOptions& options)
+                             const net::SocketAddress& peer,
+                             std::shared_ptr<const ConnectionOptions> options)
     : loop_(loop),
       id_(id),
       socket_(std::move(socket)),
       channel_(loop, socket_.fd()),
       peer_(peer),
-      options_(options),
+      options_(std::move(options)),
       // Empty until bytes come: read_fd's stack side buffer takes a first read of any size.
-      input_(net::BufferOptions{.initial_size = 0, .max_size = options.max_input}),
-      output_(net::BufferOptions{.initial_size = 0, .max_size = options.max_output}),
+      input_(net::BufferOptions{.initial_size = 0, .max_size = options_->max_input}),
+      output_(net::BufferOptions{.initial_size = 0, .max_size = options_->max_output}),
       protocol_(dropping_protocol()) {
   channel_.set_handler(*this);
-  if (options_.no_delay) socket_.set_no_delay(true);
+  if (options_->no_delay) socket_.set_no_delay(true);
 }
 
 TcpConnection::~TcpConnection() = default;
@@ -113,7 +114,7 @@ void TcpConnection::connect_established() {
   channel_.tie(shared_from_this());
   if (filter_) {
     filter_->handshake_timer = loop_.run_after(
-        options_.handshake_timeout, [weak = weak_from_this(), ms = options_.handshake_timeout] {
+        options_->handshake_timeout, [weak = weak_from_this(), ms = options_->handshake_timeout] {
           const TcpConnectionPtr self = weak.lock();
           if (!self || self->up_ || self->state() == State::disconnected) return;
           reactor::log::warn("tcp", "connection " + std::to_string(self->id_) + " from " +

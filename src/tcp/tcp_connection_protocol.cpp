@@ -15,12 +15,13 @@ TcpConnection::FilterState::FilterState(std::unique_ptr<ConnectionFilter> f, std
       filtered(net::BufferOptions{.initial_size = 0, .max_size = max_input}) {}
 
 void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
-  filter_ = std::make_unique<FilterState>(std::move(filter), options_.max_input);
+  filter_ = std::make_unique<FilterState>(std::move(filter), options_->max_input);
   // reserve() caps what the application sends at max_output; the filter adds its own bytes (TLS:
   // 22 per record of up to 16 KiB, handshake flights, tickets). The output buffer leaves room for
   // them, so an accepted send is never cut off by the buffer's own limit.
   output_ = net::Buffer(net::BufferOptions{
-      .initial_size = 0, .max_size = options_.max_output + options_.max_output / 64 + (64u << 10)});
+      .initial_size = 0,
+      .max_size = options_->max_output + options_->max_output / 64 + (64u << 10)});
 }
 
 void TcpConnection::report_up() {

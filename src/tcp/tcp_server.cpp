@@ -131,7 +131,7 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
   reactor::EventLoop& owner = workers_ != nullptr ? workers_->acquire() : loop_;
   const std::uint64_t id = next_connection_id(owner.pool_index());
   auto connection =
-      std::make_shared<TcpConnection>(owner, id, std::move(socket), peer, options_.connection);
+      std::make_shared<TcpConnection>(owner, id, std::move(socket), peer, connection_options_);
   if (filter) connection->set_filter(std::move(filter));
   connection->on_close([this](const TcpConnectionPtr& c) { remove_connection(c); });
   {

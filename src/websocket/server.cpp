@@ -32,13 +32,14 @@ void LoopSessions::remove(Session& session) {
   session.prev_ = session.next_ = nullptr;
   --count;
   by_id.erase(session.id());
-  for (const std::string& group : session.groups_) {
+  if (!session.extra_) return;
+  for (const std::string& group : session.extra_->groups) {
     if (const auto it = groups.find(group); it != groups.end()) {
       it->second.erase(&session);
       if (it->second.empty()) groups.erase(it);
     }
   }
-  session.groups_.clear();
+  session.extra_->groups.clear();
 }
 
 void Shared::sweep_started(reactor::EventLoop& loop, LoopSessions& sessions) {

@@ -82,7 +82,11 @@ struct Session::Compression {
 
 Session::Session(std::shared_ptr<detail::Shared> shared, std::string path, std::string subprotocol,
                  const DeflateParams* deflate)
-    : shared_(std::move(shared)), path_(std::move(path)), subprotocol_(std::move(subprotocol)) {
+    : shared_(std::move(shared)), path_(std::move(path)) {
+  if (!subprotocol.empty()) {
+    extra().subprotocol = std::move(subprotocol);
+    has_subprotocol_ = true;
+  }
   if (deflate != nullptr) {
     deflate_ = std::make_unique<Compression>();
     deflate_->params = *deflate;
@@ -98,6 +102,11 @@ MessageParser& Session::parser() {
 }
 
 Session::~Session() = default;
+
+const std::string& Session::no_text() noexcept {
+  static const std::string empty;
+  return empty;
+}
 
 // --- the connection's events ---
 
@@ -202,7 +211,7 @@ void Session::deliver() {
 void Session::peer_closed() {
   peer_close_seen_ = true;
   close_code_ = parser_->close_code();
-  close_reason_ = std::string(parser_->close_reason());
+  extra().close_reason = std::string(parser_->close_reason());
   if (state_.load() == State::open) {
     // Answered with its own code (none for a close without one, RFC 6455 §5.5.1).
     const std::string payload =
@@ -223,7 +232,7 @@ void Session::refuse(std::uint16_t code, const std::string& reason) {
   }
   if (!peer_close_seen_) {
     close_code_ = close_code::kAbnormal;
-    close_reason_ = reason;
+    extra().close_reason = reason;
   }
   state_.store(State::closed, std::memory_order_release);
   end_tcp();
@@ -246,8 +255,10 @@ void Session::on_down(const tcp::TcpConnectionPtr& connection) {
   sessions.remove(*this);
   if (sessions.count == 0) shared_->sweep_stopped(loop, sessions);
   shared_->open.fetch_sub(1, std::memory_order_relaxed);
-  if (shared_->handlers.close) shared_->handlers.close(*this, close_code_, close_reason_);
-  context_.reset();  // the application's state may hold this session: the cycle ends here
+  if (shared_->handlers.close)
+    shared_->handlers.close(*this, close_code_, extra_ ? extra_->close_reason : no_text());
+  // The application's state may hold this session: the cycle ends here.
+  if (extra_) extra_->context.reset();
 }
 
 void Session::on_drain(const tcp::TcpConnectionPtr& /*connection*/) {
@@ -387,7 +398,7 @@ void Session::close_in_loop(std::uint16_t code, std::string_view reason) {
   state_.store(State::closing, std::memory_order_release);
   since_ = connection_->loop().poll_time();
   close_code_ = code;  // until the peer's answer says otherwise
-  close_reason_ = std::string(reason);
+  extra().close_reason = std::string(reason);
 }
 
 // --- the sweep ---
@@ -431,7 +442,7 @@ void Session::tick(reactor::TimePoint now, std::chrono::milliseconds idle_after)
 void Session::join(const std::string& group) {
   if (!up_) return;
   auto& members = shared_->sessions_on(connection_->loop()).groups[group];
-  if (members.insert(this).second) groups_.push_back(group);
+  if (members.insert(this).second) extra().groups.push_back(group);
 }
 
 void Session::leave(const std::string& group) {
@@ -441,7 +452,7 @@ void Session::leave(const std::string& group) {
     it->second.erase(this);
     if (it->second.empty()) groups.erase(it);
   }
-  std::erase(groups_, group);
+  if (extra_) std::erase(extra_->groups, group);
 }
 
 const net::SocketAddress& Session::peer_address() const noexcept {

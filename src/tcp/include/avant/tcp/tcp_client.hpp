@@ -117,6 +117,8 @@ class TcpClient {
 
   reactor::EventLoop& loop_;
   const TcpClientOptions options_;
+  const std::shared_ptr<const ConnectionOptions> connection_options_ =
+      std::make_shared<const ConnectionOptions>(options_.connection);
   std::shared_ptr<Life> life_;
 
   // Loop thread.

@@ -81,7 +81,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
 
   // Takes a connected socket; the connection starts in `connecting` until connect_established().
   TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
-                const net::SocketAddress& peer, const ConnectionOptions& options);
+                const net::SocketAddress& peer, std::shared_ptr<const ConnectionOptions> options);
   ~TcpConnection() override;
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
@@ -116,7 +116,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   [[nodiscard]] std::uint64_t id() const noexcept { return id_; }
   [[nodiscard]] reactor::EventLoop& loop() const noexcept { return loop_; }
   [[nodiscard]] const net::SocketAddress& peer_address() const noexcept { return peer_; }
-  [[nodiscard]] const ConnectionOptions& options() const noexcept { return options_; }
+  [[nodiscard]] const ConnectionOptions& options() const noexcept { return *options_; }
 
   // --- loop thread only ---
   // Stops or resumes reading from the peer (an application's own flow control). Backpressure
@@ -209,28 +209,31 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   void filtered_input(net::Buffer& wire);
   void filter_failed();
 
+  // Ordered so that the small members fill the padding of the larger ones (one connection per
+  // client: every 8 bytes count; docs/architecture.md, "Decisions").
   reactor::EventLoop& loop_;
   const std::uint64_t id_;
   net::Socket socket_;
+  std::atomic<State> state_{State::connecting};
+  bool reading_wanted_ = true;  // the application's wish (set_reading)
+  bool paused_by_backpressure_ = false;
+  bool peer_closed_ = false;  // read end of stream; close once output drains
   reactor::Channel channel_;
   const net::SocketAddress peer_;
-  const ConnectionOptions options_;
-  std::atomic<State> state_{State::connecting};
+  bool write_complete_wanted_ = false;
+  bool dispatching_ = false;  // inside the protocol's on_message (a switch delivers after it)
+  bool up_ = false;           // the protocol heard "up" (with a filter: the handshake finished)
+  // The owner's options, shared by all its connections (not a copy each).
+  const std::shared_ptr<const ConnectionOptions> options_;
   net::Buffer input_;
   net::Buffer output_;
   std::atomic<std::size_t> queued_{0};
   std::atomic<std::uint64_t> bytes_read_{0};
   std::atomic<std::uint64_t> bytes_written_{0};
   reactor::TimePoint last_activity_{};
-  bool reading_wanted_ = true;  // the application's wish (set_reading)
-  bool paused_by_backpressure_ = false;
-  bool peer_closed_ = false;  // read end of stream; close once output drains
-  bool write_complete_wanted_ = false;
-  bool dispatching_ = false;  // inside the protocol's on_message (a switch delivers after it)
 
   std::unique_ptr<FilterState> filter_;  // null without a filter
 
-  bool up_ = false;         // the protocol heard "up" (with a filter: the handshake finished)
   ProtocolPtr protocol_;    // never null
   ProtocolPtr retired_;     // switched away inside on_message: released when that returns
   CloseCallback close_cb_;  // the owner's

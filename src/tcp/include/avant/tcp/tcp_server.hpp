@@ -139,6 +139,9 @@ class TcpServer {
 
   reactor::EventLoop& loop_;
   const TcpServerOptions options_;
+  // options_.connection, shared by every connection.
+  const std::shared_ptr<const ConnectionOptions> connection_options_ =
+      std::make_shared<const ConnectionOptions>(options_.connection);
   LoopSource* const workers_;
   Acceptor acceptor_;
   std::shared_ptr<Life> life_;

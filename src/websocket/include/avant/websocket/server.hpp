@@ -132,7 +132,10 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // Set at the handshake: the request's path, the subprotocol chosen (or empty), whether
   // permessage-deflate was agreed.
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
-  [[nodiscard]] const std::string& subprotocol() const noexcept { return subprotocol_; }
+  [[nodiscard]] const std::string& subprotocol() const noexcept {
+    // extra_ is then made by the constructor and never replaced: readable from any thread.
+    return has_subprotocol_ ? extra_->subprotocol : no_text();
+  }
   [[nodiscard]] bool compressed() const noexcept { return deflate_ != nullptr; }
 
   // --- the session's loop ---
@@ -147,12 +150,13 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // std::bad_any_cast.
   template <class T>
   T& context() {
-    if (!context_.has_value()) context_.emplace<T>();
-    return std::any_cast<T&>(context_);
+    std::any& held = extra().context;
+    if (!held.has_value()) held.emplace<T>();
+    return std::any_cast<T&>(held);
   }
   template <class T, class... Args>
   T& emplace_context(Args&&... args) {
-    return context_.emplace<T>(std::forward<Args>(args)...);
+    return extra().context.emplace<T>(std::forward<Args>(args)...);
   }
 
   // tcp::Protocol (the connection's loop).
@@ -171,6 +175,20 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // closed: our FIN follows the output; the peer's FIN awaited (close_timeout).
   enum class State : std::uint8_t { open, closing, closed };
   struct Compression;
+  // What most sessions never use, or only at their end: out of line, made on first use (an
+  // idle session is a connection per client, and each pointer's worth counts).
+  struct Extra {
+    std::string subprotocol;
+    std::any context;
+    std::vector<std::string> groups;
+    std::string close_reason;  // reported to the close handler
+  };
+  // Made once, never replaced (subprotocol() reads it from any thread).
+  Extra& extra() {
+    if (!extra_) extra_ = std::make_unique<Extra>();
+    return *extra_;
+  }
+  static const std::string& no_text() noexcept;
 
   // Loop thread.
   tcp::SendStatus send_in_loop(std::string_view payload, MessageType type);
@@ -207,9 +225,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   std::unique_ptr<MessageParser> parser_;
   std::unique_ptr<Compression> deflate_;  // null without permessage-deflate
   std::string path_;
-  std::string subprotocol_;
-  std::any context_;
-  std::vector<std::string> groups_;
+  std::unique_ptr<Extra> extra_;
   reactor::TimePoint since_{};  // the ping sent (awaiting_pong_), or the close state began
   std::atomic<State> state_{State::open};
   bool up_ = false;
@@ -217,8 +233,8 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   bool peer_close_seen_ = false;
   bool fin_sent_ = false;
   bool batching_ = false;                             // inside on_message
+  bool has_subprotocol_ = false;                      // set by the constructor only
   std::uint16_t close_code_ = close_code::kAbnormal;  // reported to the close handler
-  std::string close_reason_;
   // The place in its loop's list of sessions.
   Session* prev_ = nullptr;
   Session* next_ = nullptr;
