@@ -85,7 +85,8 @@ class Conn:
             request += f"Sec-WebSocket-Extensions: {extensions}\r\n"
         self.sock.sendall((request + "\r\n").encode())
         while b"\r\n\r\n" not in self.buffer:
-            self.fill()
+            if not self.fill():  # EOF, a reset or the deadline: a server that died says why
+                fail(f"no answer to the upgrade (the connection ended): {self.buffer[:200]!r}")
         head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
         self.head = head.decode()
         if not self.head.startswith("HTTP/1.1 101 "):
