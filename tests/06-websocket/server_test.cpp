@@ -3,7 +3,7 @@
 // close handshakes, refusals with their codes while others are served, send and close by id from
 // another thread, broadcasts every session receives once, groups, slow consumers under both
 // policies, pings without pongs, closes without answers, the 1001 of a stop, permessage-deflate
-// and a zip bomb.
+// and a zip bomb, a never-ending fragmented message and a ping flood from a peer that never reads.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -142,6 +142,66 @@ TEST(WebSocketServer, RefusedFramesCloseWithTheirCodeWhileOthersAreServed) {
   expect_refused(site, client_frame(Opcode::text, "rsv1 without deflate", true, true, true),
                  close_code::kProtocolError);
   EXPECT_EQ(site.ws().stats().protocol_errors, 4u);
+}
+
+TEST(WebSocketServer, ANeverEndingFragmentedMessageIsClosedWith1009WhileOthersAreServed) {
+  Seen seen;
+  Site site(ws_options(), echo_handlers(seen));  // 1 MiB per message
+  WsClient other(site.address());
+  ASSERT_EQ(other.handshake("/ws"), 101);
+  WsClient endless(site.address());
+  ASSERT_EQ(endless.handshake("/ws"), 101);
+  // A message begun and never finished: 4 KiB fragments, none of them the last. The server must
+  // stop it at the limit (1 MiB), not collect it for ever; the sender keeps going until it is cut
+  // off (a send may then fail: the server has closed).
+  const std::string fragment(4096, 'f');
+  ASSERT_TRUE(endless.send(client_frame(Opcode::binary, fragment, false)));
+  for (int i = 0; i < 400; ++i) {
+    if (!endless.send(client_frame(Opcode::continuation, fragment, false))) break;
+  }
+  EXPECT_EQ(endless.close_code(), close_code::kMessageTooBig) << endless.error();
+  ASSERT_TRUE(other.send_text("still here"));
+  EXPECT_EQ(other.message().value_or(other.error()), "still here");
+}
+
+TEST(WebSocketServer, APingFloodFromAPeerThatDoesNotReadCostsAtMostTheLimit) {
+  Seen seen;
+  ServerOptions o = ws_options();
+  o.max_buffered = 64u << 10;
+  Site site(o, echo_handlers(seen));
+  WsClient other(site.address());
+  ASSERT_EQ(other.handshake("/ws"), 101);
+  WsClient flood(site.address());
+  ASSERT_EQ(flood.handshake("/ws"), 101);
+  // 200,000 pings of 125 bytes (26 MB) without reading a byte, then a close. Answering them all
+  // would queue 25 MB of pongs behind a peer that does not read; past max_buffered they are not
+  // queued (kernel buffers hold a few MB at most), and the session stays: a ping is no offence.
+  const std::string ping = client_frame(Opcode::ping, std::string(125, 'p'));
+  std::string burst;
+  for (int i = 0; i < 1000; ++i)
+    burst += ping;
+  constexpr int kPings = 200'000;
+  for (int i = 0; i < kPings / 1000; ++i)
+    ASSERT_TRUE(flood.send(burst));
+  ASSERT_TRUE(other.send_text("served during the flood"));
+  EXPECT_EQ(other.message().value_or(other.error()), "served during the flood");
+  ASSERT_TRUE(flood.send_close(close_code::kNormal));
+  int pongs = 0;
+  std::uint16_t code = 0;
+  for (;;) {
+    const auto r = flood.next();
+    ASSERT_TRUE(r) << flood.error();
+    if (r->event == Event::pong) {
+      ++pongs;
+      continue;
+    }
+    ASSERT_EQ(r->event, Event::close);
+    code = r->code;
+    break;
+  }
+  EXPECT_EQ(code, close_code::kNormal);
+  EXPECT_GT(pongs, 0);
+  EXPECT_LT(pongs, kPings / 2) << "every ping was answered: the pongs were queued past the limit";
 }
 
 TEST(WebSocketServer, SendAndCloseByIdFromAnotherThread) {
