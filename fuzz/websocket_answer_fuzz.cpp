@@ -24,6 +24,7 @@ constexpr std::string_view kOtherKey = "AQIDBAUGBwgJCgsMDQ4PEA==";
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 1) return 0;
   const std::uint8_t control = data[0];
