@@ -37,6 +37,7 @@ avant_chapter(03 threads MODULES thread)
 avant_chapter(04 tls MODULES tls)
 avant_chapter(05 http MODULES http)
 avant_chapter(06 websocket MODULES websocket)
+avant_chapter(07 protobuf-framing MODULES proto)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)
