@@ -32,7 +32,7 @@ packages=(
   # load tools for bench/ (callgrind counts instructions)
   wrk nginx valgrind
   # the chapters' experiments: nc clients, system-call traces, socket tables
-  netcat-openbsd strace iproute2
+  netcat-openbsd strace iproute2 xxd
 )
 
 # Node.js and npm run the project-local test peers (npm `ws`, `playwright-core`). A machine that

@@ -350,12 +350,6 @@ Config load_config(const fs::path& file, const std::vector<std::string>& overrid
 }
 
 void check_servable(const Config& c) {
-  if (c.task_type == TaskType::stream) {
-    throw ConfigError(c.file.string(), c.task_type_line,
-                      "server.task_type: " + std::string(to_string(c.task_type)) +
-                          " is not served yet (the stream protocol comes with chapter 07); use "
-                          "HTTP_TASK or WEBSOCKET_TASK");
-  }
   if (c.https_port != 0 && c.https_port == c.port) {
     throw ConfigError(c.file.string(), 0,
                       "server.https_port and server.port are both " + std::to_string(c.port));

@@ -33,7 +33,7 @@ struct Config {
   std::chrono::milliseconds epoll_wait_time{100};  // the tick of the Lua hooks (chapter 10)
   std::size_t accept_per_tick = 100;
   TaskType task_type = TaskType::http;
-  std::size_t task_type_line = 0;  // where task_type was set, for "not served yet" errors
+  std::size_t task_type_line = 0;  // where task_type was set (0: the default)
   std::filesystem::path http_static_dir = "/avant_static";
   std::filesystem::path lua_dir = "./lua";
   std::filesystem::path crt_pem = "./config/certificate.crt";

@@ -1,7 +1,8 @@
 // avant — the assembled server: the original Avant's main.ini, a static site over HTTP and HTTPS
 // (chapter 05) with WebSocket on [websocket] path, or WebSocket alone with WEBSOCKET_TASK (chapter
-// 06; each message is echoed until chapter 07 dispatches ProtoPackages). Later chapters add the
-// stream protocol, UDP, IPC and Lua.
+// 06; each message is echoed until chapter 07 dispatches ProtoPackages there too), or the
+// protobuf stream with STREAM_TASK (chapter 07: the original's echo example). Later chapters add
+// UDP, IPC and Lua.
 //
 //   avant [-c main.ini] [--set section.key=value ...] [--check]
 //
@@ -26,11 +27,14 @@
 #include <avant/http/http_server.hpp>
 #include <avant/http/static_files.hpp>
 #include <avant/net/file_descriptor.hpp>
+#include <avant/proto/dispatcher.hpp>
+#include <avant/proto/stream.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
 #include <avant/reactor/signals.hpp>
 #include <avant/thread/event_loop_thread.hpp>
 #include <avant/thread/event_loop_thread_pool.hpp>
+#include <avant/thread/threaded_tcp_server.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
 #include <avant/websocket/server.hpp>
@@ -96,6 +100,17 @@ avant::websocket::ServerOptions websocket_options(const Config& c) {
   return o;
 }
 
+avant::thread::ThreadedServerOptions stream_options(const Config& c, std::uint16_t port) {
+  const auto address = avant::net::SocketAddress::parse(c.ip + ":" + std::to_string(port));
+  if (!address.ok()) throw StartupError("server.ip '" + c.ip + "' is not an address");
+  avant::thread::ThreadedServerOptions o;
+  o.tcp.listen = address.address;
+  o.tcp.max_connections = c.max_client_cnt;
+  o.tcp.accept_per_tick = c.accept_per_tick;
+  o.drain_timeout = c.drain_timeout;
+  return o;
+}
+
 std::string url(const char* scheme, const avant::net::SocketAddress& a, const std::string& ip) {
   // A wildcard listener is reached on loopback from this machine.
   const std::string host = ip == "0.0.0.0" ? "127.0.0.1" : ip;
@@ -107,9 +122,10 @@ int serve(const Config& config) {
   log::set_level(level_of(config.log_level));
 
   const bool websocket_only = config.task_type == avant::app::TaskType::websocket;
-  std::shared_ptr<avant::http::StaticFiles> files;  // the site (not with WEBSOCKET_TASK)
+  const bool stream_only = config.task_type == avant::app::TaskType::stream;
+  std::shared_ptr<avant::http::StaticFiles> files;  // the site (HTTP_TASK only)
   try {
-    if (!websocket_only) {
+    if (!websocket_only && !stream_only) {
       files = std::make_shared<avant::http::StaticFiles>(
           avant::http::StaticOptions{.root = config.http_static_dir,
                                      .index = config.index,
@@ -143,6 +159,12 @@ int serve(const Config& config) {
                         avant::websocket::MessageType type) { (void)session.send(payload, type); },
           .close = {}});
   std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
+  // STREAM_TASK: ProtoPackages in 8-byte-length frames, the original's echo example dispatched
+  // (chapter 07). The service is made before its servers and outlives them.
+  const auto dispatcher = std::make_shared<avant::proto::Dispatcher>();
+  avant::proto::add_echo_example(*dispatcher);
+  avant::proto::StreamService stream_service(dispatcher, {});
+  std::vector<std::unique_ptr<avant::thread::ThreadedTcpServer>> streams;
   // Signals arrive as events on the main loop, never as code inside a handler. Before any thread
   // starts, so that every thread inherits the blocked mask (reactor/signals.hpp).
   std::size_t running = 0;
@@ -151,9 +173,14 @@ int serve(const Config& config) {
                  [&](int signo) {
                    log::info("avant", std::string(signo == SIGINT ? "SIGINT" : "SIGTERM") +
                                           ": stopping; requests in flight finish first");
-                   running = servers.size();
+                   running = servers.size() + streams.size();
                    for (auto& server : servers) {
                      server->stop([&] {
+                       if (--running == 0) loop.quit();
+                     });
+                   }
+                   for (auto& stream : streams) {
+                     stream->stop([&] {
                        if (--running == 0) loop.quit();
                      });
                    }
@@ -172,13 +199,26 @@ int serve(const Config& config) {
       (*files)(request, std::move(responder));
     }
   };
-  auto main_options = http_options(config, config.port);
-  if (config.use_ssl) main_options.server.tcp.filter = avant::tls::server_filter(tls);
-  servers.push_back(std::make_unique<avant::http::HttpServer>(workers, main_options, handler));
-  if (config.https_port != 0) {
-    auto https = http_options(config, config.https_port);
-    https.server.tcp.filter = avant::tls::server_filter(tls);
-    servers.push_back(std::make_unique<avant::http::HttpServer>(workers, https, handler));
+  if (stream_only) {
+    auto main_options = stream_options(config, config.port);
+    if (config.use_ssl) main_options.tcp.filter = avant::tls::server_filter(tls);
+    streams.push_back(std::make_unique<avant::thread::ThreadedTcpServer>(workers, main_options));
+    if (config.https_port != 0) {
+      auto tls_options = stream_options(config, config.https_port);
+      tls_options.tcp.filter = avant::tls::server_filter(tls);
+      streams.push_back(std::make_unique<avant::thread::ThreadedTcpServer>(workers, tls_options));
+    }
+    for (auto& stream : streams)
+      stream->set_protocol(stream_service.factory());
+  } else {
+    auto main_options = http_options(config, config.port);
+    if (config.use_ssl) main_options.server.tcp.filter = avant::tls::server_filter(tls);
+    servers.push_back(std::make_unique<avant::http::HttpServer>(workers, main_options, handler));
+    if (config.https_port != 0) {
+      auto https = http_options(config, config.https_port);
+      https.server.tcp.filter = avant::tls::server_filter(tls);
+      servers.push_back(std::make_unique<avant::http::HttpServer>(workers, https, handler));
+    }
   }
 
   // Into the background once the ports are bound (a port in use is still reported to the
@@ -191,7 +231,18 @@ int serve(const Config& config) {
   workers.start();  // the loops first, then the listeners that hand them connections
   for (auto& server : servers)
     server->start();
-  if (websocket_only) {
+  for (auto& stream : streams)
+    stream->start();
+  if (stream_only) {
+    std::printf(
+        "avant: serving the protobuf stream (the echo example) on %s (%zu worker%s)\n",
+        url(config.use_ssl ? "tls" : "tcp", streams[0]->listen_address(), config.ip).c_str(),
+        config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
+    if (streams.size() > 1) {
+      std::printf("avant: and over TLS on %s\n",
+                  url("tls", streams[1]->listen_address(), config.ip).c_str());
+    }
+  } else if (websocket_only) {
     std::printf("avant: serving WebSocket (echo) on %s (%zu worker%s)\n",
                 url(config.use_ssl ? "wss" : "ws", servers[0]->listen_address(), config.ip).c_str(),
                 config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
@@ -219,9 +270,15 @@ int serve(const Config& config) {
   for (const auto& server : servers)
     requests += server->stats().requests;
   servers.clear();  // closes what is left, each connection on its own (still running) loop
-  workers.stop();   // the pool last: every server that borrowed it is gone
-  std::printf("avant: stopped; %llu requests answered\n",
-              static_cast<unsigned long long>(requests));
+  streams.clear();
+  workers.stop();  // the pool last: every server that borrowed it is gone
+  if (stream_only) {
+    std::printf("avant: stopped; %llu packages answered\n",
+                static_cast<unsigned long long>(stream_service.stats().packages));
+  } else {
+    std::printf("avant: stopped; %llu requests answered\n",
+                static_cast<unsigned long long>(requests));
+  }
   return 0;
 }
 

@@ -160,7 +160,7 @@ def test_bad_configs(binary: str, folder: str) -> None:
     cases = [
         ("[server]\nip = 127.0.0.1\nport = 70000\n", "bad.ini:3: server.port"),
         ("[server]\nport = 0\nhttp_static_dir = .\nmystery = 1\n", "bad.ini:4: unknown key"),
-        ("[server]\nport = 0\ntask_type = STREAM_TASK\n", "bad.ini:3: server.task_type"),
+        ("[server]\nport = 0\ntask_type = UDP_TASK\n", "bad.ini:3: server.task_type"),
         ("[server]\nport = 0\nhttp_static_dir = no-such-folder\n", "server.http_static_dir"),
         ("[server]\nport = 0\nhttp_static_dir = .\nuse_ssl = 1\ncrt.pem = none.pem\n", "none.pem"),
     ]

@@ -1,0 +1,100 @@
+// dispatcher.hpp — routes each ProtoPackage to the handler registered for its command.
+//
+//   Dispatcher d;
+//   d.on<ProtoCSReqExample>(PROTO_CMD_CS_REQ_EXAMPLE,
+//                           [](Context& c, const ProtoCSReqExample& req) {
+//                             ProtoCSResExample res;
+//                             res.set_testcontext(req.testcontext());
+//                             c.reply(PROTO_CMD_CS_RES_EXAMPLE, res);
+//                           });
+//   d.dispatch(context, package)  -> handled | unknown | malformed
+//
+// A handler gets its typed inner message (`protocol` parsed as the type it registered) and a
+// Context: the package's connection, through which it answers. The same dispatcher serves every
+// transport — a TCP stream (stream.hpp), plain or TLS, and WebSocket binary messages — because a
+// transport only supplies the Context: how an answer is framed is its business.
+//
+// Outcomes the transport acts on: `unknown` (no handler for the command: ignored and counted, or
+// the connection closed, by the transport's policy) and `malformed` (the inner message does not
+// parse as the registered type: the connection is closed).
+//
+// Threads: register every handler before the dispatcher serves; then dispatch() is const and runs
+// on many loops at once, so handlers must be safe to call concurrently (state per connection
+// belongs in the transport's session, shared state behind a lock). A Context is valid during its
+// handler's call only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include <avant/proto/avant.pb.h>
+
+namespace avant::proto {
+
+// Where a package came from, and how to answer it.
+class Context {
+ public:
+  Context() = default;
+  Context(const Context&) = delete;
+  Context& operator=(const Context&) = delete;
+  Context(Context&&) = delete;
+  Context& operator=(Context&&) = delete;
+
+  // The connection's id (tcp/connection_id.hpp): the original's GID.
+  [[nodiscard]] virtual std::uint64_t connection_id() const noexcept = 0;
+  // Sends `package` on the package's own connection, framed as that transport frames it.
+  virtual void reply(const ProtoPackage& package) = 0;
+  // Ends the connection once what was sent has gone.
+  virtual void close() = 0;
+
+  // A package of `cmd` carrying `message`.
+  template <class Message>
+  void reply(ProtoCmd cmd, const Message& message) {
+    ProtoPackage package;
+    package.set_cmd(cmd);
+    message.SerializeToString(package.mutable_protocol());
+    reply(package);
+  }
+
+ protected:
+  ~Context() = default;
+};
+
+class Dispatcher {
+ public:
+  enum class Outcome : std::uint8_t { handled, unknown, malformed };
+  using PackageHandler = std::function<void(Context&, const ProtoPackage&)>;
+
+  // The handler of `cmd`, given the inner message parsed as `Message`. Replaces an earlier one.
+  template <class Message>
+  void on(ProtoCmd cmd, std::function<void(Context&, const Message&)> handler) {
+    handlers_[static_cast<int>(cmd)] = [h = std::move(handler)](Context& context,
+                                                                const ProtoPackage& package) {
+      Message message;
+      if (!message.ParseFromString(package.protocol())) return false;
+      h(context, message);
+      return true;
+    };
+  }
+  // The handler of `cmd`, given the package as it came (its inner bytes unparsed).
+  void on_package(ProtoCmd cmd, PackageHandler handler);
+
+  // Runs the handler of package.cmd().
+  Outcome dispatch(Context& context, const ProtoPackage& package) const;
+  [[nodiscard]] bool handles(int cmd) const { return handlers_.contains(cmd); }
+
+ private:
+  // True when the inner message parsed and the handler ran.
+  using Entry = std::function<bool(Context&, const ProtoPackage&)>;
+  std::unordered_map<int, Entry> handlers_;
+};
+
+// The original's echo example (docs/original-avant.md): CS_REQ_EXAMPLE answered with
+// CS_RES_EXAMPLE holding the same testContext.
+void add_echo_example(Dispatcher& dispatcher);
+
+}  // namespace avant::proto

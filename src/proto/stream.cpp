@@ -1,0 +1,145 @@
+// stream.cpp — the session of one stream connection (stream.hpp).
+#include <string>
+#include <utility>
+
+#include <avant/net/buffer.hpp>
+#include <avant/proto/stream.hpp>
+#include <avant/reactor/log.hpp>
+
+namespace avant::proto {
+
+namespace {
+
+// The read's batch: one session's read is handled at a time on a loop, so one per thread.
+std::string& batch_scratch() {
+  thread_local std::string s;
+  return s;
+}
+
+constexpr std::size_t kKeptBatch = 64u << 10;
+
+}  // namespace
+
+// One connection: frames in, packages to the dispatcher, answers out. It is its own Context.
+class StreamSession final : public tcp::Protocol, private Context {
+ public:
+  explicit StreamSession(StreamService& service)
+      : service_(service), decoder_(service.options_.limits) {}
+
+  void on_up(const tcp::TcpConnectionPtr& connection) override { connection_ = connection.get(); }
+
+  void on_message(const tcp::TcpConnectionPtr& /*connection*/, net::Buffer& input) override {
+    batching_ = true;
+    read_frames(input);
+    batching_ = false;
+    flush();
+  }
+
+  void on_down(const tcp::TcpConnectionPtr& /*connection*/) override { connection_ = nullptr; }
+
+ private:
+  void read_frames(net::Buffer& input) {
+    while (!input.empty() && !closing_) {
+      const FrameDecoder::Result r = decoder_.feed({input.data(), input.readable_bytes()});
+      if (r.event == FrameDecoder::Event::need_more) {
+        input.retrieve(r.consumed);
+        break;
+      }
+      if (r.event == FrameDecoder::Event::error) {
+        input.retrieve_all();
+        return refuse(decoder_.error());
+      }
+      // The body is a view of the input when the frame came whole: handled before it goes.
+      ProtoPackage package;
+      if (!parse_package(decoder_.body(), package)) {
+        input.retrieve_all();
+        return refuse("a frame of " + std::to_string(decoder_.body().size()) +
+                      " bytes is not a ProtoPackage");
+      }
+      input.retrieve(r.consumed);
+      switch (service_.dispatcher_->dispatch(*this, package)) {
+        case Dispatcher::Outcome::handled:
+          service_.packages_.fetch_add(1, std::memory_order_relaxed);
+          break;
+        case Dispatcher::Outcome::unknown:
+          service_.unknown_.fetch_add(1, std::memory_order_relaxed);
+          if (service_.options_.unknown == UnknownCommands::close) {
+            input.retrieve_all();
+            return refuse("command " + std::to_string(package.cmd()) + " has no handler");
+          }
+          break;
+        case Dispatcher::Outcome::malformed:
+          input.retrieve_all();
+          return refuse("the message of command " + std::to_string(package.cmd()) +
+                        " does not parse as its handler's type");
+      }
+    }
+    if (decoder_.at_rest()) decoder_.release_storage();
+  }
+
+  // One logged line; the answers made so far are handed to the connection, then it ends at once
+  // (a peer that sent garbage gets no more reading, and no time to hold the connection open).
+  void refuse(const std::string& reason) {
+    service_.refused_.fetch_add(1, std::memory_order_relaxed);
+    reactor::log::warn("proto",
+                       connection_->peer_address().to_string() + ": closing (" + reason + ")");
+    closing_ = true;
+    flush();
+    connection_->force_close();
+  }
+
+  void flush() {
+    std::string& batch = batch_scratch();
+    if (batch.empty()) return;
+    if (connection_ != nullptr) (void)connection_->send(std::string_view(batch));
+    batch.clear();
+    if (batch.capacity() > kKeptBatch) batch.shrink_to_fit();
+  }
+
+  // --- Context ---
+  [[nodiscard]] std::uint64_t connection_id() const noexcept override {
+    return connection_ != nullptr ? connection_->id() : 0;
+  }
+  void reply(const ProtoPackage& package) override {
+    if (connection_ == nullptr || closing_) return;
+    if (batching_) {
+      append_frame(batch_scratch(), package);
+      return;
+    }
+    (void)send(*connection_, package);
+  }
+  void close() override {
+    if (connection_ == nullptr || closing_) return;
+    closing_ = true;
+    flush();
+    connection_->shutdown();
+  }
+
+  StreamService& service_;                    // outlives the server's connections (stream.hpp)
+  tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this session), while up
+  FrameDecoder decoder_;
+  bool batching_ = false;  // inside on_message: answers go to the read's batch
+  bool closing_ = false;   // refused or closed: nothing more is read or answered
+};
+
+StreamService::StreamService(std::shared_ptr<const Dispatcher> dispatcher, StreamOptions options)
+    : dispatcher_(std::move(dispatcher)), options_(options) {}
+
+tcp::ProtocolFactory StreamService::factory() {
+  return [this](const tcp::TcpConnectionPtr&) -> tcp::ProtocolPtr {
+    return std::make_shared<StreamSession>(*this);
+  };
+}
+
+StreamService::Stats StreamService::stats() const noexcept {
+  return {packages_.load(std::memory_order_relaxed), unknown_.load(std::memory_order_relaxed),
+          refused_.load(std::memory_order_relaxed)};
+}
+
+tcp::SendStatus send(tcp::TcpConnection& connection, const ProtoPackage& package) {
+  std::string frame;
+  append_frame(frame, package);
+  return connection.send(std::move(frame));
+}
+
+}  // namespace avant::proto

@@ -1,0 +1,151 @@
+"""The assembled server's STREAM_TASK end to end, with python3's socket and ssl modules.
+
+    /usr/bin/python3 avant_stream_e2e.py <avant binary> <source folder>
+
+Checked: `avant -c examples/main.ini --set server.task_type=STREAM_TASK` (ports moved to ephemeral
+ones) answers the original's echo example byte for byte (docs/original-avant.md) over TCP, also
+when the request comes a byte at a time and when 50 requests come in one write; a frame over the
+original's 10240-byte limit closes that connection while another is served; with use_ssl = 1 the
+same exchange goes over TLS (a certificate made by scripts/example-cert.sh); SIGTERM stops it
+with status 0 and the static folder is not needed.
+"""
+import os
+import re
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import server_log  # noqa: E402  (tests/support)
+
+DEADLINE = 15.0
+BANNER = re.compile(r"avant: serving the protobuf stream \(the echo example\) on (tcp|tls)://"
+                    r"127\.0\.0\.1:(\d+)/")
+# docs/original-avant.md, "The echo example, byte by byte".
+REQUEST = bytes([0, 0, 0, 0, 0, 0, 0, 0x0C, 0x12, 0x0A, 0x0A, 0x08]) + b"a" * 8
+ANSWER = bytes([0, 0, 0, 0, 0, 0, 0, 0x0E, 0x08, 0x01, 0x12, 0x0A, 0x0A, 0x08]) + b"a" * 8
+
+
+def fail(message: str) -> None:
+    print(f"FAIL: {message}")
+    sys.exit(1)
+
+
+def check(condition: bool, message: str) -> None:
+    if not condition:
+        fail(message)
+
+
+class Avant:
+    def __init__(self, binary: str, config: str, *sets: str):
+        argv = [binary, "-c", config]
+        for s in ("server.port=0", "server.https_port=0", "server.task_type=STREAM_TASK",
+                  "server.http_static_dir=no-such-folder", *sets):
+            argv += ["--set", s]
+        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                        text=True)
+        self.stderr = []
+        self.banner = None
+        ready = threading.Event()
+
+        def out() -> None:
+            self.banner = self.process.stdout.readline()
+            ready.set()
+            self.process.stdout.read()
+
+        def err() -> None:
+            for line in self.process.stderr:
+                self.stderr.append(line)
+
+        threading.Thread(target=out, daemon=True).start()
+        threading.Thread(target=err, daemon=True).start()
+        server_log.watch(" ".join(argv), lambda: "".join(self.stderr))
+        check(ready.wait(DEADLINE), "no banner from avant")
+        self.match = BANNER.match(self.banner or "")
+        check(self.match is not None, f"unexpected banner {self.banner!r}")
+        self.port = int(self.match.group(2))
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            fail("avant did not exit after SIGTERM")
+            return -1
+
+
+def receive(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return data
+
+
+def connect(port: int, context: ssl.SSLContext | None) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=DEADLINE)
+    if context is None:
+        return sock
+    return context.wrap_socket(sock, server_hostname="localhost")
+
+
+def exchange(port: int, context: ssl.SSLContext | None) -> None:
+    with connect(port, context) as s:
+        s.sendall(REQUEST)
+        got = receive(s, len(ANSWER))
+        check(got == ANSWER, f"answer {got.hex()} is not {ANSWER.hex()}")
+        for b in REQUEST:
+            s.sendall(bytes([b]))
+        check(receive(s, len(ANSWER)) == ANSWER, "no answer to a request sent a byte at a time")
+        s.sendall(REQUEST * 50)
+        check(receive(s, len(ANSWER) * 50) == ANSWER * 50, "50 requests in one write")
+
+
+def oversized(port: int) -> None:
+    with socket.create_connection(("127.0.0.1", port), timeout=DEADLINE) as bad:
+        bad.sendall((10241).to_bytes(8, "big"))  # only the head: closed before any body
+        check(bad.recv(1) == b"", "a frame over 10240 bytes did not close the connection")
+    exchange(port, None)
+
+
+def body(binary: str, source: str) -> None:
+    config = os.path.join(source, "examples", "main.ini")
+    plain = Avant(binary, config)
+    try:
+        check(plain.match.group(1) == "tcp", f"banner {plain.banner!r}")
+        exchange(plain.port, None)
+        oversized(plain.port)
+        check(any("closing (a frame of 10241 bytes is over the limit of 10240)" in line
+                  for line in plain.stderr), "the refusal was not logged")
+    finally:
+        code = plain.stop()
+    check(code == 0, f"exit status {code} after SIGTERM")
+
+    with tempfile.TemporaryDirectory() as folder:
+        done = subprocess.run([os.path.join(source, "scripts", "example-cert.sh"), folder],
+                              capture_output=True, text=True, timeout=DEADLINE)
+        check(done.returncode == 0, f"example-cert.sh: {done.stderr}")
+        cert = os.path.join(folder, "example-cert.pem")
+        secure = Avant(binary, config, "server.use_ssl=1", f"server.crt.pem={cert}",
+                       f"server.key.pem={os.path.join(folder, 'example-key.pem')}")
+        try:
+            check(secure.match.group(1) == "tls", f"banner {secure.banner!r}")
+            exchange(secure.port, ssl.create_default_context(cafile=cert))
+        finally:
+            code = secure.stop()
+        check(code == 0, f"exit status {code} after SIGTERM (tls)")
+    print("ok: STREAM_TASK's echo example byte for byte over TCP and TLS, the limit, SIGTERM")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3:
+        print(__doc__)
+        sys.exit(2)
+    server_log.main(lambda: body(sys.argv[1], sys.argv[2]))

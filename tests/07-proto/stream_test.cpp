@@ -1,0 +1,234 @@
+// Chapter 07 — ProtoPackages over TCP streams, with real sockets: the original's echo example byte
+// for byte, 100 frames in one write answered in order, a frame dribbled a byte at a time, an
+// empty frame, many clients at once on two worker loops, and the peers that are closed with one
+// logged reason while another client keeps being served: a length over the limit (before its
+// body arrives), a body that is not a ProtoPackage, a malformed inner message, an unknown command
+// under the close policy (ignored and counted under the default one).
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <avant/proto/dispatcher.hpp>
+#include <avant/proto/frame_codec.hpp>
+#include <avant/proto/stream.hpp>
+#include <avant/testing/harness.hpp>
+#include <avant/thread/threaded_tcp_server.hpp>
+
+#include <gtest/gtest.h>
+
+namespace avant::proto {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string bytes(std::initializer_list<int> values) {
+  std::string s;
+  for (const int v : values)
+    s += static_cast<char>(v);
+  return s;
+}
+
+// docs/original-avant.md, "The echo example, byte by byte".
+const std::string echo_request =
+    bytes({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x12, 0x0a, 0x0a, 0x08}) +
+    std::string(8, 'a');
+const std::string echo_answer =
+    bytes({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x08, 0x01, 0x12, 0x0a, 0x0a, 0x08}) +
+    std::string(8, 'a');
+
+std::string request_frame(const std::string& text) {
+  ProtoCSReqExample req;
+  req.set_testcontext(text);
+  ProtoPackage p;
+  p.set_cmd(PROTO_CMD_CS_REQ_EXAMPLE);
+  p.set_protocol(req.SerializeAsString());
+  std::string out;
+  append_frame(out, p);
+  return out;
+}
+
+std::string answer_frame(const std::string& text) {
+  ProtoCSResExample res;
+  res.set_testcontext(text);
+  ProtoPackage p;
+  p.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
+  p.set_protocol(res.SerializeAsString());
+  std::string out;
+  append_frame(out, p);
+  return out;
+}
+
+// The echo example on a ThreadedTcpServer (two worker loops) whose base loop has a thread.
+class EchoServer {
+ public:
+  explicit EchoServer(StreamOptions options = {}) {
+    auto dispatcher = std::make_shared<Dispatcher>();
+    add_echo_example(*dispatcher);
+    service_ = std::make_unique<StreamService>(dispatcher, options);
+    thread::ThreadedServerOptions o;
+    o.workers = 2;
+    server_ = base_.call([&] {
+      auto s = std::make_unique<thread::ThreadedTcpServer>(base_.loop(), o);
+      s->set_protocol(service_->factory());
+      s->start();
+      return s;
+    });
+  }
+  ~EchoServer() {
+    try {
+      base_.call([this] { server_.reset(); });
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "destroying the server: " << e.what();
+    }
+  }
+  EchoServer(const EchoServer&) = delete;
+  EchoServer& operator=(const EchoServer&) = delete;
+  EchoServer(EchoServer&&) = delete;
+  EchoServer& operator=(EchoServer&&) = delete;
+
+  [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
+  [[nodiscard]] StreamService::Stats stats() const { return service_->stats(); }
+
+ private:
+  harness::LoopThread base_;
+  std::unique_ptr<StreamService> service_;  // outlives the server (declared before it)
+  std::unique_ptr<thread::ThreadedTcpServer> server_;
+};
+
+// A second client is answered while `bad` is being refused.
+void expect_others_served(const EchoServer& server) {
+  harness::Client other(server.address());
+  ASSERT_TRUE(other.send_all(echo_request));
+  EXPECT_EQ(other.receive(echo_answer.size()), echo_answer);
+}
+
+TEST(ProtoStream, TheEchoExampleIsAnsweredByteForByte) {
+  EchoServer server;
+  harness::Client c(server.address());
+  ASSERT_TRUE(c.send_all(echo_request));
+  EXPECT_EQ(c.receive(echo_answer.size()), echo_answer);
+  EXPECT_EQ(server.stats().packages, 1u);
+}
+
+TEST(ProtoStream, AHundredFramesInOneWriteAreAnsweredInOrder) {
+  EchoServer server;
+  harness::Client c(server.address());
+  std::string requests;
+  std::string answers;
+  for (int i = 0; i < 100; ++i) {
+    requests += request_frame("message " + std::to_string(i));
+    answers += answer_frame("message " + std::to_string(i));
+  }
+  ASSERT_TRUE(c.send_all(requests));
+  EXPECT_EQ(c.receive(answers.size()), answers);
+}
+
+TEST(ProtoStream, AFrameDribbledAByteAtATimeIsOneFrame) {
+  EchoServer server;
+  harness::Client c(server.address());
+  for (const char b : echo_request)
+    ASSERT_TRUE(c.send_all(std::string(1, b)));
+  EXPECT_EQ(c.receive(echo_answer.size()), echo_answer);
+}
+
+TEST(ProtoStream, AnEmptyFrameIsCommandZeroWithNothingInIt) {
+  EchoServer server;
+  harness::Client c(server.address());
+  ASSERT_TRUE(c.send_all(std::string(8, '\0')));
+  // The answer of an empty request: cmd 1 and an empty ProtoCSResExample, which proto3 does not
+  // write at all (an empty bytes field is its default): 2 bytes.
+  EXPECT_EQ(c.receive(10), bytes({0, 0, 0, 0, 0, 0, 0, 2, 0x08, 0x01}));
+}
+
+TEST(ProtoStream, ManyClientsOnTwoLoopsEachGetTheirOwnAnswers) {
+  EchoServer server;
+  constexpr int kClients = 50;
+  constexpr int kEchoes = 200;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  threads.reserve(kClients);
+  for (int t = 0; t < kClients; ++t) {
+    threads.emplace_back([&, t] {
+      harness::Client c(server.address());
+      for (int i = 0; i < kEchoes; ++i) {
+        const std::string text = std::to_string(t) + "/" + std::to_string(i);
+        const std::string want = answer_frame(text);
+        if (!c.send_all(request_frame(text)) || c.receive(want.size()) != want) {
+          wrong.fetch_add(1);
+          return;
+        }
+      }
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(server.stats().packages, std::uint64_t{kClients} * kEchoes);
+}
+
+TEST(ProtoStream, ALengthOverTheLimitClosesBeforeItsBodyWhileOthersAreServed) {
+  EchoServer server;
+  harness::Client bad(server.address());
+  std::string head(8, '\0');
+  write_length(std::uint64_t{1} << 63U, std::span<char, kHeaderSize>(head.data(), kHeaderSize));
+  ASSERT_TRUE(bad.send_all(head));  // the head alone: no body is ever sent
+  EXPECT_TRUE(bad.receive_until_closed()) << "the connection was not closed";
+  expect_others_served(server);
+  EXPECT_EQ(server.stats().refused, 1u);
+}
+
+TEST(ProtoStream, GarbageAndMalformedMessagesCloseWhileOthersAreServed) {
+  EchoServer server;
+  for (const std::string& frames : {
+           [] {  // a body that is not a ProtoPackage
+             std::string f;
+             append_frame(f, bytes({0xff, 0xff, 0xff, 0xff}));
+             return f;
+           }(),
+           [] {  // command 0 whose inner bytes are not a ProtoCSReqExample
+             ProtoPackage p;
+             p.set_protocol(bytes({0x0a, 0x7f}));  // field 1, 127 bytes promised, none given
+             std::string f;
+             append_frame(f, p);
+             return f;
+           }(),
+       }) {
+    harness::Client bad(server.address());
+    ASSERT_TRUE(bad.send_all(frames + echo_request));  // nothing after the bad frame is answered
+    std::string got;
+    EXPECT_TRUE(bad.receive_until_closed(&got));
+    EXPECT_EQ(got, "");
+    expect_others_served(server);
+  }
+  EXPECT_EQ(server.stats().refused, 2u);
+}
+
+TEST(ProtoStream, UnknownCommandsAreCountedOrCloseByPolicy) {
+  ProtoPackage unknown;
+  unknown.set_cmd(PROTO_CMD_LUA_TEST);  // no handler in the echo server
+  std::string frame;
+  append_frame(frame, unknown);
+  {
+    EchoServer server;  // default: ignore and count
+    harness::Client c(server.address());
+    ASSERT_TRUE(c.send_all(frame + echo_request));
+    EXPECT_EQ(c.receive(echo_answer.size()), echo_answer) << "the connection goes on";
+    EXPECT_EQ(server.stats().unknown, 1u);
+  }
+  {
+    StreamOptions close_unknown;
+    close_unknown.unknown = UnknownCommands::close;
+    EchoServer server(close_unknown);
+    harness::Client c(server.address());
+    ASSERT_TRUE(c.send_all(frame + echo_request));
+    std::string got;
+    EXPECT_TRUE(c.receive_until_closed(&got));
+    EXPECT_EQ(got, "");
+    EXPECT_EQ(server.stats().refused, 1u);
+  }
+}
+
+}  // namespace
+}  // namespace avant::proto
