@@ -1,8 +1,7 @@
 // avant — the assembled server: the original Avant's main.ini, a static site over HTTP and HTTPS
 // (chapter 05) with WebSocket on [websocket] path, or WebSocket alone with WEBSOCKET_TASK (chapter
-// 06; each message is echoed until chapter 07 dispatches ProtoPackages there too), or the
-// protobuf stream with STREAM_TASK (chapter 07: the original's echo example). Later chapters add
-// UDP, IPC and Lua.
+// 06; binary messages are ProtoPackages since chapter 07), or the protobuf stream with STREAM_TASK
+// (chapter 07); both serve the original's echo example. Later chapters add UDP, IPC and Lua.
 //
 //   avant [-c main.ini] [--set section.key=value ...] [--check]
 //
@@ -29,6 +28,7 @@
 #include <avant/net/file_descriptor.hpp>
 #include <avant/proto/dispatcher.hpp>
 #include <avant/proto/stream.hpp>
+#include <avant/proto/websocket.hpp>
 #include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
 #include <avant/reactor/signals.hpp>
@@ -148,21 +148,28 @@ int serve(const Config& config) {
   // servers, so it outlives them (their connections close on its running loops).
   avant::thread::EventLoopThreadPool workers(
       loop, avant::thread::LoopPoolOptions{.threads = config.worker_cnt});
-  // WebSocket: every message echoed, text as text and binary as binary (chapter 07 dispatches
-  // ProtoPackages instead). Made before the servers and destroyed after them: their handler
-  // reaches it. One endpoint for both ports: a broadcast would reach ws and wss sessions alike.
-  const auto ws = std::make_unique<avant::websocket::WebSocketServer>(
-      workers, websocket_options(config),
-      avant::websocket::Handlers{
-          .open = {},
-          .message = [](avant::websocket::Session& session, std::string_view payload,
-                        avant::websocket::MessageType type) { (void)session.send(payload, type); },
-          .close = {}});
-  std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
-  // STREAM_TASK: ProtoPackages in 8-byte-length frames, the original's echo example dispatched
-  // (chapter 07). The service is made before its servers and outlives them.
+  // The protobuf commands (chapter 07): the original's echo example, for STREAM_TASK and
+  // WEBSOCKET_TASK alike.
   const auto dispatcher = std::make_shared<avant::proto::Dispatcher>();
   avant::proto::add_echo_example(*dispatcher);
+  // WebSocket. WEBSOCKET_TASK: each binary message is a ProtoPackage, dispatched (text is
+  // echoed); the site's [websocket] path (HTTP_TASK) echoes every message, text as text and
+  // binary as binary, for the browser page. Made before the servers and destroyed after them:
+  // their handler reaches it. One endpoint for both ports: a broadcast would reach ws and wss
+  // sessions alike.
+  const auto ws = std::make_unique<avant::websocket::WebSocketServer>(
+      workers, websocket_options(config),
+      websocket_only
+          ? avant::proto::websocket_handlers(dispatcher, {})
+          : avant::websocket::Handlers{
+                .open = {},
+                .message =
+                    [](avant::websocket::Session& session, std::string_view payload,
+                       avant::websocket::MessageType type) { (void)session.send(payload, type); },
+                .close = {}});
+  std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
+  // STREAM_TASK: ProtoPackages in 8-byte-length frames (chapter 07). The service is made before
+  // its servers and outlives them.
   avant::proto::StreamService stream_service(dispatcher, {});
   std::vector<std::unique_ptr<avant::thread::ThreadedTcpServer>> streams;
   // Signals arrive as events on the main loop, never as code inside a handler. Before any thread
@@ -243,7 +250,7 @@ int serve(const Config& config) {
                   url("tls", streams[1]->listen_address(), config.ip).c_str());
     }
   } else if (websocket_only) {
-    std::printf("avant: serving WebSocket (echo) on %s (%zu worker%s)\n",
+    std::printf("avant: serving WebSocket (ProtoPackages: the echo example) on %s (%zu worker%s)\n",
                 url(config.use_ssl ? "wss" : "ws", servers[0]->listen_address(), config.ip).c_str(),
                 config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
     if (servers.size() > 1) {

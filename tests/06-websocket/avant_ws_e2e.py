@@ -5,8 +5,9 @@
 Checked: `avant -c examples/main.ini` (HTTP_TASK, port moved to an ephemeral one with --set)
 serves its pages and WebSocket on [websocket] path, with permessage-deflate as configured, 426 for
 a plain GET of that path, and no WebSocket elsewhere; with task_type = WEBSOCKET_TASK every path
-is WebSocket, each message echoed byte for byte (the original's example ProtoPackage as a binary
-message), the static folder is not needed, and with use_ssl = 1 it is wss (a certificate made by
+is WebSocket, a binary message is a ProtoPackage dispatched (since chapter 07: the original's echo
+example is answered with its CS_RES_EXAMPLE package) and text is echoed, the static folder is not
+needed, and with use_ssl = 1 it is wss (a certificate made by
 scripts/example-cert.sh); SIGTERM sends 1001 to a connected client and avant exits 0; bad
 [websocket] values stop start-up with file:line and status 2.
 """
@@ -29,10 +30,13 @@ import server_log  # noqa: E402  (tests/support)
 
 DEADLINE = 15.0
 SITE = re.compile(r"avant: serving (.+) on http://127\.0\.0\.1:(\d+)/")
-WS_ONLY = re.compile(r"avant: serving WebSocket \(echo\) on (wss?)://127\.0\.0\.1:(\d+)/")
+WS_ONLY = re.compile(r"avant: serving WebSocket \(ProtoPackages: the echo example\) on "
+                     r"(wss?)://127\.0\.0\.1:(\d+)/")
 # The original's echo request without its length prefix: one serialized ProtoPackage
 # (docs/original-avant.md), as a WebSocket client sends it.
 PACKAGE = bytes([0x12, 0x0A, 0x0A, 0x08]) + b"a" * 8
+# Its answer (command 1, the same testContext), as avant's WEBSOCKET_TASK sends it since chapter 07.
+ANSWER = bytes([0x08, 0x01, 0x12, 0x0A, 0x0A, 0x08]) + b"a" * 8
 
 
 def fail(message: str) -> None:
@@ -108,7 +112,7 @@ async def echo_everywhere(url: str, tls) -> None:
     for path in ("/", "/any/path"):
         async with websockets.connect(url + path, ssl=tls, open_timeout=DEADLINE) as ws:
             await ws.send(PACKAGE)
-            check(await within(ws.recv()) == PACKAGE, f"{path}: the package echoed byte for byte")
+            check(await within(ws.recv()) == ANSWER, f"{path}: the package answered byte for byte")
             await ws.send("text stays text")
             check(await within(ws.recv()) == "text stays text", f"{path}: text echo")
 

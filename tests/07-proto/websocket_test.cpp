@@ -1,0 +1,123 @@
+// Chapter 07 — ProtoPackages over WebSocket, with real sockets: the original's echo example as one
+// binary message each way, byte for byte; a binary message that is not a package closed with
+// 1007 while another session is served; a malformed inner message (1007); unknown commands
+// ignored and counted, or closed with 1008; text echoed, or refused with 1003.
+#include <memory>
+#include <string>
+
+#include <avant/proto/dispatcher.hpp>
+#include <avant/proto/websocket.hpp>
+
+#include <gtest/gtest.h>
+
+#include "site.hpp"
+#include "ws_client.hpp"
+
+namespace avant::proto {
+namespace {
+
+using websocket::Opcode;
+using websocket::testing::client_frame;
+using websocket::testing::Site;
+using websocket::testing::WsClient;
+namespace close_code = websocket::close_code;
+
+std::string bytes(std::initializer_list<int> values) {
+  std::string s;
+  for (const int v : values)
+    s += static_cast<char>(v);
+  return s;
+}
+
+// docs/original-avant.md: the echo example's package, without the stream's length prefix.
+const std::string request_package = bytes({0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
+const std::string answer_package =
+    bytes({0x08, 0x01, 0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
+
+struct EchoSite {
+  explicit EchoSite(WebSocketOptions options = {})
+      : counters(std::make_shared<WebSocketCounters>()),
+        site(websocket::testing::ws_options(),
+             websocket_handlers(dispatcher(), options, counters)) {}
+  static std::shared_ptr<const Dispatcher> dispatcher() {
+    auto d = std::make_shared<Dispatcher>();
+    add_echo_example(*d);
+    return d;
+  }
+  std::shared_ptr<WebSocketCounters> counters;
+  Site site;
+};
+
+TEST(ProtoWebSocket, TheEchoExampleIsOneBinaryMessageEachWay) {
+  EchoSite s;
+  WsClient c(s.site.address());
+  ASSERT_EQ(c.handshake("/ws"), 101);
+  ASSERT_TRUE(c.send(client_frame(Opcode::binary, request_package)));
+  const auto got = c.next();
+  ASSERT_TRUE(got) << c.error();
+  EXPECT_EQ(got->opcode, Opcode::binary);
+  EXPECT_EQ(got->payload, answer_package);
+  EXPECT_EQ(s.counters->packages.load(), 1u);
+}
+
+TEST(ProtoWebSocket, WhatIsNotAPackageClosesWith1007WhileOthersAreServed) {
+  EchoSite s;
+  ProtoPackage malformed;  // command 0 whose inner bytes promise 127 bytes and give none
+  malformed.set_protocol(bytes({0x0a, 0x7f}));
+  for (const std::string& bad : {bytes({0xff, 0xff, 0xff, 0xff}), malformed.SerializeAsString()}) {
+    WsClient other(s.site.address());
+    ASSERT_EQ(other.handshake("/ws"), 101);
+    WsClient c(s.site.address());
+    ASSERT_EQ(c.handshake("/ws"), 101);
+    ASSERT_TRUE(c.send(client_frame(Opcode::binary, bad)));
+    EXPECT_EQ(c.close_code(), close_code::kInvalidPayload) << c.error();
+    ASSERT_TRUE(other.send(client_frame(Opcode::binary, request_package)));
+    EXPECT_EQ(other.message().value_or(other.error()), answer_package);
+  }
+  EXPECT_EQ(s.counters->refused.load(), 2u);
+}
+
+TEST(ProtoWebSocket, UnknownCommandsAreCountedOrCloseWith1008) {
+  ProtoPackage unknown;
+  unknown.set_cmd(PROTO_CMD_LUA_TEST);  // no handler in the echo example
+  {
+    EchoSite s;
+    WsClient c(s.site.address());
+    ASSERT_EQ(c.handshake("/ws"), 101);
+    ASSERT_TRUE(c.send(client_frame(Opcode::binary, unknown.SerializeAsString())));
+    ASSERT_TRUE(c.send(client_frame(Opcode::binary, request_package)));
+    EXPECT_EQ(c.message().value_or(c.error()), answer_package) << "the session goes on";
+    EXPECT_EQ(s.counters->unknown.load(), 1u);
+  }
+  {
+    WebSocketOptions o;
+    o.unknown = UnknownCommands::close;
+    EchoSite s(o);
+    WsClient c(s.site.address());
+    ASSERT_EQ(c.handshake("/ws"), 101);
+    ASSERT_TRUE(c.send(client_frame(Opcode::binary, unknown.SerializeAsString())));
+    EXPECT_EQ(c.close_code(), close_code::kPolicyViolation) << c.error();
+  }
+}
+
+TEST(ProtoWebSocket, TextIsEchoedOrRefusedWith1003) {
+  {
+    EchoSite s;
+    WsClient c(s.site.address());
+    ASSERT_EQ(c.handshake("/ws"), 101);
+    ASSERT_TRUE(c.send_text("are you there?"));
+    EXPECT_EQ(c.message().value_or(c.error()), "are you there?");
+  }
+  {
+    WebSocketOptions o;
+    o.echo_text = false;
+    EchoSite s(o);
+    WsClient c(s.site.address());
+    ASSERT_EQ(c.handshake("/ws"), 101);
+    ASSERT_TRUE(c.send_text("are you there?"));
+    EXPECT_EQ(c.close_code(), close_code::kUnsupportedData) << c.error();
+  }
+}
+
+}  // namespace
+}  // namespace avant::proto
