@@ -19,10 +19,10 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import avant_process  # noqa: E402  (tests/support)
 import server_log  # noqa: E402  (tests/support)
 
 DEADLINE = 15.0
@@ -39,42 +39,8 @@ def check(condition: bool, message: str) -> None:
         fail(message)
 
 
-class Avant:
-    def __init__(self, binary: str, config: str, *sets: str):
-        argv = [binary, "-c", config]
-        for s in ("server.port=0", "server.https_port=0", *sets):
-            argv += ["--set", s]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        self.stderr = []
-        self.banner = None
-        ready = threading.Event()
-
-        def out() -> None:
-            self.banner = self.process.stdout.readline()
-            ready.set()
-            self.process.stdout.read()
-
-        def err() -> None:
-            for line in self.process.stderr:
-                self.stderr.append(line)
-
-        threading.Thread(target=out, daemon=True).start()
-        threading.Thread(target=err, daemon=True).start()
-        server_log.watch(" ".join(argv), lambda: "".join(self.stderr))
-        check(ready.wait(DEADLINE), "no banner from avant")
-        match = BANNER.match(self.banner or "")
-        check(match is not None, f"unexpected banner {self.banner!r}; stderr: {self.stderr}")
-        self.port = int(match.group(3))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            fail("avant did not stop within the deadline after SIGTERM")
-        return -1
+def Avant(binary: str, config: str, *sets: str) -> avant_process.Avant:  # noqa: N802
+    return avant_process.Avant(binary, config, BANNER, *sets, port_group=3)
 
 
 def curl(*args: str) -> subprocess.CompletedProcess:

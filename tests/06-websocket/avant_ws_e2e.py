@@ -19,7 +19,6 @@ import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.error
 import urllib.request
 
@@ -27,6 +26,7 @@ import websockets
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 import server_log  # noqa: E402  (tests/support)
+from avant_process import Avant  # noqa: E402  (tests/support)
 
 DEADLINE = 15.0
 SITE = re.compile(r"avant: serving (.+) on http://127\.0\.0\.1:(\d+)/")
@@ -47,44 +47,6 @@ def fail(message: str) -> None:
 def check(condition: bool, message: str) -> None:
     if not condition:
         fail(message)
-
-
-class Avant:
-    def __init__(self, binary: str, config: str, banner: re.Pattern, *sets: str):
-        argv = [binary, "-c", config]
-        for s in ("server.port=0", "server.https_port=0", *sets):
-            argv += ["--set", s]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        self.stderr = []
-        self.banner = None
-        ready = threading.Event()
-
-        def out() -> None:
-            self.banner = self.process.stdout.readline()
-            ready.set()
-            self.process.stdout.read()
-
-        def err() -> None:
-            for line in self.process.stderr:
-                self.stderr.append(line)
-
-        threading.Thread(target=out, daemon=True).start()
-        threading.Thread(target=err, daemon=True).start()
-        server_log.watch(" ".join(argv), lambda: "".join(self.stderr))
-        check(ready.wait(DEADLINE), "no banner from avant")
-        self.match = banner.match(self.banner or "")
-        check(self.match is not None, f"unexpected banner {self.banner!r}")
-        self.port = int(self.match.group(2))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            fail("avant did not stop within the deadline after SIGTERM")
-        return -1
 
 
 async def within(awaitable):

@@ -11,15 +11,14 @@ with status 0 and the static folder is not needed.
 """
 import os
 import re
-import signal
 import socket
 import ssl
 import subprocess
 import sys
 import tempfile
-import threading
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+import avant_process  # noqa: E402  (tests/support)
 import server_log  # noqa: E402  (tests/support)
 
 DEADLINE = 15.0
@@ -40,43 +39,9 @@ def check(condition: bool, message: str) -> None:
         fail(message)
 
 
-class Avant:
-    def __init__(self, binary: str, config: str, *sets: str):
-        argv = [binary, "-c", config]
-        for s in ("server.port=0", "server.https_port=0", "server.task_type=STREAM_TASK",
-                  "server.http_static_dir=no-such-folder", *sets):
-            argv += ["--set", s]
-        self.process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                        text=True)
-        self.stderr = []
-        self.banner = None
-        ready = threading.Event()
-
-        def out() -> None:
-            self.banner = self.process.stdout.readline()
-            ready.set()
-            self.process.stdout.read()
-
-        def err() -> None:
-            for line in self.process.stderr:
-                self.stderr.append(line)
-
-        threading.Thread(target=out, daemon=True).start()
-        threading.Thread(target=err, daemon=True).start()
-        server_log.watch(" ".join(argv), lambda: "".join(self.stderr))
-        check(ready.wait(DEADLINE), "no banner from avant")
-        self.match = BANNER.match(self.banner or "")
-        check(self.match is not None, f"unexpected banner {self.banner!r}")
-        self.port = int(self.match.group(2))
-
-    def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(DEADLINE)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            fail("avant did not exit after SIGTERM")
-            return -1
+def Avant(binary: str, config: str, *sets: str) -> avant_process.Avant:  # noqa: N802
+    return avant_process.Avant(binary, config, BANNER, "server.task_type=STREAM_TASK",
+                               "server.http_static_dir=no-such-folder", *sets)
 
 
 def receive(sock: socket.socket, n: int) -> bytes:

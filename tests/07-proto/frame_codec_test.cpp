@@ -12,25 +12,16 @@
 
 #include <gtest/gtest.h>
 
+#include "wire.hpp"
+
 namespace avant::proto {
 namespace {
 
+using testing::bytes;
+using testing::echo_answer;
+using testing::echo_request;
+
 using Event = FrameDecoder::Event;
-
-std::string bytes(std::initializer_list<int> values) {
-  std::string s;
-  for (const int v : values)
-    s += static_cast<char>(v);
-  return s;
-}
-
-// docs/original-avant.md, "The echo example, byte by byte".
-const std::string echo_request =
-    bytes({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x12, 0x0a, 0x0a, 0x08}) +
-    std::string(8, 'a');
-const std::string echo_answer =
-    bytes({0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0e, 0x08, 0x01, 0x12, 0x0a, 0x0a, 0x08}) +
-    std::string(8, 'a');
 
 ProtoPackage package(ProtoCmd cmd, const google::protobuf::MessageLite& inner) {
   ProtoPackage p;

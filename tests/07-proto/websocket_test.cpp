@@ -11,28 +11,21 @@
 #include <gtest/gtest.h>
 
 #include "site.hpp"
+#include "wire.hpp"
 #include "ws_client.hpp"
 
 namespace avant::proto {
 namespace {
+
+using testing::bytes;
+using testing::echo_answer_package;
+using testing::echo_request_package;
 
 using websocket::Opcode;
 using websocket::testing::client_frame;
 using websocket::testing::Site;
 using websocket::testing::WsClient;
 namespace close_code = websocket::close_code;
-
-std::string bytes(std::initializer_list<int> values) {
-  std::string s;
-  for (const int v : values)
-    s += static_cast<char>(v);
-  return s;
-}
-
-// docs/original-avant.md: the echo example's package, without the stream's length prefix.
-const std::string request_package = bytes({0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
-const std::string answer_package =
-    bytes({0x08, 0x01, 0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
 
 struct EchoSite {
   explicit EchoSite(WebSocketOptions options = {})
@@ -52,11 +45,11 @@ TEST(ProtoWebSocket, TheEchoExampleIsOneBinaryMessageEachWay) {
   EchoSite s;
   WsClient c(s.site.address());
   ASSERT_EQ(c.handshake("/ws"), 101);
-  ASSERT_TRUE(c.send(client_frame(Opcode::binary, request_package)));
+  ASSERT_TRUE(c.send(client_frame(Opcode::binary, echo_request_package)));
   const auto got = c.next();
   ASSERT_TRUE(got) << c.error();
   EXPECT_EQ(got->opcode, Opcode::binary);
-  EXPECT_EQ(got->payload, answer_package);
+  EXPECT_EQ(got->payload, echo_answer_package);
   EXPECT_EQ(s.counters->packages.load(), 1u);
 }
 
@@ -71,8 +64,8 @@ TEST(ProtoWebSocket, WhatIsNotAPackageClosesWith1007WhileOthersAreServed) {
     ASSERT_EQ(c.handshake("/ws"), 101);
     ASSERT_TRUE(c.send(client_frame(Opcode::binary, bad)));
     EXPECT_EQ(c.close_code(), close_code::kInvalidPayload) << c.error();
-    ASSERT_TRUE(other.send(client_frame(Opcode::binary, request_package)));
-    EXPECT_EQ(other.message().value_or(other.error()), answer_package);
+    ASSERT_TRUE(other.send(client_frame(Opcode::binary, echo_request_package)));
+    EXPECT_EQ(other.message().value_or(other.error()), echo_answer_package);
   }
   EXPECT_EQ(s.counters->refused.load(), 2u);
 }
@@ -85,8 +78,8 @@ TEST(ProtoWebSocket, UnknownCommandsAreCountedOrCloseWith1008) {
     WsClient c(s.site.address());
     ASSERT_EQ(c.handshake("/ws"), 101);
     ASSERT_TRUE(c.send(client_frame(Opcode::binary, unknown.SerializeAsString())));
-    ASSERT_TRUE(c.send(client_frame(Opcode::binary, request_package)));
-    EXPECT_EQ(c.message().value_or(c.error()), answer_package) << "the session goes on";
+    ASSERT_TRUE(c.send(client_frame(Opcode::binary, echo_request_package)));
+    EXPECT_EQ(c.message().value_or(c.error()), echo_answer_package) << "the session goes on";
     EXPECT_EQ(s.counters->unknown.load(), 1u);
   }
   {
