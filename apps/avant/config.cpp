@@ -4,6 +4,7 @@
 #include <charconv>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <sstream>
@@ -71,6 +72,13 @@ fs::path path_under(const fs::path& base, const Located& at, const std::string& 
   if (value.empty()) bad(at, key, "a path can not be empty");
   const fs::path p(value);
   return (p.is_absolute() ? p : base / p).lexically_normal();
+}
+
+TaskType task_type(const Located& at, const std::string& key, const std::string& v) {
+  if (v == "HTTP_TASK") return TaskType::http;
+  if (v == "STREAM_TASK") return TaskType::stream;
+  if (v == "WEBSOCKET_TASK") return TaskType::websocket;
+  bad(at, key, "'" + v + "' is not HTTP_TASK, STREAM_TASK or WEBSOCKET_TASK");
 }
 
 // --- The keys: one table drives parsing, `--check`'s output and the documentation test. ---
@@ -163,16 +171,7 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(key(
       "server.task_type",
       [](Config& c, const std::string& v, const Context& ctx) {
-        if (v == "HTTP_TASK") {
-          c.task_type = TaskType::http;
-        } else if (v == "STREAM_TASK") {
-          c.task_type = TaskType::stream;
-        } else if (v == "WEBSOCKET_TASK") {
-          c.task_type = TaskType::websocket;
-        } else {
-          bad(where(ctx), "server.task_type",
-              "'" + v + "' is not HTTP_TASK, STREAM_TASK or WEBSOCKET_TASK");
-        }
+        c.task_type = task_type(where(ctx), "server.task_type", v);
         c.task_type_line = ctx.line;
       },
       [](const Config& c) { return std::string(to_string(c.task_type)); }));
@@ -263,7 +262,69 @@ std::vector<ConfigKey> make_keys() {
           out += (out.empty() ? "" : ", ") + o;
         return out;
       }));
+  k.push_back(number_key("proto.max_frame_bytes", &Config::proto_max_frame_bytes, 1,
+                         std::uint64_t{1} << 30));
+  k.push_back(key(
+      "proto.unknown_commands",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        if (v == "ignore") {
+          c.proto_close_unknown = false;
+        } else if (v == "close") {
+          c.proto_close_unknown = true;
+        } else {
+          bad(where(ctx), "proto.unknown_commands", "'" + v + "' is not ignore or close");
+        }
+      },
+      [](const Config& c) { return std::string(c.proto_close_unknown ? "close" : "ignore"); }));
   return k;
+}
+
+constexpr std::string_view kListener = "listener.";
+
+// A [listener.NAME] section's line or key. Names are letters, digits, '_' and '-'.
+void apply_listener(Config& config, const IniEntry& e, const std::string& file,
+                    const std::string& value_file) {
+  const std::string name = e.section.substr(kListener.size());
+  if (name.empty() || name.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                             "0123456789_-") != std::string::npos) {
+    throw ConfigError(file, e.line,
+                      "[" + e.section + "]: a listener's name is letters, digits, _ and -");
+  }
+  auto it = std::find_if(config.listeners.begin(), config.listeners.end(),
+                         [&](const Listener& l) { return l.name == name; });
+  if (it == config.listeners.end()) {
+    config.listeners.push_back(Listener{.name = name,
+                                        .line = e.line,
+                                        .task_type = TaskType::stream,
+                                        .task_type_set = false,
+                                        .ip = {},
+                                        .port = 0,
+                                        .port_set = false,
+                                        .use_ssl = false});
+    it = std::prev(config.listeners.end());
+  }
+  if (e.key.empty()) return;
+  Listener& l = *it;
+  const std::string key = e.section + "." + e.key;
+  const Located at{value_file, e.line};
+  if (e.key == "task_type") {
+    l.task_type = task_type(at, key, e.value);
+    if (l.task_type == TaskType::http) {
+      bad(at, key, "a listener serves STREAM_TASK or WEBSOCKET_TASK (the site is [server]'s)");
+    }
+    l.task_type_set = true;
+  } else if (e.key == "ip") {
+    l.ip = ipv4(at, key, e.value);
+  } else if (e.key == "port") {
+    l.port = static_cast<std::uint16_t>(number(at, key, e.value, 0, 65535));
+    l.port_set = true;
+  } else if (e.key == "use_ssl") {
+    l.use_ssl = flag(at, key, e.value);
+  } else {
+    throw ConfigError(
+        file, e.line,
+        "unknown key '" + e.key + "' in [" + e.section + "] (known: task_type, ip, port, use_ssl)");
+  }
 }
 
 // `file` names where the entry is for section and key errors; `value_file` for value errors
@@ -271,12 +332,25 @@ std::vector<ConfigKey> make_keys() {
 void apply(Config& config, const fs::path& base, const IniEntry& e, const std::string& file,
            std::map<std::string, std::size_t>& seen, const std::string& value_file) {
   const auto& keys = config_keys();
+  if (e.section.starts_with(kListener)) {
+    if (!e.key.empty()) {
+      const std::string name = e.section + "." + e.key;
+      if (const auto first = seen.find(name); first != seen.end()) {
+        throw ConfigError(
+            file, e.line,
+            name + " is set twice (first on line " + std::to_string(first->second) + ")");
+      }
+      seen.emplace(name, e.line);
+    }
+    return apply_listener(config, e, file, value_file);
+  }
   const bool section_known = std::any_of(keys.begin(), keys.end(), [&](const ConfigKey& k) {
     return k.name.rfind(e.section + ".", 0) == 0;
   });
   if (!section_known) {
     throw ConfigError(file, e.line,
-                      "unknown section [" + e.section + "] (known: server, ipc, http, websocket)");
+                      "unknown section [" + e.section +
+                          "] (known: server, ipc, http, websocket, proto, listener.NAME)");
   }
   if (e.key.empty()) return;  // the section's own line
   const std::string name = e.section + "." + e.key;
@@ -326,8 +400,9 @@ Config parse_config(std::string_view text, const fs::path& file,
 
   // --set section.key=value: after the file, and allowed to replace what it set.
   for (const std::string& o : overrides) {
-    const std::size_t dot = o.find('.');
     const std::size_t eq = o.find('=');
+    // listener.NAME.key=value: the section is listener.NAME.
+    const std::size_t dot = o.starts_with(kListener) ? o.find('.', kListener.size()) : o.find('.');
     if (dot == std::string::npos || eq == std::string::npos || dot > eq) {
       throw ConfigError("--set", 0, "'" + o + "' is not section.key=value");
     }
@@ -354,6 +429,20 @@ void check_servable(const Config& c) {
     throw ConfigError(c.file.string(), 0,
                       "server.https_port and server.port are both " + std::to_string(c.port));
   }
+  // Port 0 is any free port: never a clash.
+  std::map<std::uint16_t, std::string> ports;
+  if (c.port != 0) ports.emplace(c.port, "server.port");
+  if (c.https_port != 0) ports.emplace(c.https_port, "server.https_port");
+  for (const Listener& l : c.listeners) {
+    const std::string section = "[listener." + l.name + "]";
+    if (!l.task_type_set) throw ConfigError(c.file.string(), l.line, section + " needs task_type");
+    if (!l.port_set) throw ConfigError(c.file.string(), l.line, section + " needs port");
+    if (l.port == 0) continue;
+    if (const auto [it, fresh] = ports.emplace(l.port, section + " port"); !fresh) {
+      throw ConfigError(c.file.string(), l.line,
+                        section + " port " + std::to_string(l.port) + " is " + it->second + "'s");
+    }
+  }
 }
 
 std::string to_ini(const Config& c) {
@@ -368,7 +457,19 @@ std::string to_ini(const Config& c) {
     }
     o << k.name.substr(dot + 1) << " = " << k.get(c) << "\n";
   }
+  for (const Listener& l : c.listeners) {
+    o << "\n[listener." << l.name << "]\n"
+      << "task_type = " << to_string(l.task_type) << "\n"
+      << "ip = " << (l.ip.empty() ? c.ip : l.ip) << "\n"
+      << "port = " << l.port << "\n"
+      << "use_ssl = " << (l.use_ssl ? 1 : 0) << "\n";
+  }
   return o.str();
+}
+
+const std::vector<std::string>& listener_keys() {
+  static const std::vector<std::string> keys = {"task_type", "ip", "port", "use_ssl"};
+  return keys;
 }
 
 const std::vector<ConfigKey>& config_keys() {

@@ -21,6 +21,20 @@ namespace avant::app {
 
 enum class TaskType : std::uint8_t { http, stream, websocket };
 
+// A [listener.NAME] section (ours): one more port on the same worker loops, serving ProtoPackages
+// as a stream (STREAM_TASK) or as WebSocket binary messages (WEBSOCKET_TASK). The first step of
+// the multi-listener configuration; docs/configuration.md.
+struct Listener {
+  std::string name;      // NAME in [listener.NAME]
+  std::size_t line = 0;  // the section's line, for errors about the whole section
+  TaskType task_type = TaskType::stream;
+  bool task_type_set = false;  // required
+  std::string ip;              // empty: server.ip
+  std::uint16_t port = 0;      // 0: any free port
+  bool port_set = false;       // required
+  bool use_ssl = false;        // TLS with server.crt.pem and server.key.pem
+};
+
 struct Config {
   std::filesystem::path file;  // the config file itself
 
@@ -75,6 +89,13 @@ struct Config {
   std::size_t ws_max_buffered_bytes = 4u << 20;
   bool ws_drop_when_slow = false;  // slow_consumer = drop (true) or close (false)
   std::vector<std::string> ws_origins;
+
+  // [proto] — ours: ProtoPackages (chapter 07), for STREAM_TASK, WEBSOCKET_TASK and listeners.
+  std::uint64_t proto_max_frame_bytes = 10240;  // a stream frame's body; the original's limit
+  bool proto_close_unknown = false;             // unknown_commands = close (true) or ignore (false)
+
+  // [listener.NAME] sections, in the file's order.
+  std::vector<Listener> listeners;
 };
 
 // Reads and checks a config file; `overrides` ("section.key=value", from --set) come after it.
@@ -85,8 +106,9 @@ struct Config {
 [[nodiscard]] Config parse_config(std::string_view text, const std::filesystem::path& file,
                                   const std::vector<std::string>& overrides = {});
 
-// What this version can serve: throws ConfigError for a task_type not served yet, or https_port
-// equal to port. (--check runs it too.)
+// What this version can serve: throws ConfigError for two listeners on one port (server.port,
+// server.https_port and every [listener.NAME] port), or a listener without its required keys.
+// (--check runs it too.)
 void check_servable(const Config& config);
 // The configuration as INI text with every key, as read (for --check).
 [[nodiscard]] std::string to_ini(const Config& config);
@@ -108,6 +130,9 @@ struct ConfigKey {
 };
 // In the order --check prints them, section by section.
 [[nodiscard]] const std::vector<ConfigKey>& config_keys();
+
+// The keys of a [listener.NAME] section, in the order --check prints them.
+[[nodiscard]] const std::vector<std::string>& listener_keys();
 
 [[nodiscard]] std::string_view to_string(TaskType t) noexcept;
 

@@ -12,6 +12,7 @@
 // Exit status: 0 after a stop by SIGINT/SIGTERM (requests in flight finish first, up to
 // [http] drain_timeout_ms), 2 for a configuration mistake (named with file:line), 1 when the
 // system refuses (a port in use, ...).
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -45,6 +46,7 @@ namespace {
 
 using avant::app::Config;
 using avant::app::ConfigError;
+using avant::app::TaskType;
 namespace log = avant::reactor::log;
 
 // Exit 2: the configuration is wrong (as opposed to the system refusing something).
@@ -65,9 +67,11 @@ log::Level level_of(int original) {
   }
 }
 
-avant::http::HttpOptions http_options(const Config& c, std::uint16_t port) {
-  const auto address = avant::net::SocketAddress::parse(c.ip + ":" + std::to_string(port));
-  if (!address.ok()) throw StartupError("server.ip '" + c.ip + "' is not an address");
+avant::http::HttpOptions http_options(const Config& c, std::uint16_t port,
+                                      const std::string& ip = {}) {
+  const std::string& host = ip.empty() ? c.ip : ip;
+  const auto address = avant::net::SocketAddress::parse(host + ":" + std::to_string(port));
+  if (!address.ok()) throw StartupError("'" + host + "' is not an address");
   avant::http::HttpOptions o;
   o.server.tcp.listen = address.address;
   o.server.tcp.max_connections = c.max_client_cnt;
@@ -100,9 +104,11 @@ avant::websocket::ServerOptions websocket_options(const Config& c) {
   return o;
 }
 
-avant::thread::ThreadedServerOptions stream_options(const Config& c, std::uint16_t port) {
-  const auto address = avant::net::SocketAddress::parse(c.ip + ":" + std::to_string(port));
-  if (!address.ok()) throw StartupError("server.ip '" + c.ip + "' is not an address");
+avant::thread::ThreadedServerOptions stream_options(const Config& c, std::uint16_t port,
+                                                    const std::string& ip = {}) {
+  const std::string& host = ip.empty() ? c.ip : ip;
+  const auto address = avant::net::SocketAddress::parse(host + ":" + std::to_string(port));
+  if (!address.ok()) throw StartupError("'" + host + "' is not an address");
   avant::thread::ThreadedServerOptions o;
   o.tcp.listen = address.address;
   o.tcp.max_connections = c.max_client_cnt;
@@ -134,8 +140,13 @@ int serve(const Config& config) {
   } catch (const std::system_error& e) {
     throw StartupError("server.http_static_dir: " + std::string(e.what()));
   }
+  const bool listener_tls = std::any_of(config.listeners.begin(), config.listeners.end(),
+                                        [](const avant::app::Listener& l) { return l.use_ssl; });
+  const bool listener_ws =
+      std::any_of(config.listeners.begin(), config.listeners.end(),
+                  [](const avant::app::Listener& l) { return l.task_type == TaskType::websocket; });
   std::shared_ptr<const avant::tls::TlsContext> tls;
-  if (config.use_ssl || config.https_port != 0) {
+  if (config.use_ssl || config.https_port != 0 || listener_tls) {
     tls = std::make_shared<const avant::tls::TlsContext>(
         avant::tls::TlsContext::server({.certificate_chain_file = config.crt_pem.string(),
                                         .private_key_file = config.key_pem.string()}));
@@ -152,6 +163,13 @@ int serve(const Config& config) {
   // WEBSOCKET_TASK alike.
   const auto dispatcher = std::make_shared<avant::proto::Dispatcher>();
   avant::proto::add_echo_example(*dispatcher);
+  const auto unknown = config.proto_close_unknown ? avant::proto::UnknownCommands::close
+                                                  : avant::proto::UnknownCommands::ignore;
+  avant::proto::StreamOptions stream_settings;
+  stream_settings.limits.max_body = config.proto_max_frame_bytes;
+  stream_settings.unknown = unknown;
+  avant::proto::WebSocketOptions package_settings;
+  package_settings.unknown = unknown;
   // WebSocket. WEBSOCKET_TASK: each binary message is a ProtoPackage, dispatched (text is
   // echoed); the site's [websocket] path (HTTP_TASK) echoes every message, text as text and
   // binary as binary, for the browser page. Made before the servers and destroyed after them:
@@ -160,17 +178,27 @@ int serve(const Config& config) {
   const auto ws = std::make_unique<avant::websocket::WebSocketServer>(
       workers, websocket_options(config),
       websocket_only
-          ? avant::proto::websocket_handlers(dispatcher, {})
+          ? avant::proto::websocket_handlers(dispatcher, package_settings)
           : avant::websocket::Handlers{
                 .open = {},
                 .message =
                     [](avant::websocket::Session& session, std::string_view payload,
                        avant::websocket::MessageType type) { (void)session.send(payload, type); },
                 .close = {}});
+  // The endpoint whose binary messages are ProtoPackages: the same as `ws` with WEBSOCKET_TASK,
+  // its own for the WEBSOCKET_TASK listeners of an HTTP_TASK or STREAM_TASK server.
+  std::unique_ptr<avant::websocket::WebSocketServer> own_package_ws;
+  if (!websocket_only && listener_ws) {
+    own_package_ws = std::make_unique<avant::websocket::WebSocketServer>(
+        workers, websocket_options(config),
+        avant::proto::websocket_handlers(dispatcher, package_settings));
+  }
+  avant::websocket::WebSocketServer* const package_ws =
+      websocket_only ? ws.get() : own_package_ws.get();
   std::vector<std::unique_ptr<avant::http::HttpServer>> servers;
-  // STREAM_TASK: ProtoPackages in 8-byte-length frames (chapter 07). The service is made before
-  // its servers and outlives them.
-  avant::proto::StreamService stream_service(dispatcher, {});
+  // STREAM_TASK and the stream listeners: ProtoPackages in 8-byte-length frames (chapter 07).
+  // The service is made before its servers and outlives them.
+  avant::proto::StreamService stream_service(dispatcher, stream_settings);
   std::vector<std::unique_ptr<avant::thread::ThreadedTcpServer>> streams;
   // Signals arrive as events on the main loop, never as code inside a handler. Before any thread
   // starts, so that every thread inherits the blocked mask (reactor/signals.hpp).
@@ -206,6 +234,10 @@ int serve(const Config& config) {
       (*files)(request, std::move(responder));
     }
   };
+  const avant::http::Handler package_handler = [package_ws](avant::http::Request& request,
+                                                            avant::http::Responder responder) {
+    package_ws->accept(request, std::move(responder));
+  };
   if (stream_only) {
     auto main_options = stream_options(config, config.port);
     if (config.use_ssl) main_options.tcp.filter = avant::tls::server_filter(tls);
@@ -225,6 +257,41 @@ int serve(const Config& config) {
       auto https = http_options(config, config.https_port);
       https.server.tcp.filter = avant::tls::server_filter(tls);
       servers.push_back(std::make_unique<avant::http::HttpServer>(workers, https, handler));
+    }
+  }
+  // Connections reachable by id from any handler or thread (proto/directory.hpp): the servers
+  // whose connections carry packages.
+  std::vector<avant::proto::Directory::RouteId> routes;
+  const auto stream_route = [&](const avant::thread::ThreadedTcpServer& server) {
+    routes.push_back(dispatcher->directory().add(
+        avant::proto::stream_route([&server](std::uint64_t id) { return server.find(id); })));
+  };
+  const auto package_route = [&](const avant::http::HttpServer& server) {
+    routes.push_back(dispatcher->directory().add(avant::proto::websocket_route(
+        *package_ws, [&server](std::uint64_t id) { return server.find(id); })));
+  };
+  for (const auto& stream : streams)
+    stream_route(*stream);
+  if (websocket_only) {
+    for (const auto& server : servers)
+      package_route(*server);
+  }
+  // [listener.NAME]: more ports on the same loops, serving packages (config.hpp).
+  const std::size_t first_listener_stream = streams.size();
+  const std::size_t first_listener_server = servers.size();
+  for (const avant::app::Listener& l : config.listeners) {
+    if (l.task_type == TaskType::stream) {
+      auto options = stream_options(config, l.port, l.ip);
+      if (l.use_ssl) options.tcp.filter = avant::tls::server_filter(tls);
+      streams.push_back(std::make_unique<avant::thread::ThreadedTcpServer>(workers, options));
+      streams.back()->set_protocol(stream_service.factory());
+      stream_route(*streams.back());
+    } else {
+      auto options = http_options(config, l.port, l.ip);
+      if (l.use_ssl) options.server.tcp.filter = avant::tls::server_filter(tls);
+      servers.push_back(
+          std::make_unique<avant::http::HttpServer>(workers, options, package_handler));
+      package_route(*servers.back());
     }
   }
 
@@ -270,9 +337,21 @@ int serve(const Config& config) {
                 url(config.use_ssl ? "wss" : "ws", servers[0]->listen_address(), config.ip).c_str(),
                 config.ws_path.substr(1).c_str());
   }
+  std::size_t next_stream = first_listener_stream;
+  std::size_t next_server = first_listener_server;
+  for (const avant::app::Listener& l : config.listeners) {
+    const bool stream = l.task_type == TaskType::stream;
+    const auto& address = stream ? streams[next_stream++]->listen_address()
+                                 : servers[next_server++]->listen_address();
+    const char* scheme = stream ? (l.use_ssl ? "tls" : "tcp") : (l.use_ssl ? "wss" : "ws");
+    std::printf("avant: listener %s: ProtoPackages (the echo example) on %s\n", l.name.c_str(),
+                url(scheme, address, l.ip.empty() ? config.ip : l.ip).c_str());
+  }
   std::fflush(stdout);
 
   loop.run();
+  for (const auto route : routes)
+    dispatcher->directory().remove(route);
   std::uint64_t requests = 0;
   for (const auto& server : servers)
     requests += server->stats().requests;
@@ -281,6 +360,10 @@ int serve(const Config& config) {
   workers.stop();  // the pool last: every server that borrowed it is gone
   if (stream_only) {
     std::printf("avant: stopped; %llu packages answered\n",
+                static_cast<unsigned long long>(stream_service.stats().packages));
+  } else if (!config.listeners.empty()) {
+    std::printf("avant: stopped; %llu requests and %llu stream packages answered\n",
+                static_cast<unsigned long long>(requests),
                 static_cast<unsigned long long>(stream_service.stats().packages));
   } else {
     std::printf("avant: stopped; %llu requests answered\n",

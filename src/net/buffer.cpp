@@ -120,11 +120,12 @@ bool Buffer::prepend_u64_be(std::uint64_t value) noexcept {
   return prepend(std::string_view(bytes, sizeof bytes));
 }
 
-std::uint64_t Buffer::peek_u64_be() const noexcept {
-  assert(readable_bytes() >= 8);
+std::uint64_t Buffer::peek_u64_be(std::size_t offset) const noexcept {
+  assert(offset <= readable_bytes() && readable_bytes() - offset >= 8);
+  const char* at = peek() + offset;
   std::uint64_t value = 0;
   for (std::size_t i = 0; i < 8; ++i) {
-    value = (value << 8U) | static_cast<unsigned char>(peek()[i]);
+    value = (value << 8U) | static_cast<unsigned char>(at[i]);
   }
   return value;
 }

@@ -24,7 +24,9 @@ constexpr std::size_t kKeptBatch = 64u << 10;
 class StreamSession final : public tcp::Protocol, private Context {
  public:
   explicit StreamSession(StreamService& service)
-      : service_(service), decoder_(service.options_.limits) {}
+      : Context(&service.dispatcher_->directory()),
+        service_(service),
+        decoder_(service.options_.limits) {}
 
   void on_up(const tcp::TcpConnectionPtr& connection) override { connection_ = connection.get(); }
 

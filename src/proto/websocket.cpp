@@ -13,7 +13,8 @@ namespace {
 // One message's origin: its session. An answer is one binary message.
 class SessionContext final : public Context {
  public:
-  explicit SessionContext(websocket::Session& session) : session_(session) {}
+  SessionContext(websocket::Session& session, const Directory& directory)
+      : Context(&directory), session_(session) {}
   virtual ~SessionContext() = default;  // public and virtual, as a class with virtual members
   SessionContext(const SessionContext&) = delete;
   SessionContext& operator=(const SessionContext&) = delete;
@@ -64,7 +65,7 @@ websocket::Handlers websocket_handlers(std::shared_ptr<const Dispatcher> dispatc
           "a binary message of " + std::to_string(payload.size()) + " bytes is not a ProtoPackage",
           *counters);
     }
-    SessionContext context(session);
+    SessionContext context(session, dispatcher->directory());
     switch (dispatcher->dispatch(context, package)) {
       case Dispatcher::Outcome::handled:
         counters->packages.fetch_add(1, std::memory_order_relaxed);

@@ -146,6 +146,20 @@ TEST(Buffer, U64IsBigEndianOnTheWire) {
   EXPECT_EQ(b.view(), "\x01\x02\x03\x04\x05\x06\x07\x08");
 }
 
+TEST(Buffer, U64IsReadAtAnOffsetWithoutConsuming) {
+  // Two frames in one read: [len 3]["abc"][len 2]["de"]. The second length is at 8 + 3.
+  Buffer b;
+  ASSERT_TRUE(b.append_u64_be(3));
+  ASSERT_TRUE(b.append("abc"));
+  ASSERT_TRUE(b.append_u64_be(0x0a0b0c0d0e0f1011));
+  EXPECT_EQ(b.peek_u64_be(0), 3U);
+  EXPECT_EQ(b.peek_u64_be(11), 0x0a0b0c0d0e0f1011U);
+  EXPECT_EQ(b.readable_bytes(), 19U) << "peeking consumes nothing";
+  b.retrieve(1);  // offsets count from the first readable byte, not from the storage
+  EXPECT_EQ(b.peek_u64_be(10), 0x0a0b0c0d0e0f1011U);
+  EXPECT_EQ(b.peek_u64_be(), 3U << 8U | 'a');
+}
+
 TEST(Buffer, MaxSizeRefusesAppendsAndKeepsContent) {
   Buffer b(BufferOptions{.initial_size = 16, .max_size = 100});
   ASSERT_TRUE(b.append(std::string(100, 'a')));  // exactly the maximum is fine

@@ -32,6 +32,12 @@ TEST(Config, TheExampleConfigurationReads) {
   EXPECT_EQ(c.https_port, 20443);
   EXPECT_EQ(c.worker_cnt, 2u);
   EXPECT_EQ(c.task_type, TaskType::http);
+  // The protobuf stream beside the site (chapter 07), plain and TLS, and packages over WebSocket.
+  ASSERT_EQ(c.listeners.size(), 3u);
+  EXPECT_EQ(c.listeners[0].port, 20024);
+  EXPECT_EQ(c.listeners[0].task_type, TaskType::stream);
+  EXPECT_EQ(c.proto_max_frame_bytes, 10240u);
+  EXPECT_NO_THROW(check_servable(c));
   EXPECT_EQ(c.http_static_dir,
             (fs::path(AVANT_SOURCE_DIR) / "examples" / "www").lexically_normal());
   EXPECT_TRUE(fs::is_directory(c.http_static_dir));
@@ -98,6 +104,15 @@ TEST(Config, EveryMistakeNamesItsFileAndLine) {
       {"[server]\nport = 99999999999999999999999\n",
        "main.ini:2: server.port: 99999999999999999999999 is out of range"},
       {"[server]\n[extra]\n", "main.ini:2: unknown section [extra]"},
+      {"[proto]\nmax_frame_bytes = 0\n", "main.ini:2: proto.max_frame_bytes: 0 is out of range"},
+      {"[proto]\nunknown_commands = maybe\n",
+       "main.ini:2: proto.unknown_commands: 'maybe' is not ignore or close"},
+      {"[listener.a]\ntask_type = HTTP_TASK\n", "main.ini:2: listener.a.task_type: a listener"},
+      {"[listener.a]\nportt = 1\n", "main.ini:2: unknown key 'portt' in [listener.a]"},
+      {"[listener.a.b]\n", "main.ini:1: [listener.a.b]: a listener's name"},
+      {"[listener.a]\nport = 1\nport = 2\n",
+       "main.ini:3: listener.a.port is set twice (first on line 2)"},
+      {"[listener.a]\nip = 1.2.3\n", "main.ini:2: listener.a.ip: '1.2.3' is not an IPv4"},
   };
   for (const auto& c : cases) {
     EXPECT_NE(error_of(c.text).find(c.expected), std::string::npos)
@@ -130,6 +145,48 @@ TEST(Config, WhatThisVersionCanNotServeIsRefusedBeforeStarting) {
       check_servable(parse_config("[server]\nport = 8000\nhttps_port = 8000\n", "/x/m.ini")),
       ConfigError);
   EXPECT_NO_THROW(check_servable(parse_config("[server]\nhttps_port = 8443\n", "/x/m.ini")));
+  const auto servable_error = [](const std::string& text) -> std::string {
+    try {
+      check_servable(parse_config(text, "/x/m.ini"));
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  EXPECT_EQ(servable_error("[server]\n[listener.a]\ntask_type = STREAM_TASK\n"),
+            "/x/m.ini:2: [listener.a] needs port");
+  EXPECT_EQ(servable_error("[listener.a]\nport = 9000\n"),
+            "/x/m.ini:1: [listener.a] needs task_type");
+  EXPECT_EQ(servable_error("[server]\nport = 9000\n[listener.a]\ntask_type = STREAM_TASK\n"
+                           "port = 9000\n"),
+            "/x/m.ini:3: [listener.a] port 9000 is server.port's");
+  EXPECT_EQ(servable_error("[listener.a]\ntask_type = STREAM_TASK\nport = 0\n"
+                           "[listener.b]\ntask_type = WEBSOCKET_TASK\nport = 0\n"),
+            "(no error)")
+      << "port 0 is any free port, never a clash";
+}
+
+TEST(Config, ListenersAreSectionsOfTheirOwnAndSetMovesThem) {
+  const Config c = parse_config(
+      "[server]\nip = 127.0.0.1\n[proto]\nmax_frame_bytes = 65536\nunknown_commands = close\n"
+      "[listener.stream]\ntask_type = STREAM_TASK\nport = 9001\nuse_ssl = 1\n"
+      "[listener.ws]\ntask_type = WEBSOCKET_TASK\nip = 127.0.0.2\nport = 9002\n",
+      "/x/main.ini", {"listener.stream.port=0", "proto.max_frame_bytes=100"});
+  EXPECT_EQ(c.proto_max_frame_bytes, 100u) << "--set comes after the file";
+  EXPECT_TRUE(c.proto_close_unknown);
+  ASSERT_EQ(c.listeners.size(), 2u);
+  EXPECT_EQ(c.listeners[0].name, "stream");
+  EXPECT_EQ(c.listeners[0].task_type, TaskType::stream);
+  EXPECT_EQ(c.listeners[0].port, 0) << "--set listener.NAME.key=value";
+  EXPECT_TRUE(c.listeners[0].use_ssl);
+  EXPECT_EQ(c.listeners[0].ip, "") << "server.ip";
+  EXPECT_EQ(c.listeners[1].task_type, TaskType::websocket);
+  EXPECT_EQ(c.listeners[1].ip, "127.0.0.2");
+  EXPECT_EQ(c.listeners[1].port, 9002);
+  EXPECT_FALSE(c.listeners[1].use_ssl);
+  EXPECT_NO_THROW(check_servable(c));
+  // --check's text reads back the same.
+  EXPECT_EQ(to_ini(parse_config(to_ini(c), c.file)), to_ini(c));
 }
 
 TEST(Config, CheckPrintsEveryKeyAndReadsBackTheSame) {
@@ -163,6 +220,8 @@ TEST(Config, EveryKeyOfTheTableIsDocumentedUnderItsSectionAndNothingElse) {
   std::set<std::string> keys;
   for (const ConfigKey& key : config_keys())
     keys.insert(key.name);
+  for (const std::string& key : listener_keys())
+    keys.insert("listener.NAME." + key);
   for (const std::string& key : keys)
     EXPECT_TRUE(documented.count(key) == 1) << key << " has no row in docs/configuration.md";
   for (const std::string& row : documented)

@@ -18,6 +18,7 @@ import os from "node:os";
 import path from "node:path";
 import readline from "node:readline";
 import { chromium } from "playwright-core";
+import { movedPorts } from "../support/avant_ports.mjs";
 
 const DEADLINE = 15000;
 const [binary, source, artefacts] = process.argv.slice(2);
@@ -56,8 +57,9 @@ function freePort() {
 
 // Starts avant and resolves once its banner names the port.
 function startAvant(port, sets = []) {
-  const argv = [binary, "-c", config, "--set", `server.port=${port}`, "--set",
-    "server.https_port=0", ...sets.flatMap((s) => ["--set", s])];
+  // Every other port of the config moved to an ephemeral one, then the page's own port.
+  const argv = [binary, "-c", config, ...movedPorts(config).flatMap((s) => ["--set", s]),
+    "--set", `server.port=${port}`, ...sets.flatMap((s) => ["--set", s])];
   const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
   const server = { argv, process: child, stderr: "" };
   servers.push(server);

@@ -104,6 +104,7 @@ class Site {
 
   [[nodiscard]] net::SocketAddress address() const { return http_->listen_address(); }
   WebSocketServer& ws() { return *ws_; }
+  http::HttpServer& http() { return *http_; }
   void stop() {
     base_.call([this] { http_->stop(); });
   }

@@ -7,7 +7,9 @@ ones) answers the original's echo example byte for byte (docs/original-avant.md)
 when the request comes a byte at a time and when 50 requests come in one write; a frame over the
 original's 10240-byte limit closes that connection while another is served; with use_ssl = 1 the
 same exchange goes over TLS (a certificate made by scripts/example-cert.sh); SIGTERM stops it
-with status 0 and the static folder is not needed.
+with status 0 and the static folder is not needed. And `make run`'s configuration as it is
+(HTTP_TASK) serves the same exchange on its listeners beside the site: [listener.proto] over TCP,
+[listener.proto-tls] over TLS, [listener.proto-ws] as one WebSocket binary message each way.
 """
 import os
 import re
@@ -106,7 +108,36 @@ def body(binary: str, source: str) -> None:
         finally:
             code = secure.stop()
         check(code == 0, f"exit status {code} after SIGTERM (tls)")
-    print("ok: STREAM_TASK's echo example byte for byte over TCP and TLS, the limit, SIGTERM")
+    listeners(binary, config)
+    print("ok: STREAM_TASK's echo example byte for byte over TCP and TLS, the limit, SIGTERM, "
+          "and on make run's listeners (TCP, TLS, WebSocket)")
+
+
+SITE = re.compile(r"avant: serving .* on (http)://127\.0\.0\.1:(\d+)/")
+
+
+def listeners(binary: str, config: str) -> None:
+    import asyncio
+    import websockets  # python3-websockets (Debian's, asyncio only)
+
+    async def ws_exchange(port: int) -> bytes:
+        async with websockets.connect(f"ws://127.0.0.1:{port}/", open_timeout=DEADLINE,
+                                      close_timeout=DEADLINE) as ws:
+            await ws.send(REQUEST[8:])  # the package, without the stream's length
+            return await asyncio.wait_for(ws.recv(), DEADLINE)
+
+    avant = avant_process.Avant(binary, config, SITE)
+    try:
+        exchange(avant.listener_port("proto"), None)
+        cert = next(s.split("=", 1)[1] for s in avant_process.example_certificate()
+                    if s.startswith("server.crt.pem="))
+        exchange(avant.listener_port("proto-tls"), ssl.create_default_context(cafile=cert))
+        got = asyncio.run(ws_exchange(avant.listener_port("proto-ws")))
+        check(got == ANSWER[8:], f"WebSocket answer {got!r}")
+        oversized(avant.listener_port("proto"))
+    finally:
+        code = avant.stop()
+    check(code == 0, f"exit status {code} after SIGTERM (listeners)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 // Chapter 07 — ProtoPackages over TCP streams, with real sockets: the original's echo example byte
 // for byte, 100 frames in one write answered in order, a frame dribbled a byte at a time, an
-// empty frame, many clients at once on two worker loops, and the peers that are closed with one
+// empty frame, many clients at once on two worker loops, a package sent to another connection by
+// its id (from a handler and from any thread; a stale id dropped), and the peers that are closed with one
 // logged reason while another client keeps being served: a length over the limit (before its
 // body arrives), a body that is not a ProtoPackage, a malformed inner message, an unknown command
 // under the close policy (ignored and counted under the default one).
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +20,7 @@
 
 #include <gtest/gtest.h>
 
+#include "relay.hpp"
 #include "wire.hpp"
 
 namespace avant::proto {
@@ -51,13 +54,20 @@ std::string answer_frame(const std::string& text) {
   return out;
 }
 
-// The echo example on a ThreadedTcpServer (two worker loops) whose base loop has a thread.
+std::shared_ptr<Dispatcher> echo_dispatcher() {
+  auto dispatcher = std::make_shared<Dispatcher>();
+  add_echo_example(*dispatcher);
+  return dispatcher;
+}
+
+// `dispatcher` (the echo example by default) on a ThreadedTcpServer (two worker loops) whose base
+// loop has a thread; the server is a route of the dispatcher's directory.
 class EchoServer {
  public:
-  explicit EchoServer(StreamOptions options = {}) {
-    auto dispatcher = std::make_shared<Dispatcher>();
-    add_echo_example(*dispatcher);
-    service_ = std::make_unique<StreamService>(dispatcher, options);
+  explicit EchoServer(StreamOptions options = {},
+                      std::shared_ptr<Dispatcher> dispatcher = echo_dispatcher())
+      : dispatcher_(std::move(dispatcher)) {
+    service_ = std::make_unique<StreamService>(dispatcher_, options);
     thread::ThreadedServerOptions o;
     o.workers = 2;
     server_ = base_.call([&] {
@@ -66,9 +76,12 @@ class EchoServer {
       s->start();
       return s;
     });
+    route_ = dispatcher_->directory().add(
+        stream_route([server = server_.get()](std::uint64_t id) { return server->find(id); }));
   }
   ~EchoServer() {
     try {
+      dispatcher_->directory().remove(route_);
       base_.call([this] { server_.reset(); });
     } catch (const std::exception& e) {
       ADD_FAILURE() << "destroying the server: " << e.what();
@@ -81,8 +94,11 @@ class EchoServer {
 
   [[nodiscard]] net::SocketAddress address() const { return server_->listen_address(); }
   [[nodiscard]] StreamService::Stats stats() const { return service_->stats(); }
+  [[nodiscard]] std::size_t connection_count() const { return server_->connection_count(); }
 
  private:
+  std::shared_ptr<Dispatcher> dispatcher_;
+  Directory::RouteId route_ = 0;
   harness::LoopThread base_;
   std::unique_ptr<StreamService> service_;  // outlives the server (declared before it)
   std::unique_ptr<thread::ThreadedTcpServer> server_;
@@ -219,6 +235,54 @@ TEST(ProtoStream, UnknownCommandsAreCountedOrCloseByPolicy) {
     EXPECT_EQ(got, "");
     EXPECT_EQ(server.stats().refused, 1u);
   }
+}
+
+std::string ask(harness::Client& client, const std::string& text, const std::string& answer) {
+  if (!client.send_all(request_frame(text))) return "(send failed)";
+  const std::string want = answer_frame(answer);
+  return client.receive(want.size());
+}
+
+TEST(ProtoStream, ASendToAnIdReachesThatConnectionFromAHandlerOrAnyThread) {
+  auto dispatcher = std::make_shared<Dispatcher>();
+  testing::add_relay(*dispatcher);
+  EchoServer server({}, dispatcher);
+  harness::Client a(server.address());
+  std::optional<harness::Client> b_client(server.address());
+  harness::Client& b = *b_client;
+  // B's id, as the server knows it (the answer's length is not known before: read the head).
+  ASSERT_TRUE(b.send_all(request_frame("whoami")));
+  const std::string head = b.receive(kHeaderSize);
+  ASSERT_EQ(head.size(), kHeaderSize);
+  ProtoPackage package;
+  ASSERT_TRUE(parse_package(
+      b.receive(read_length(std::span<const char, kHeaderSize>(head.data(), kHeaderSize))),
+      package));
+  ProtoCSResExample who;
+  ASSERT_TRUE(who.ParseFromString(package.protocol()));
+  const std::uint64_t b_id = std::stoull(who.testcontext());
+  ASSERT_NE(b_id, 0u);
+
+  // From a handler on A's connection (possibly another loop than B's).
+  const std::string to_b = "to:" + std::to_string(b_id) + ":";
+  EXPECT_EQ(ask(a, to_b + "from a", "ok"), answer_frame("ok"));
+  EXPECT_EQ(b.receive(answer_frame("from a").size()), answer_frame("from a"));
+
+  // From a thread that is no loop at all.
+  ProtoPackage from_test;
+  from_test.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
+  ProtoCSResExample text;
+  text.set_testcontext("from the test");
+  from_test.set_protocol(text.SerializeAsString());
+  EXPECT_EQ(dispatcher->directory().send(b_id, from_test), tcp::SendStatus::ok);
+  EXPECT_EQ(b.receive(answer_frame("from the test").size()), answer_frame("from the test"));
+
+  // An id nobody has, and B's once B is gone: dropped, and A is still served.
+  EXPECT_EQ(ask(a, "to:12345:lost", "dropped"), answer_frame("dropped"));
+  b_client.reset();
+  ASSERT_TRUE(harness::eventually([&] { return server.connection_count() == 1; }));
+  EXPECT_EQ(ask(a, to_b + "lost", "dropped"), answer_frame("dropped"));
+  EXPECT_EQ(dispatcher->directory().send(b_id, from_test), tcp::SendStatus::dropped);
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 // Chapter 07 — ProtoPackages over WebSocket, with real sockets: the original's echo example as one
 // binary message each way, byte for byte; a binary message that is not a package closed with
 // 1007 while another session is served; a malformed inner message (1007); unknown commands
-// ignored and counted, or closed with 1008; text echoed, or refused with 1003.
+// ignored and counted, or closed with 1008; text echoed, or refused with 1003; a package sent to
+// a session by its id through the directory.
 #include <memory>
 #include <string>
 
@@ -10,6 +11,7 @@
 
 #include <gtest/gtest.h>
 
+#include "relay.hpp"
 #include "site.hpp"
 #include "wire.hpp"
 #include "ws_client.hpp"
@@ -110,6 +112,41 @@ TEST(ProtoWebSocket, TextIsEchoedOrRefusedWith1003) {
     ASSERT_TRUE(c.send_text("are you there?"));
     EXPECT_EQ(c.close_code(), close_code::kUnsupportedData) << c.error();
   }
+}
+
+TEST(ProtoWebSocket, ASendToASessionsIdIsOneBinaryMessage) {
+  auto dispatcher = std::make_shared<Dispatcher>();
+  testing::add_relay(*dispatcher);
+  Site site(websocket::testing::ws_options(), websocket_handlers(dispatcher, {}));
+  const Directory::RouteId route = dispatcher->directory().add(
+      websocket_route(site.ws(), [&site](std::uint64_t id) { return site.http().find(id); }));
+  WsClient c(site.address());
+  ASSERT_EQ(c.handshake("/ws"), 101);
+  ProtoCSReqExample whoami;
+  whoami.set_testcontext("whoami");
+  ProtoPackage request;
+  request.set_cmd(PROTO_CMD_CS_REQ_EXAMPLE);
+  request.set_protocol(whoami.SerializeAsString());
+  ASSERT_TRUE(c.send(client_frame(Opcode::binary, request.SerializeAsString())));
+  const auto answer = c.next();
+  ASSERT_TRUE(answer) << c.error();
+  ProtoPackage package;
+  ProtoCSResExample id;
+  ASSERT_TRUE(package.ParseFromString(answer->payload));
+  ASSERT_TRUE(id.ParseFromString(package.protocol()));
+  const std::uint64_t session = std::stoull(id.testcontext());
+
+  // From the test's thread: queued to the session's loop, one binary message.
+  const ProtoPackage pushed = testing::relayed_package("pushed");
+  EXPECT_EQ(dispatcher->directory().send(session, pushed), tcp::SendStatus::ok);
+  const auto got = c.next();
+  ASSERT_TRUE(got) << c.error();
+  EXPECT_EQ(got->opcode, Opcode::binary);
+  EXPECT_EQ(got->payload, pushed.SerializeAsString());
+  // An id the HTTP server never had is no route's.
+  EXPECT_EQ(dispatcher->directory().send(session + 1, pushed), tcp::SendStatus::dropped);
+  dispatcher->directory().remove(route);
+  EXPECT_EQ(dispatcher->directory().send(session, pushed), tcp::SendStatus::dropped);
 }
 
 }  // namespace

@@ -84,8 +84,9 @@ bool Buffer::prepend_u64_be(std::uint64_t value) noexcept {
   todo("Buffer::prepend_u64_be: 8 bytes, most significant first");
 }
 
-std::uint64_t Buffer::peek_u64_be() const noexcept {
-  todo("Buffer::peek_u64_be");
+std::uint64_t Buffer::peek_u64_be(std::size_t offset) const noexcept {
+  static_cast<void>(offset);
+  todo("Buffer::peek_u64_be: the 8 bytes at readable offset `offset`, most significant first");
 }
 
 std::size_t Buffer::find_crlf(std::size_t from) const noexcept {

@@ -153,6 +153,9 @@ class HttpServer {
     return server_.listen_address();
   }
   [[nodiscard]] std::size_t connection_count() const noexcept { return server_.connection_count(); }
+  // Any thread: the open connection with this id — serving HTTP, or handed to another protocol
+  // (a WebSocket session) — or nullptr once it is gone.
+  [[nodiscard]] tcp::TcpConnectionPtr find(std::uint64_t id) const { return server_.find(id); }
   // The loops the connections live on (for what reaches them all, e.g. a WebSocket broadcast).
   [[nodiscard]] thread::EventLoopThreadPool& pool() const noexcept { return server_.pool(); }
   [[nodiscard]] Stats stats() const noexcept;

@@ -86,9 +86,10 @@ class Buffer {
   // --- integers in network byte order (big-endian) ---
   [[nodiscard]] bool append_u64_be(std::uint64_t value);
   [[nodiscard]] bool prepend_u64_be(std::uint64_t value) noexcept;
-  // The first 8 readable bytes as a big-endian uint64, without consuming them
-  // (readable_bytes() >= 8).
-  [[nodiscard]] std::uint64_t peek_u64_be() const noexcept;
+  // The 8 readable bytes at readable offset `offset` as a big-endian uint64, without consuming
+  // them (readable_bytes() >= offset + 8): a frame's length prefix read in place, the first one
+  // or one further on when several frames arrived in one read.
+  [[nodiscard]] std::uint64_t peek_u64_be(std::size_t offset = 0) const noexcept;
 
   // --- searching ---
   // Offset of the first "\r\n" at or after readable offset `from`, or npos.

@@ -10,7 +10,9 @@
 //   d.dispatch(context, package)  -> handled | unknown | malformed
 //
 // A handler gets its typed inner message (`protocol` parsed as the type it registered) and a
-// Context: the package's connection, through which it answers. The same dispatcher serves every
+// Context: the package's connection, through which it answers. It reaches any other connection
+// by id with Context::send_to, through the dispatcher's Directory (directory.hpp), where the
+// application registers its transports; other threads send with directory().send(). The same dispatcher serves every
 // transport — a TCP stream (stream.hpp), plain or TLS, and WebSocket binary messages — because a
 // transport only supplies the Context: how an answer is framed is its business.
 //
@@ -32,13 +34,13 @@
 #include <utility>
 
 #include <avant/proto/avant.pb.h>
+#include <avant/proto/directory.hpp>
 
 namespace avant::proto {
 
 // Where a package came from, and how to answer it.
 class Context {
  public:
-  Context() = default;
   Context(const Context&) = delete;
   Context& operator=(const Context&) = delete;
   Context(Context&&) = delete;
@@ -60,8 +62,26 @@ class Context {
     reply(package);
   }
 
+  // Sends `package` to the connection `id`, whatever its listener or transport (the
+  // directory's routes): `dropped` when no route has it. Any handler, any thread.
+  tcp::SendStatus send_to(std::uint64_t id, const ProtoPackage& package) const {
+    return directory_ != nullptr ? directory_->send(id, package) : tcp::SendStatus::dropped;
+  }
+  template <class Message>
+  tcp::SendStatus send_to(std::uint64_t id, ProtoCmd cmd, const Message& message) const {
+    ProtoPackage package;
+    package.set_cmd(cmd);
+    message.SerializeToString(package.mutable_protocol());
+    return send_to(id, package);
+  }
+
  protected:
+  // `directory`: the dispatcher's (Dispatcher::directory()), or null for none.
+  explicit Context(const Directory* directory) noexcept : directory_(directory) {}
   ~Context() = default;
+
+ private:
+  const Directory* directory_;
 };
 
 class Dispatcher {
@@ -86,11 +106,15 @@ class Dispatcher {
   // Runs the handler of package.cmd().
   Outcome dispatch(Context& context, const ProtoPackage& package) const;
   [[nodiscard]] bool handles(int cmd) const { return handlers_.contains(cmd); }
+  // Where Context::send_to looks ids up: the application adds a route per transport
+  // (directory.hpp). Any thread.
+  [[nodiscard]] Directory& directory() const noexcept { return *directory_; }
 
  private:
   // True when the inner message parsed and the handler ran.
   using Entry = std::function<bool(Context&, const ProtoPackage&)>;
   std::unordered_map<int, Entry> handlers_;
+  std::shared_ptr<Directory> directory_ = std::make_shared<Directory>();
 };
 
 // The original's echo example (docs/original-avant.md): CS_REQ_EXAMPLE answered with
