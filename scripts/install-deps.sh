@@ -33,6 +33,8 @@ packages=(
   wrk nginx valgrind
   # the chapters' experiments: nc clients, system-call traces, socket tables
   netcat-openbsd strace iproute2 xxd
+  # chapter 07's Go client: built offline from Debian's Go sources (clients/go/build.sh)
+  golang-go golang-google-protobuf-dev protoc-gen-go
 )
 
 # Node.js and npm run the project-local test peers (npm `ws`, `playwright-core`). A machine that

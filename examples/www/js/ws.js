@@ -1,10 +1,15 @@
-// ws.js — the WebSocket page's script (examples/www/ws.html): no library, no build step.
+// ws.js — the WebSocket page's script (examples/www/ws.html): no library, no build step. An ES
+// module (modules are strict), for the protobuf mode's import.
 //
-// Connects to the server the page came from (wss:// when the page came over https://), sends
-// what is typed, and lists each echo with its round-trip time. The server echoes in order, so the
-// send times wait in a queue and each echo takes the oldest. A lost connection is retried with
-// exponential backoff (0.5 s doubling up to 10 s, with jitter), reset by a successful open.
-"use strict";
+// Connects to the server the page came from (wss:// when the page came over https://), or to the
+// ws:// or wss:// URL given as ?ws=..., sends what is typed, and lists each echo with its
+// round-trip time. The server echoes in order, so the send times wait in a queue and each echo
+// takes the oldest. A lost connection is retried with exponential backoff (0.5 s doubling up to
+// 10 s, with jitter), reset by a successful open. In protobuf mode (the checkbox) each message is
+// sent as the echo example's ProtoPackage, one binary message (avant-proto.js), and each binary
+// message received is decoded as a package: avant's WEBSOCKET_TASK answers with command 1, the
+// site's /ws echoes the request's command 0 back.
+import { COMMAND_NAMES, decodeEchoAnswer, encodeEchoRequest } from "./avant-proto.js";
 
 (() => {
   const PATH = "/ws";
@@ -14,8 +19,12 @@
   const input = document.getElementById("text");
   const button = document.getElementById("go");
   const log = document.getElementById("log");
+  const protobuf = document.getElementById("proto");
 
-  const url = (location.protocol === "https:" ? "wss://" : "ws://") + location.host + PATH;
+  // Another server's WebSocket (avant with WEBSOCKET_TASK serves no pages): only ws:// and wss://.
+  const given = new URLSearchParams(location.search).get("ws");
+  const url = given && /^wss?:\/\/[^/]/.test(given) ? given
+    : (location.protocol === "https:" ? "wss://" : "ws://") + location.host + PATH;
   endpointEl.textContent = "(" + url + ")";
 
   let socket = null;
@@ -28,17 +37,36 @@
     button.disabled = state !== "open";
   }
 
-  function add(text, rtt) {
+  function add(text, rtt, detail) {
     const item = document.createElement("li");
-    item.className = "echo";
+    item.className = detail === undefined ? "echo" : "echo package";
     const body = document.createElement("span");
     body.className = "text";
     body.textContent = text;
+    item.append(body);
+    if (detail !== undefined) {
+      const what = document.createElement("span");
+      what.className = "cmd";
+      what.textContent = " — " + detail;
+      item.append(what);
+    }
     const time = document.createElement("span");
     time.className = "rtt";
     time.textContent = " — " + rtt.toFixed(1) + " ms";
-    item.append(body, time);
+    item.append(time);
     log.prepend(item);
+  }
+
+  // A binary message in protobuf mode: the package's command and its testContext as text.
+  function addPackage(data, rtt) {
+    try {
+      const { cmd, testContext } = decodeEchoAnswer(new Uint8Array(data));
+      const name = COMMAND_NAMES[cmd] ?? "an unknown command";
+      add(new TextDecoder().decode(testContext), rtt,
+          "cmd " + cmd + " (" + name + "), " + data.byteLength + " bytes");
+    } catch (error) {
+      add("(binary)", rtt, "not a ProtoPackage: " + error.message);
+    }
   }
 
   function note(text) {
@@ -51,6 +79,7 @@
   function connect() {
     setStatus("connecting", "connecting");
     socket = new WebSocket(url);
+    socket.binaryType = "arraybuffer";
     let opened = false;
     socket.addEventListener("open", () => {
       opened = true;
@@ -62,7 +91,13 @@
     socket.addEventListener("message", (event) => {
       const started = sent.shift();
       const rtt = started === undefined ? 0 : performance.now() - started;
-      add(typeof event.data === "string" ? event.data : "(binary)", rtt);
+      if (typeof event.data === "string") {
+        add(event.data, rtt);
+      } else if (protobuf.checked) {
+        addPackage(event.data, rtt);
+      } else {
+        add("(binary)", rtt);
+      }
     });
     socket.addEventListener("close", (event) => {
       if (opened) {
@@ -81,7 +116,7 @@
     event.preventDefault();
     if (!socket || socket.readyState !== WebSocket.OPEN || input.value === "") return;
     sent.push(performance.now());
-    socket.send(input.value);
+    socket.send(protobuf.checked ? encodeEchoRequest(input.value) : input.value);
     input.value = "";
     input.focus();
   });
