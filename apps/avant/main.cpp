@@ -312,7 +312,7 @@ int serve(const Config& config) {
         "avant: serving the protobuf stream (the echo example) on %s (%zu worker%s)\n",
         url(config.use_ssl ? "tls" : "tcp", streams[0]->listen_address(), config.ip).c_str(),
         config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
-    if (streams.size() > 1) {
+    if (first_listener_stream > 1) {
       std::printf("avant: and over TLS on %s\n",
                   url("tls", streams[1]->listen_address(), config.ip).c_str());
     }
@@ -320,7 +320,7 @@ int serve(const Config& config) {
     std::printf("avant: serving WebSocket (ProtoPackages: the echo example) on %s (%zu worker%s)\n",
                 url(config.use_ssl ? "wss" : "ws", servers[0]->listen_address(), config.ip).c_str(),
                 config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
-    if (servers.size() > 1) {
+    if (first_listener_server > 1) {
       std::printf("avant: and over TLS on %s\n",
                   url("wss", servers[1]->listen_address(), config.ip).c_str());
     }
@@ -329,7 +329,7 @@ int serve(const Config& config) {
         "avant: serving %s on %s (%zu worker%s)\n", config.http_static_dir.c_str(),
         url(config.use_ssl ? "https" : "http", servers[0]->listen_address(), config.ip).c_str(),
         config.worker_cnt, config.worker_cnt == 1 ? "" : "s");
-    if (servers.size() > 1) {
+    if (first_listener_server > 1) {
       std::printf("avant: and over TLS on %s\n",
                   url("https", servers[1]->listen_address(), config.ip).c_str());
     }
