@@ -1,4 +1,5 @@
-// dispatcher.cpp — the command table (dispatcher.hpp).
+// dispatcher.cpp — the command table (dispatcher.hpp). Lab 07 rewrites this file; the typed
+// on<Message>() stays in the header.
 #include <avant/proto/dispatcher.hpp>
 
 namespace avant::proto {

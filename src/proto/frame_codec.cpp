@@ -1,4 +1,5 @@
-// frame_codec.cpp — the stream frame's decoder and encoder (frame_codec.hpp).
+// frame_codec.cpp — the stream frame's decoder and encoder (frame_codec.hpp). Lab 07 rewrites this
+// file; fail(), storage() and release_storage() are in frame_codec_support.cpp.
 #include <algorithm>
 #include <limits>
 #include <string>
@@ -18,13 +19,6 @@ std::uint64_t read_length(std::span<const char, kHeaderSize> head) noexcept {
 void write_length(std::uint64_t length, std::span<char, kHeaderSize> head) noexcept {
   for (std::size_t i = 0; i < kHeaderSize; ++i)
     head[i] = static_cast<char>(static_cast<std::uint8_t>(length >> (56U - 8U * i)));
-}
-
-FrameDecoder::Result FrameDecoder::fail(std::size_t consumed, std::uint64_t length) {
-  state_ = State::failed;
-  error_ = "a frame of " + std::to_string(length) + " bytes is over the limit of " +
-           std::to_string(limits_.max_body);
-  return {consumed, Event::error};
 }
 
 FrameDecoder::Result FrameDecoder::feed(std::span<const char> bytes) {
@@ -68,19 +62,6 @@ FrameDecoder::Result FrameDecoder::feed(std::span<const char> bytes) {
   state_ = State::head;
   // The storage is cleared at the next feed (body() stays valid until then).
   return {used, Event::frame};
-}
-
-std::size_t FrameDecoder::storage() const noexcept {
-  // A string's inline buffer (its capacity when empty) is part of the decoder, not the heap.
-  const std::size_t inline_capacity = std::string().capacity();
-  return storage_.capacity() > inline_capacity ? storage_.capacity() : 0;
-}
-
-void FrameDecoder::release_storage() noexcept {
-  if (state_ != State::body) {
-    storage_.clear();
-    storage_.shrink_to_fit();
-  }
 }
 
 void append_frame(std::string& out, std::string_view body) {
