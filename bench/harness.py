@@ -133,7 +133,8 @@ class Server:
         else:
             self.address = f"127.0.0.1:{port}"
             try:
-                wait_until_accepting(self.address, self.proc)
+                # Under valgrind a server takes seconds to start.
+                wait_until_accepting(self.address, self.proc, 60.0 if wrap else 10.0)
             except RuntimeError as e:
                 self.stop()
                 raise RuntimeError(f"{name}: {e}; stderr: {self.stderr_tail()}") from None
@@ -251,6 +252,32 @@ def bench_site() -> str:
     return _SITE.name
 
 
+def avant_stream_config(folder: str, port: int) -> str:
+    """A main.ini for `avant` serving the protobuf stream (STREAM_TASK, the echo example) on
+    `port`, one loop (worker_cnt = 0), like the ceiling's one thread."""
+    conf = Path(folder) / "main.ini"
+    conf.write_text(f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\n"
+                    f"task_type = STREAM_TASK\nlog_level = 2\n")
+    return str(conf)
+
+
+def avant_config_server(label: str, argv: list[str], core: int | str,
+                        wrap: list[str] | None = None) -> Server:
+    """`avant` on a generated main.ini (argv: [kind, avant binary]); ready when it accepts."""
+    folder = tempfile.TemporaryDirectory(prefix=f"{argv[0]}-")
+    port = free_port()
+    if argv[0] == "avant-stream":
+        config = avant_stream_config(folder.name, port)
+    else:
+        config = avant_static_config(folder.name, port, tls=argv[0] == "avant-static-tls")
+    server = Server(label, [argv[1], "-c", config], core, wrap=wrap, port=port)
+    server.keep = folder
+    return server
+
+
+AVANT_CONFIGURED = ("avant-static", "avant-static-tls", "avant-stream")
+
+
 def avant_static_config(folder: str, port: int, tls: bool = False) -> str:
     """A main.ini for `avant` serving bench_site() on `port`, one loop, like nginx's one process;
     with `tls`, over TLS with the run's certificate (bench_pki)."""
@@ -282,14 +309,8 @@ def start_server(label: str, argv: list[str], core: int | str) -> Server:
     if any("@CERT@" in a or "@KEY@" in a for a in argv):
         cert, key = bench_pki()
         argv = [a.replace("@CERT@", cert).replace("@KEY@", key) for a in argv]
-    if argv[0] in ("avant-static", "avant-static-tls"):
-        # The assembled server on a generated main.ini; it is ready when it accepts.
-        folder = tempfile.TemporaryDirectory(prefix="avant-static-")
-        port = free_port()
-        config = avant_static_config(folder.name, port, tls=argv[0] == "avant-static-tls")
-        server = Server(label, [argv[1], "-c", config], core, port=port)
-        server.keep = folder
-        return server
+    if argv[0] in AVANT_CONFIGURED:
+        return avant_config_server(label, argv, core)
     if argv not in (["nginx"], ["nginx-tls"], ["nginx-static"], ["nginx-static-tls"]):
         return Server(label, argv, core)
     # nginx: a private prefix and a config rendered from bench/nginx/<name>.conf.in.
@@ -402,6 +423,11 @@ def scenarios(build: Path) -> dict[str, Scenario]:
                 for size, conns, depth in ((64, 50, 1), (64, 256, 1), (4096, 50, 1),
                                            (4096, 256, 1), (64, 50, 16))]
     ws_ceiling_cases = [dict(c, b_mode="framed", b_size=c["size"] + 8) for c in ws_cases]
+    # Protobuf framing: the echo example's request in a `size`-byte stream frame (avant-load
+    # --mode proto), and the ceiling's framed echo of a frame of the same size.
+    proto_cases = [{"mode": "proto", "size": 64, "connections": conns, "pipeline": depth,
+                    "b_mode": "framed", "b_size": 64}
+                   for conns, depth in ((50, 1), (256, 1), (50, 16), (256, 16))]
     hello = ("avant http", [http_echo, "--fixed", "Hello, World!", "--max-requests", "100000000"])
     http_cases = [{"mode": "http", "size": 13, "connections": 50, "threads": 1},
                   {"mode": "http", "size": 13, "connections": 50, "threads": 1, "pipeline": 16}]
@@ -501,6 +527,18 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             a=ws_echo, b=("ceiling", [ceiling, "--mode", "framed", "--threads", "1"]),
             cases=ws_ceiling_cases, goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.1},
             default=False),
+        # Chapter 07: ProtoPackages on a TCP stream (STREAM_TASK, the echo example: a frame
+        # parsed, dispatched, answered) against the C ceiling echoing the same-sized frame.
+        "proto": Scenario(
+            name="proto",
+            description="protobuf stream echo (CS_REQ_EXAMPLE -> CS_RES_EXAMPLE in 8-byte-length "
+                        "frames of 64 B), one in flight per connection and pipelined 16 deep: "
+                        "avant with task_type = STREAM_TASK (worker_cnt = 0: one loop) against "
+                        "the C epoll ceiling in framed mode (one thread)",
+            a=("avant stream", ["avant-stream", avant]),
+            b=("ceiling", [ceiling, "--mode", "framed", "--threads", "1"]),
+            cases=proto_cases, goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15},
+            default=False),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -542,7 +580,7 @@ def uses(s: Scenario) -> list[str]:
     for _, argv in (s.a, s.b):
         tools.append({"nginx-tls": "nginx", "nginx-static": "nginx",
                       "nginx-static-tls": "nginx"}.get(argv[0], argv[0]))
-        if argv[0] in ("avant-static", "avant-static-tls"):
+        if argv[0] in AVANT_CONFIGURED:
             tools[-1] = argv[1]
     return tools
 
@@ -623,8 +661,11 @@ def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int,
     """Total user-space instructions of a server run that serves `count` messages of `case`."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
-        server = Server("callgrind", argv, cores["server"],
-                        wrap=["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"])
+        wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        if argv[0] in AVANT_CONFIGURED:
+            server = avant_config_server("callgrind", argv, cores["server"], wrap=wrap)
+        else:
+            server = Server("callgrind", argv, cores["server"], wrap=wrap)
         try:
             run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
         finally:
@@ -962,6 +1003,19 @@ def main(argv: list[str] | None = None) -> int:
             case = case_for(dict(s.cases[0], connections=1), key)
             calls[f"{label} ({case['mode']} {case['size']} B)"] = instructions_per_message(
                 argv, load, cores, low, high, case)
+    if not args.no_callgrind and "proto" in chosen and shutil.which("valgrind"):
+        log("bench: callgrind instructions per protobuf package")
+        low, high = (200, 1200) if args.quick else (1000, 6000)
+        calls = report.setdefault("callgrind", {})
+        s = all_scenarios["proto"]
+        for (label, argv), key in ((s.a, "A"), (s.b, "B")):
+            case = case_for(dict(s.cases[0], connections=1), key)
+            calls[f"{label} ({case['mode']} {case['size']} B)"] = instructions_per_message(
+                argv, load, cores, low, high, case)
+        # The raw echo beside them: the floor of any echo over TCP.
+        echo = all_scenarios["echo"]
+        calls[f"{echo.b[0]} (raw 64 B)"] = instructions_per_message(echo.b[1], load, cores, low,
+                                                                    high)
     if not args.no_micro:
         log("bench: micro-benchmarks")
         report["micro"] = micro_benchmarks(build, 3 if args.quick else 5, log)

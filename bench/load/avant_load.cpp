@@ -1,12 +1,17 @@
 // avant-load — the load client of Avant's benchmark harness, for what wrk cannot drive.
 //
-//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed|http|ws] [--connections N] [--size BYTES]
+//   avant-load --connect 127.0.0.1:PORT [--mode raw|framed|proto|http|ws] [--connections N]
+//              [--size BYTES]
 //              [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES] [--server-pid PID]
 //
 // Each of N connections keeps K messages of --size bytes in flight (K = 1: ping-pong) against an
 // echo server, and checks every echoed byte. A message is --size bytes on the wire: raw mode sends
 // them as they are; framed mode sends Avant's stream frame, an 8-byte big-endian length and
-// --size - 8 payload bytes. Http mode sends `GET / HTTP/1.1` requests (--size is ignored) to a
+// --size - 8 payload bytes. Proto mode sends the original's echo example in that frame — a
+// ProtoPackage of CS_REQ_EXAMPLE whose ProtoCSReqExample carries as many testContext bytes as make
+// the frame --size bytes — and expects each back as the CS_RES_EXAMPLE package with the same bytes
+// (2 bytes longer: the command is written, 0 was not): what avant's STREAM_TASK answers, encoded
+// here by hand (docs/original-avant.md has the bytes). Http mode sends `GET / HTTP/1.1` requests (--size is ignored) to a
 // server whose every answer has the same length (a fixed body: nginx's `return 200`, the C
 // ceiling, avant-http-echo --fixed); the first answer on each connection must be a 200 with a
 // Content-Length, and its length is then the length of every answer. Ws mode opens each
@@ -65,6 +70,7 @@ using avant::net::IoStatus;
 struct Options {
   std::string connect;
   bool framed = false;
+  bool proto = false;  // framed, with ProtoPackages in the frames
   bool http = false;
   bool ws = false;
   std::size_t connections = 1;
@@ -129,6 +135,36 @@ double cpu_seconds() {
   return seconds_of(usage);
 }
 
+// Appends a protobuf varint.
+void put_varint(std::string& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<char>((v & 0x7FU) | 0x80U));
+    v >>= 7U;
+  }
+  out.push_back(static_cast<char>(v));
+}
+
+// The stream frame of a ProtoPackage {cmd, protocol = ProtoCS{Req,Res}Example{testContext}}
+// (field 1 of the package is the command, omitted when 0; field 2 the inner message, whose field 1
+// is the bytes).
+std::string proto_frame(int cmd, std::string_view text) {
+  std::string inner = "\x0a";
+  put_varint(inner, text.size());
+  inner.append(text);
+  std::string body;
+  if (cmd != 0) {
+    body.push_back('\x08');
+    put_varint(body, static_cast<std::uint64_t>(cmd));
+  }
+  body.push_back('\x12');
+  put_varint(body, inner.size());
+  body += inner;
+  std::string frame;
+  for (int i = 0; i < 8; ++i)
+    frame.push_back(static_cast<char>(static_cast<std::uint64_t>(body.size()) >> (56 - 8 * i)));
+  return frame + body;
+}
+
 class Load {
  public:
   explicit Load(Options options)
@@ -147,6 +183,13 @@ class Load {
     } else if (options_.ws) {
       out_message = ws_frame(pattern, true);
       in_message = ws_frame(pattern, false);
+    } else if (options_.proto) {
+      // The longest testContext whose request frame is at most --size bytes.
+      std::size_t text = options_.size;
+      while (text > 0 && proto_frame(0, pattern.substr(0, text)).size() > options_.size)
+        --text;
+      out_message = proto_frame(0, pattern.substr(0, text));
+      in_message = proto_frame(1, pattern.substr(0, text));
     } else {
       out_message = pattern;
       if (options_.framed) {
@@ -425,6 +468,7 @@ class Load {
   [[nodiscard]] const char* mode_name() const {
     if (options_.http) return "http";
     if (options_.ws) return "ws";
+    if (options_.proto) return "proto";
     return options_.framed ? "framed" : "raw";
   }
 
@@ -455,12 +499,12 @@ class Load {
 };
 
 [[noreturn]] void usage(const char* self) {
-  std::fprintf(
-      stderr,
-      "usage: %s --connect IP:PORT [--mode raw|framed|http|ws] [--connections N] [--size BYTES]\n"
-      "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
-      "          [--server-pid PID]\n",
-      self);
+  std::fprintf(stderr,
+               "usage: %s --connect IP:PORT [--mode raw|framed|proto|http|ws] [--connections N]\n"
+               "          [--size BYTES]\n"
+               "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
+               "          [--server-pid PID]\n",
+               self);
   std::_Exit(2);  // nothing to flush or clean up yet: the options were not even read
 }
 
@@ -478,7 +522,9 @@ int main(int argc, char** argv) {
       options.framed = std::string_view(value) == "framed";
       options.http = std::string_view(value) == "http";
       options.ws = std::string_view(value) == "ws";
-      if (!options.framed && !options.http && !options.ws && std::string_view(value) != "raw") {
+      options.proto = std::string_view(value) == "proto";
+      if (!options.framed && !options.http && !options.ws && !options.proto &&
+          std::string_view(value) != "raw") {
         usage(argv[0]);
       }
     } else if (arg == "--connections") {
@@ -500,7 +546,8 @@ int main(int argc, char** argv) {
     }
   }
   if (options.connect.empty() || options.connections == 0 || options.pipeline == 0 ||
-      (options.size == 0 && !options.http) || (options.framed && options.size < 8)) {
+      (options.size == 0 && !options.http) || (options.framed && options.size < 8) ||
+      (options.proto && options.size < 12)) {
     usage(argv[0]);
   }
   if (options.count > 0) options.warmup = 0;

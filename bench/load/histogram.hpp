@@ -39,6 +39,8 @@ class Histogram {
 
   [[nodiscard]] std::uint64_t count() const noexcept { return total_; }
   [[nodiscard]] std::uint64_t max() const noexcept { return max_; }
+  // The values recorded in bucket i (lowest(i)..highest(i)), for a printed histogram.
+  [[nodiscard]] std::uint64_t in_bucket(std::size_t i) const noexcept { return counts_[i]; }
 
   // The value at quantile q (0..1): the midpoint of the bucket holding that rank.
   [[nodiscard]] std::uint64_t quantile(double q) const noexcept {
