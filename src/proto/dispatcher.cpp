@@ -21,7 +21,8 @@ Dispatcher::Outcome Dispatcher::dispatch(Context& context, const ProtoPackage& p
 void add_echo_example(Dispatcher& dispatcher) {
   dispatcher.on<ProtoCSReqExample>(PROTO_CMD_CS_REQ_EXAMPLE,
                                    [](Context& context, const ProtoCSReqExample& request) {
-                                     ProtoCSResExample answer;
+                                     // One per thread: assigning keeps the string's capacity.
+                                     thread_local ProtoCSResExample answer;
                                      answer.set_testcontext(request.testcontext());
                                      context.reply(PROTO_CMD_CS_RES_EXAMPLE, answer);
                                    });

@@ -2,6 +2,8 @@
 #include <string>
 #include <utility>
 
+#include <google/protobuf/message_lite.h>
+
 #include <avant/net/buffer.hpp>
 #include <avant/proto/stream.hpp>
 #include <avant/reactor/log.hpp>
@@ -17,6 +19,14 @@ std::string& batch_scratch() {
 }
 
 constexpr std::size_t kKeptBatch = 64u << 10;
+
+// The package each frame is parsed into, one per thread like the batch: cleared and parsed again,
+// its `protocol` string keeps its capacity, so a steady stream of packages parses without
+// allocating. Handlers get it by reference for their call only.
+ProtoPackage& package_scratch() {
+  thread_local ProtoPackage p;
+  return p;
+}
 
 }  // namespace
 
@@ -34,6 +44,7 @@ class StreamSession final : public tcp::Protocol, private Context {
     batching_ = true;
     read_frames(input);
     batching_ = false;
+    flush_counts();
     flush();
   }
 
@@ -52,7 +63,7 @@ class StreamSession final : public tcp::Protocol, private Context {
         return refuse(decoder_.error());
       }
       // The body is a view of the input when the frame came whole: handled before it goes.
-      ProtoPackage package;
+      ProtoPackage& package = package_scratch();
       if (!parse_package(decoder_.body(), package)) {
         input.retrieve_all();
         return refuse("a frame of " + std::to_string(decoder_.body().size()) +
@@ -61,7 +72,7 @@ class StreamSession final : public tcp::Protocol, private Context {
       input.retrieve(r.consumed);
       switch (service_.dispatcher_->dispatch(*this, package)) {
         case Dispatcher::Outcome::handled:
-          service_.packages_.fetch_add(1, std::memory_order_relaxed);
+          ++handled_;  // added to the service's count once per read (flush_counts)
           break;
         case Dispatcher::Outcome::unknown:
           service_.unknown_.fetch_add(1, std::memory_order_relaxed);
@@ -82,6 +93,7 @@ class StreamSession final : public tcp::Protocol, private Context {
   // One logged line; the answers made so far are handed to the connection, then it ends at once
   // (a peer that sent garbage gets no more reading, and no time to hold the connection open).
   void refuse(const std::string& reason) {
+    flush_counts();
     service_.refused_.fetch_add(1, std::memory_order_relaxed);
     reactor::log::warn("proto",
                        connection_->peer_address().to_string() + ": closing (" + reason + ")");
@@ -110,6 +122,25 @@ class StreamSession final : public tcp::Protocol, private Context {
     }
     (void)send(*connection_, package);
   }
+  // The typed answer is framed straight into the batch, without a package in between.
+  void reply(ProtoCmd cmd, const google::protobuf::MessageLite& message) override {
+    if (connection_ == nullptr || closing_) return;
+    if (batching_) {
+      append_frame(batch_scratch(), cmd, message);
+      return;
+    }
+    std::string frame;
+    append_frame(frame, cmd, message);
+    (void)connection_->send(std::move(frame));
+  }
+
+  // One shared count per read, not per package: the service's counters are read-modify-writes
+  // on a cache line every loop touches.
+  void flush_counts() {
+    if (handled_ == 0) return;
+    service_.packages_.fetch_add(handled_, std::memory_order_relaxed);
+    handled_ = 0;
+  }
   void close() override {
     if (connection_ == nullptr || closing_) return;
     closing_ = true;
@@ -120,8 +151,9 @@ class StreamSession final : public tcp::Protocol, private Context {
   StreamService& service_;                    // outlives the server's connections (stream.hpp)
   tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this session), while up
   FrameDecoder decoder_;
-  bool batching_ = false;  // inside on_message: answers go to the read's batch
-  bool closing_ = false;   // refused or closed: nothing more is read or answered
+  std::uint64_t handled_ = 0;  // packages handled in this read, not yet in the service's count
+  bool batching_ = false;      // inside on_message: answers go to the read's batch
+  bool closing_ = false;       // refused or closed: nothing more is read or answered
 };
 
 StreamService::StreamService(std::shared_ptr<const Dispatcher> dispatcher, StreamOptions options)

@@ -21,6 +21,7 @@ class SessionContext final : public Context {
   SessionContext(SessionContext&&) = delete;
   SessionContext& operator=(SessionContext&&) = delete;
 
+  using Context::reply;  // the typed answer: made into a package, then reply(package)
   [[nodiscard]] std::uint64_t connection_id() const noexcept override { return session_.id(); }
   void reply(const ProtoPackage& package) override {
     (void)session_.send(package.SerializeAsString(), websocket::MessageType::binary);

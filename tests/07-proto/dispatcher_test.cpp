@@ -29,6 +29,7 @@ class RecordingContext final : public Context {
   RecordingContext& operator=(RecordingContext&&) = delete;
 
   [[nodiscard]] std::uint64_t connection_id() const noexcept override { return 7; }
+  using Context::reply;  // the typed answer: made into a package, then the one below
   void reply(const ProtoPackage& package) override { replies.push_back(package); }
   void close() override { closed = true; }
 

@@ -245,5 +245,24 @@ TEST(FrameCodec, BytesFieldsCarryEveryByteValueNulIncluded) {
   EXPECT_EQ(got.testcontext(), all);
 }
 
+TEST(FrameCodec, AnAnswerFramedFromItsMessageIsTheSameBytesAsFromItsPackage) {
+  // append_frame(out, cmd, message) skips the package; its bytes must be the package's.
+  for (const int cmd : {0, 1, 15, 300, -1}) {
+    for (const std::string& text : {std::string(), std::string("aaaaaaaa"), std::string(200, 'x'),
+                                    std::string("\0\xff", 2)}) {
+      ProtoCSResExample message;
+      message.set_testcontext(text);
+      ProtoPackage package;
+      package.set_cmd(static_cast<ProtoCmd>(cmd));
+      package.set_protocol(message.SerializeAsString());
+      std::string want = "prefix";
+      append_frame(want, package);
+      std::string got = "prefix";
+      append_frame(got, cmd, message);
+      EXPECT_EQ(got, want) << "cmd " << cmd << ", " << text.size() << " bytes";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace avant::proto

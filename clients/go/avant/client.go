@@ -97,10 +97,12 @@ func (c *Client) Send(cmd pb.ProtoCmd, m proto.Message) error {
 	}
 	c.out = AppendFrame(c.out[:0], body)
 	if err := c.conn.SetWriteDeadline(time.Now().Add(c.opts.Timeout)); err != nil {
-		return c.fail(err)
+		return c.fail(fmt.Errorf("%w: %v", ErrClosed, err)) // a closed connection refuses deadlines
 	}
 	if _, err := c.conn.Write(c.out); err != nil {
-		return c.fail(err)
+		// A write that fails means the connection is gone, whoever closed it (a pipe's closed
+		// peer fails the write before a read could see EOF): ErrClosed, as a read would say.
+		return c.fail(fmt.Errorf("%w: %v", ErrClosed, err))
 	}
 	return nil
 }
@@ -112,7 +114,9 @@ func (c *Client) Receive() (*pb.ProtoPackage, error) {
 			return nil, c.err
 		}
 		if err := c.conn.SetReadDeadline(time.Now().Add(c.opts.Timeout)); err != nil {
-			return nil, c.fail(err)
+			// A closed connection refuses deadlines (net.Pipe, once its peer closed): the read
+			// would have said EOF.
+			return nil, c.fail(fmt.Errorf("%w: %v", ErrClosed, err))
 		}
 		n, err := c.conn.Read(c.buf)
 		// The bytes that came with an error are frames too: handled first.

@@ -22,8 +22,9 @@
 //
 // Threads: register every handler before the dispatcher serves; then dispatch() is const and runs
 // on many loops at once, so handlers must be safe to call concurrently (state per connection
-// belongs in the transport's session, shared state behind a lock). A Context is valid during its
-// handler's call only.
+// belongs in the transport's session, shared state behind a lock). The message a handler gets is
+// reused for the next package on its thread: valid during the call, like the Context, which is
+// valid during its handler's call only.
 #pragma once
 
 #include <cstdint>
@@ -32,6 +33,8 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+
+#include <google/protobuf/message_lite.h>
 
 #include <avant/proto/avant.pb.h>
 #include <avant/proto/directory.hpp>
@@ -53,9 +56,9 @@ class Context {
   // Ends the connection once what was sent has gone.
   virtual void close() = 0;
 
-  // A package of `cmd` carrying `message`.
-  template <class Message>
-  void reply(ProtoCmd cmd, const Message& message) {
+  // A package of `cmd` carrying `message`. A transport may frame it without making the package
+  // (a stream writes the message's bytes straight into its batch).
+  virtual void reply(ProtoCmd cmd, const google::protobuf::MessageLite& message) {
     ProtoPackage package;
     package.set_cmd(cmd);
     message.SerializeToString(package.mutable_protocol());
@@ -94,9 +97,23 @@ class Dispatcher {
   void on(ProtoCmd cmd, std::function<void(Context&, const Message&)> handler) {
     handlers_[static_cast<int>(cmd)] = [h = std::move(handler)](Context& context,
                                                                 const ProtoPackage& package) {
-      Message message;
-      if (!message.ParseFromString(package.protocol())) return false;
-      h(context, message);
+      // One message per thread and type, cleared and parsed again for each package: its strings
+      // keep their capacity, so a steady stream of packages parses without allocating. A
+      // handler that dispatches again on its thread (nested) gets a fresh one.
+      thread_local Message reused;
+      thread_local bool in_use = false;
+      if (in_use) {
+        Message fresh;
+        if (!fresh.ParseFromString(package.protocol())) return false;
+        h(context, fresh);
+        return true;
+      }
+      reused.Clear();
+      if (!reused.ParseFromString(package.protocol())) return false;
+      // (A handler that throws leaves it marked: that thread then parses into fresh ones.)
+      in_use = true;
+      h(context, reused);
+      in_use = false;
       return true;
     };
   }

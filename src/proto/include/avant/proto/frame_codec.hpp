@@ -33,6 +33,9 @@
 namespace avant {
 class ProtoPackage;  // proto/avant.proto, generated into <avant/proto/avant.pb.h>
 }
+namespace google::protobuf {
+class MessageLite;
+}
 
 namespace avant::proto {
 
@@ -94,6 +97,11 @@ void append_frame(std::string& out, std::string_view body);
 // Appends `package` as one frame: its size is known before it is serialized, so the head and the
 // body are written in place in one go (no temporary copy of the body).
 void append_frame(std::string& out, const ProtoPackage& package);
+// Appends one frame holding ProtoPackage{cmd, protocol = message}, without making the package:
+// the inner message is serialized straight into `out`, after the head and the package's two
+// field tags (the bytes are those of append_frame(out, package) for the same package). How an
+// answer goes out with no allocation but `out`'s own growth. (Given code: frame_codec_support.cpp.)
+void append_frame(std::string& out, int cmd, const google::protobuf::MessageLite& message);
 // Parses a frame's body: false when the bytes are not a ProtoPackage (the connection is then to
 // be closed).
 [[nodiscard]] bool parse_package(std::string_view body, ProtoPackage& package);
