@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <deque>
 #include <exception>
+#include <future>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -336,6 +337,21 @@ int bench(const Options& o) {
   const auto deadline = Clock::now() + o.timeout;
   while (!made.load() || (b.up.load() + b.down.load() < o.connections && Clock::now() < deadline))
     std::this_thread::sleep_for(milliseconds(10));  // a progress poll, not a test's wait
+  // Ends the clients on their loop (their rule) and the loop thread; after it, what the loop
+  // wrote (the histogram, the first error) is this thread's to read. Once.
+  bool stopped = false;
+  const auto stop_clients = [&] {
+    if (stopped) return;
+    stopped = true;
+    std::promise<void> gone;
+    loop.run_in_loop([&] {
+      b.stopping.store(true);
+      b.clients.clear();
+      gone.set_value();
+    });
+    gone.get_future().wait();
+    thread.stop();
+  };
   int status = 0;
   if (!make_error.empty() || b.down.load() > 0 || b.up.load() < o.connections) {
     std::fprintf(stderr, "avant-cli: %zu of %zu connections up%s%s\n", b.up.load(), o.connections,
@@ -358,7 +374,10 @@ int bench(const Options& o) {
     b.measuring.store(false);
     const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
     std::fprintf(stderr, "\n");
-    b.stopping.store(true);
+    // The histogram is the loop's until the loop is done with the clients: read it after (and
+    // count the connections lost before: ending them counts them all as down).
+    const std::size_t lost = b.down.load();
+    stop_clients();
     const std::uint64_t n = b.messages.load();
     const auto us = [&](double q) { return static_cast<double>(b.latency.quantile(q)) / 1e3; };
     if (o.format == Format::json) {
@@ -379,17 +398,9 @@ int bench(const Options& o) {
                   static_cast<double>(b.latency.max()) / 1e3);
       print_histogram(b.latency);
     }
-    if (b.errors.load() > 0 || b.down.load() > 0 || n == 0) status = 1;
+    if (b.errors.load() > 0 || lost > 0 || n == 0) status = 1;
   }
-  std::atomic<bool> gone{false};
-  loop.run_in_loop([&] {
-    b.stopping.store(true);
-    b.clients.clear();  // on their loop, as the client's rule says
-    gone.store(true);
-  });
-  while (!gone.load())
-    std::this_thread::sleep_for(milliseconds(1));
-  thread.stop();
+  stop_clients();
   if (!b.first_error.empty()) std::fprintf(stderr, "avant-cli: %s\n", b.first_error.c_str());
   return status;
 }
