@@ -1,4 +1,5 @@
 // commands.cpp — commands, their messages, and packages as text (commands.hpp).
+#include <cctype>
 #include <charconv>
 #include <memory>
 
@@ -15,24 +16,39 @@ namespace {
 
 namespace pb = google::protobuf;
 
-// proto/avant.proto: the command and the message its comment names.
-const pb::Descriptor* descriptor_of(int cmd) {
-  switch (cmd) {
-    case PROTO_CMD_CS_REQ_EXAMPLE:
-      return ProtoCSReqExample::descriptor();
-    case PROTO_CMD_CS_RES_EXAMPLE:
-      return ProtoCSResExample::descriptor();
-    case PROTO_CMD_LUA_TEST:
-      return ProtoLuaTest::descriptor();
-    case PROTO_CMD_IPC_STREAM_AUTH_HANDSHAKE:
-      return ProtoIPCStreamAuthHandshake::descriptor();
-    case PROTO_CMD_UDP_SAFESTOP_REQ:
-      return ProtoUDPSafeStopReq::descriptor();
-    case PROTO_CMD_UDP_SAFESTOP_RES:
-      return ProtoUDPSafeStopRes::descriptor();
-    default:
-      return nullptr;
+// Letters and digits only, lower case: "CS_REQ_EXAMPLE" and "CSReqExample" both become
+// "csreqexample".
+std::string folded(std::string_view name) {
+  std::string out;
+  for (const char c : name) {
+    if (std::isalnum(static_cast<unsigned char>(c)) != 0)
+      out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
+  return out;
+}
+
+// The naming rule of proto/avant.proto: the message of PROTO_CMD_<NAME> is Proto<Name>, the same
+// letters in CamelCase (PROTO_CMD_CS_REQ_EXAMPLE -> ProtoCSReqExample, PROTO_CMD_UDP_SAFESTOP_REQ
+// -> ProtoUDPSafeStopReq). A command added with its message is known here without a line of code.
+const pb::Descriptor* descriptor_of(int cmd) {
+  const pb::EnumValueDescriptor* value = ProtoCmd_descriptor()->FindValueByNumber(cmd);
+  if (value == nullptr) return nullptr;
+  constexpr std::string_view kCmdPrefix = "PROTO_CMD_";
+  constexpr std::string_view kMessagePrefix = "Proto";
+  std::string_view name = value->name();
+  if (!name.starts_with(kCmdPrefix)) return nullptr;
+  name.remove_prefix(kCmdPrefix.size());
+  const std::string want = folded(name);
+  const pb::FileDescriptor* file = ProtoPackage::descriptor()->file();
+  for (int i = 0; i < file->message_type_count(); ++i) {
+    const pb::Descriptor* message = file->message_type(i);
+    const std::string_view message_name = message->name();
+    if (message_name.starts_with(kMessagePrefix) &&
+        folded(message_name.substr(kMessagePrefix.size())) == want) {
+      return message;
+    }
+  }
+  return nullptr;
 }
 
 std::unique_ptr<pb::Message> new_message(const pb::Descriptor* d) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <avant/client/client.hpp>
+#include <avant/client/commands.hpp>
 #include <avant/proto/dispatcher.hpp>
 #include <avant/proto/stream.hpp>
 #include <avant/proto/websocket.hpp>
@@ -129,6 +130,31 @@ void expect_echoes(BlockingClient& c) {
   for (const std::string& text : {std::string("hello"), every_byte(), std::string()}) {
     EXPECT_EQ(echoed(c.call(echo_request(text), 10s)), text);
   }
+}
+
+TEST(Clients, EveryCommandFindsItsMessageByTheSchemasNamingRule) {
+  // PROTO_CMD_<NAME> carries Proto<Name>: what avant-cli relies on to read and show JSON.
+  const auto* commands = ProtoCmd_descriptor();
+  for (int i = 0; i < commands->value_count(); ++i) {
+    const int cmd = commands->value(i)->number();
+    EXPECT_NE(client::message_of(cmd), nullptr) << commands->value(i)->name();
+  }
+  EXPECT_EQ(client::message_of(PROTO_CMD_CS_REQ_EXAMPLE), ProtoCSReqExample::descriptor());
+  EXPECT_EQ(client::message_of(PROTO_CMD_UDP_SAFESTOP_RES), ProtoUDPSafeStopRes::descriptor());
+  EXPECT_EQ(client::message_of(PROTO_CMD_LUA_TEST), ProtoLuaTest::descriptor());
+  EXPECT_EQ(client::message_of(12345), nullptr);
+  EXPECT_EQ(client::parse_cmd("CS_RES_EXAMPLE"), 1);
+  EXPECT_EQ(client::parse_cmd("PROTO_CMD_LUA_TEST"), 8);
+  EXPECT_EQ(client::parse_cmd("15"), 15);
+  EXPECT_EQ(client::parse_cmd("NO_SUCH_COMMAND"), std::nullopt);
+  // JSON in (bytes in base64), text out with the bytes as they are.
+  const ProtoPackage p = client::from_json(PROTO_CMD_CS_RES_EXAMPLE, R"({"testContext":"aGk="})");
+  EXPECT_EQ(echoed(p), "hi");
+  EXPECT_EQ(client::describe(p),
+            R"(PROTO_CMD_CS_RES_EXAMPLE ProtoCSResExample { testContext: "hi" })");
+  EXPECT_EQ(client::describe(p, client::Format::json),
+            R"({"cmd":"PROTO_CMD_CS_RES_EXAMPLE","message":{"testContext":"aGk="}})");
+  EXPECT_THROW((void)client::from_json(PROTO_CMD_CS_REQ_EXAMPLE, R"({"nope":1})"), ClientError);
 }
 
 TEST(Clients, TheBlockingClientEchoesOverTcp) {

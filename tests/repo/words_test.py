@@ -504,7 +504,8 @@ def make_run_rule() -> tuple[set[str], str]:
     """(targets the Makefile's `run` builds, the program it starts: build/<preset>/<path>)."""
     text = (ROOT / "Makefile").read_text()
     body = re.search(r"^run:.*\n((?:\t.*\n)+)", text, re.M).group(1)
-    built = set(re.findall(r"--target\s+([\w-]+)", body))
+    built = {name for names in re.findall(r"--target((?:[ \t]+[a-z][\w-]*)+)", body)
+             for name in names.split()}
     started = re.search(r"^\t@?(build/[\w-]+/\S+)", body, re.M)
     return built, started.group(1) if started else ""
 

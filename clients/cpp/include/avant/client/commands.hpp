@@ -8,8 +8,10 @@
 //   describe(package, Format::json)
 //                       -> {"cmd":"PROTO_CMD_CS_RES_EXAMPLE","message":{"testContext":"aGk="}}
 //
-// The command -> message table follows proto/avant.proto (each command's comment names its
-// message); a command without a message (or an unknown one) is shown with its raw bytes.
+// A command's message is found by proto/avant.proto's naming rule: PROTO_CMD_<NAME> carries
+// Proto<Name>, the same letters in CamelCase (PROTO_CMD_CS_REQ_EXAMPLE -> ProtoCSReqExample), so a
+// command added to the schema with its message needs no code here. A command without one (or an
+// unknown number) is shown with its raw bytes.
 //
 // Threads: plain functions, safe from any thread.
 #pragma once
