@@ -85,7 +85,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   for (const std::string& body : whole.bodies) {
     avant::ProtoPackage p;
-    if (!avant::proto::parse_package(body, p)) continue;
+    // parse_package reads the common encoding itself: it must agree with protobuf's parser on
+    // every body, whether the body parses or not, and on what it holds.
+    avant::ProtoPackage reference;
+    const bool parsed = avant::proto::parse_package(body, p);
+    FUZZ_CHECK(parsed == reference.ParseFromArray(body.data(), static_cast<int>(body.size())));
+    if (!parsed) continue;
+    FUZZ_CHECK(reference.cmd() == p.cmd() && reference.protocol() == p.protocol());
     std::string again;
     avant::proto::append_frame(again, p);
     avant::ProtoPackage q;

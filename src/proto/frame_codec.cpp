@@ -81,7 +81,55 @@ void append_frame(std::string& out, const ProtoPackage& package) {
       reinterpret_cast<std::uint8_t*>(out.data() + at + kHeaderSize));
 }
 
+namespace {
+
+// A protobuf varint at `at`, at most 10 bytes; false when it runs past `end` or is too long.
+bool read_varint(const char*& at, const char* end, std::uint64_t& value) {
+  value = 0;
+  for (unsigned shift = 0; shift < 70; shift += 7) {
+    if (at == end) return false;
+    const auto byte = static_cast<std::uint8_t>(*at++);
+    value |= static_cast<std::uint64_t>(byte & 0x7FU) << shift;
+    if ((byte & 0x80U) == 0) return true;
+  }
+  return false;
+}
+
+// The package as every encoder writes it — [08 cmd] [12 length protocol], each optional, in
+// this order, nothing else — read without protobuf's generic parser: the common case, in a
+// fraction of its instructions. Anything else (fields repeated or out of order, unknown fields,
+// a malformed varint) returns false and goes to the full parser, which has the last word.
+bool parse_canonical(std::string_view body, ProtoPackage& package) {
+  const char* at = body.data();
+  const char* const end = at + body.size();
+  std::uint64_t cmd = 0;
+  if (at != end && *at == '\x08') {
+    ++at;
+    if (!read_varint(at, end, cmd)) return false;
+  }
+  std::string_view protocol;
+  if (at != end && *at == '\x12') {
+    ++at;
+    std::uint64_t length = 0;
+    if (!read_varint(at, end, length) || length > static_cast<std::uint64_t>(end - at)) {
+      return false;
+    }
+    protocol = std::string_view(at, static_cast<std::size_t>(length));
+    at += length;
+  }
+  if (at != end) return false;
+  package.Clear();
+  // An enum field keeps the low 32 bits of its varint, as protobuf's parser does.
+  package.set_cmd(
+      static_cast<ProtoCmd>(static_cast<std::int32_t>(static_cast<std::uint32_t>(cmd))));
+  package.mutable_protocol()->assign(protocol.data(), protocol.size());  // keeps its capacity
+  return true;
+}
+
+}  // namespace
+
 bool parse_package(std::string_view body, ProtoPackage& package) {
+  if (parse_canonical(body, package)) return true;
   if (body.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
   return package.ParseFromArray(body.data(), static_cast<int>(body.size()));
 }

@@ -264,5 +264,38 @@ TEST(FrameCodec, AnAnswerFramedFromItsMessageIsTheSameBytesAsFromItsPackage) {
   }
 }
 
+TEST(FrameCodec, ParsingAgreesWithProtobufOnCanonicalAndOtherEncodings) {
+  // parse_package reads the usual encoding by hand and leaves the rest to protobuf: both must
+  // give the same answer on every kind of body.
+  for (const std::string& body : {
+           std::string(),
+           bytes({0x08, 0x01}),
+           bytes({0x12, 0x00}),
+           bytes({0x08, 0x00}),
+           bytes({0x08, 0x01, 0x12, 0x02, 'h', 'i'}),
+           bytes({0x12, 0x02, 'h', 'i', 0x08, 0x01}),  // out of order
+           bytes({0x08, 0x01, 0x08, 0x02}),            // repeated: the last wins
+           bytes({0x12, 0x01, 'a', 0x12, 0x01, 'b'}),  // the last bytes win
+           bytes({0x08, 0x01, 0x1a, 0x01, 'x'}),       // an unknown field 3
+           bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}),  // -1
+           bytes({0x08, 0x80, 0x80, 0x80, 0x80, 0x10}),  // 2^32: low 32 bits kept
+           bytes({0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01}),
+           bytes({0x08}),
+           bytes({0x12, 0x05, 'a'}),
+           bytes({0x12, 0x80}),
+           bytes({0xff}),
+       }) {
+    ProtoPackage ours;
+    ProtoPackage theirs;
+    const bool parsed = parse_package(body, ours);
+    ASSERT_EQ(parsed, theirs.ParseFromString(body)) << ::testing::PrintToString(body);
+    if (parsed) {
+      EXPECT_EQ(ours.cmd(), theirs.cmd()) << ::testing::PrintToString(body);
+      EXPECT_EQ(ours.protocol(), theirs.protocol()) << ::testing::PrintToString(body);
+      EXPECT_EQ(ours.SerializeAsString(), theirs.SerializeAsString());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace avant::proto
