@@ -1,6 +1,8 @@
 // frame_codec.cpp — the stream frame's decoder and encoder (frame_codec.hpp). Lab 07 rewrites this
 // file; fail(), storage() and release_storage() are in frame_codec_support.cpp.
 #include <algorithm>
+#include <bit>
+#include <cstring>
 #include <limits>
 #include <string>
 
@@ -9,16 +11,18 @@
 
 namespace avant::proto {
 
+// Big-endian on the wire; one load (or store) and a byte swap on a little-endian machine, where
+// the byte-by-byte form costs a few dozen instructions on every frame.
 std::uint64_t read_length(std::span<const char, kHeaderSize> head) noexcept {
   std::uint64_t n = 0;
-  for (const char c : head)
-    n = (n << 8U) | static_cast<std::uint8_t>(c);
+  std::memcpy(&n, head.data(), kHeaderSize);
+  if constexpr (std::endian::native == std::endian::little) n = __builtin_bswap64(n);
   return n;
 }
 
 void write_length(std::uint64_t length, std::span<char, kHeaderSize> head) noexcept {
-  for (std::size_t i = 0; i < kHeaderSize; ++i)
-    head[i] = static_cast<char>(static_cast<std::uint8_t>(length >> (56U - 8U * i)));
+  if constexpr (std::endian::native == std::endian::little) length = __builtin_bswap64(length);
+  std::memcpy(head.data(), &length, kHeaderSize);
 }
 
 FrameDecoder::Result FrameDecoder::feed(std::span<const char> bytes) {

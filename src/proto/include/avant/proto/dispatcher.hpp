@@ -97,7 +97,7 @@ class Dispatcher {
   void on(ProtoCmd cmd, std::function<void(Context&, const Message&)> handler) {
     handlers_[static_cast<int>(cmd)] = [h = std::move(handler)](Context& context,
                                                                 const ProtoPackage& package) {
-      // One message per thread and type, cleared and parsed again for each package: its strings
+      // One message per thread and type, parsed again (cleared) for each package: its strings
       // keep their capacity, so a steady stream of packages parses without allocating. A
       // handler that dispatches again on its thread (nested) gets a fresh one.
       thread_local Message reused;
@@ -108,8 +108,7 @@ class Dispatcher {
         h(context, fresh);
         return true;
       }
-      reused.Clear();
-      if (!reused.ParseFromString(package.protocol())) return false;
+      if (!reused.ParseFromString(package.protocol())) return false;  // clears it first
       // (A handler that throws leaves it marked: that thread then parses into fresh ones.)
       in_use = true;
       h(context, reused);
