@@ -25,6 +25,7 @@
 
 #include "pki.hpp"
 #include "site.hpp"
+#include "wire.hpp"
 
 namespace avant::proto {
 namespace {
@@ -102,15 +103,6 @@ Endpoint local_tls(std::uint16_t port, const std::string& ca) {
   return e;
 }
 
-ProtoPackage echo_request(const std::string& text) {
-  ProtoCSReqExample request;
-  request.set_testcontext(text);
-  ProtoPackage p;
-  p.set_cmd(PROTO_CMD_CS_REQ_EXAMPLE);
-  request.SerializeToString(p.mutable_protocol());
-  return p;
-}
-
 // The text of a CS_RES_EXAMPLE answer, or a description of what came instead.
 std::string echoed(const ProtoPackage& answer) {
   ProtoCSResExample res;
@@ -128,7 +120,7 @@ std::string every_byte() {
 
 void expect_echoes(BlockingClient& c) {
   for (const std::string& text : {std::string("hello"), every_byte(), std::string()}) {
-    EXPECT_EQ(echoed(c.call(echo_request(text), 10s)), text);
+    EXPECT_EQ(echoed(c.call(testing::request_package(text), 10s)), text);
   }
 }
 
@@ -191,8 +183,8 @@ TEST(Clients, AnAnswerOverTheClientsLimitEndsItsConnection) {
   Endpoint e = local(site.port());
   e.max_frame = 64;
   BlockingClient c(e);
-  EXPECT_EQ(echoed(c.call(echo_request("short"), 10s)), "short");
-  c.send(echo_request(std::string(100, 'x')));  // answered in a 106-byte package
+  EXPECT_EQ(echoed(c.call(testing::request_package("short"), 10s)), "short");
+  c.send(testing::request_package(std::string(100, 'x')));  // answered in a 106-byte package
   EXPECT_THROW((void)c.receive(10s), ClientError);
   EXPECT_NE(c.down_reason().find("over the limit of 64"), std::string::npos) << c.down_reason();
 }
@@ -238,29 +230,31 @@ void five_hundred_times_a_thousand(const Endpoint& to) {
     for (int c = 0; c < kClients; ++c) {
       clients.push_back(std::make_unique<client::Client>(
           loop.loop(), to,
-          client::Client::Handlers{
-              .up = [&, c](client::Client& self) { (void)self.send(echo_request(text(c, 0))); },
-              .package =
-                  [&, c](client::Client& self, const ProtoPackage& answer) {
-                    int& n = done[static_cast<std::size_t>(c)];
-                    if (echoed(answer) != text(c, n)) {
-                      fail("client " + std::to_string(c) + " got '" + echoed(answer) + "' for '" +
-                           text(c, n) + "'");
-                      return self.close();
-                    }
-                    if (++n < kEchoes) {
-                      (void)self.send(echo_request(text(c, n)));
-                      return;
-                    }
-                    const std::lock_guard lock(mutex);
-                    ++finished;
-                    changed.notify_all();
-                  },
-              .down =
-                  [&, c](client::Client&, const std::string& reason) {
-                    if (done[static_cast<std::size_t>(c)] < kEchoes)
-                      fail("client " + std::to_string(c) + " down: " + reason);
-                  }}));
+          client::Client::Handlers{.up =
+                                       [&, c](client::Client& self) {
+                                         (void)self.send(testing::request_package(text(c, 0)));
+                                       },
+                                   .package =
+                                       [&, c](client::Client& self, const ProtoPackage& answer) {
+                                         int& n = done[static_cast<std::size_t>(c)];
+                                         if (echoed(answer) != text(c, n)) {
+                                           fail("client " + std::to_string(c) + " got '" +
+                                                echoed(answer) + "' for '" + text(c, n) + "'");
+                                           return self.close();
+                                         }
+                                         if (++n < kEchoes) {
+                                           (void)self.send(testing::request_package(text(c, n)));
+                                           return;
+                                         }
+                                         const std::lock_guard lock(mutex);
+                                         ++finished;
+                                         changed.notify_all();
+                                       },
+                                   .down =
+                                       [&, c](client::Client&, const std::string& reason) {
+                                         if (done[static_cast<std::size_t>(c)] < kEchoes)
+                                           fail("client " + std::to_string(c) + " down: " + reason);
+                                       }}));
       clients.back()->connect();
     }
   });

@@ -37,14 +37,7 @@ class RecordingContext final : public Context {
   bool closed = false;
 };
 
-ProtoPackage request(const std::string& text) {
-  ProtoCSReqExample req;
-  req.set_testcontext(text);
-  ProtoPackage p;
-  p.set_cmd(PROTO_CMD_CS_REQ_EXAMPLE);
-  p.set_protocol(req.SerializeAsString());
-  return p;
-}
+using testing::request_package;
 
 TEST(Dispatcher, EachOutcomeOfDispatch) {
   Dispatcher d;
@@ -54,7 +47,7 @@ TEST(Dispatcher, EachOutcomeOfDispatch) {
                             seen.push_back(req.testcontext());
                           });
   RecordingContext c;
-  EXPECT_EQ(d.dispatch(c, request("typed")), Outcome::handled);
+  EXPECT_EQ(d.dispatch(c, request_package("typed")), Outcome::handled);
   EXPECT_EQ(seen, std::vector<std::string>{"typed"}) << "the handler gets the parsed message";
 
   ProtoPackage nobody;
@@ -100,13 +93,13 @@ TEST(Dispatcher, ALaterHandlerReplacesTheEarlierOne) {
   d.on_package(PROTO_CMD_CS_REQ_EXAMPLE,
                [&](Context& /*context*/, const ProtoPackage& /*package*/) { ran += "package "; });
   RecordingContext c;
-  EXPECT_EQ(d.dispatch(c, request("x")), Outcome::handled);
+  EXPECT_EQ(d.dispatch(c, request_package("x")), Outcome::handled);
   EXPECT_EQ(ran, "package ") << "on_package replaces the typed handler of the same command";
 
   d.on<ProtoCSReqExample>(
       PROTO_CMD_CS_REQ_EXAMPLE,
       [&](Context& /*context*/, const ProtoCSReqExample& /*req*/) { ran += "typed "; });
-  EXPECT_EQ(d.dispatch(c, request("x")), Outcome::handled);
+  EXPECT_EQ(d.dispatch(c, request_package("x")), Outcome::handled);
   EXPECT_EQ(ran, "package typed ") << "and a typed handler replaces a package handler";
 }
 
@@ -116,7 +109,7 @@ TEST(Dispatcher, TheEchoExampleRepliesWithTheSameTestContext) {
   EXPECT_TRUE(d.handles(PROTO_CMD_CS_REQ_EXAMPLE));
   RecordingContext c;
   const std::string all_bytes = testing::bytes({'a', 0x00, 0xff, 'z'});
-  EXPECT_EQ(d.dispatch(c, request(all_bytes)), Outcome::handled);
+  EXPECT_EQ(d.dispatch(c, request_package(all_bytes)), Outcome::handled);
   ASSERT_EQ(c.replies.size(), 1u) << "one answer, on the package's own connection";
   EXPECT_EQ(c.replies[0].cmd(), PROTO_CMD_CS_RES_EXAMPLE);
   ProtoCSResExample answer;

@@ -29,14 +29,4 @@ inline void add_relay(Dispatcher& dispatcher) {
       });
 }
 
-// The package the relay sends: CS_RES_EXAMPLE carrying `text`.
-inline ProtoPackage relayed_package(const std::string& text) {
-  ProtoCSResExample message;
-  message.set_testcontext(text);
-  ProtoPackage package;
-  package.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
-  package.set_protocol(message.SerializeAsString());
-  return package;
-}
-
 }  // namespace avant::proto::testing

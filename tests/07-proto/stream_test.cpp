@@ -33,24 +33,14 @@ using testing::echo_request;
 using namespace std::chrono_literals;
 
 std::string request_frame(const std::string& text) {
-  ProtoCSReqExample req;
-  req.set_testcontext(text);
-  ProtoPackage p;
-  p.set_cmd(PROTO_CMD_CS_REQ_EXAMPLE);
-  p.set_protocol(req.SerializeAsString());
   std::string out;
-  append_frame(out, p);
+  append_frame(out, testing::request_package(text));
   return out;
 }
 
 std::string answer_frame(const std::string& text) {
-  ProtoCSResExample res;
-  res.set_testcontext(text);
-  ProtoPackage p;
-  p.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
-  p.set_protocol(res.SerializeAsString());
   std::string out;
-  append_frame(out, p);
+  append_frame(out, testing::answer_package(text));
   return out;
 }
 

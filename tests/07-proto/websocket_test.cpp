@@ -137,7 +137,7 @@ TEST(ProtoWebSocket, ASendToASessionsIdIsOneBinaryMessage) {
   const std::uint64_t session = std::stoull(id.testcontext());
 
   // From the test's thread: queued to the session's loop, one binary message.
-  const ProtoPackage pushed = testing::relayed_package("pushed");
+  const ProtoPackage pushed = testing::answer_package("pushed");
   EXPECT_EQ(dispatcher->directory().send(session, pushed), tcp::SendStatus::ok);
   const auto got = c.next();
   ASSERT_TRUE(got) << c.error();
