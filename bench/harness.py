@@ -165,6 +165,8 @@ def run_load(load: Path, core: int | str, address: str, server_pid: int, case: d
     argv = ["taskset", "-c", str(core), str(load), "--connect", address, "--mode", case["mode"],
             "--connections", str(case["connections"]), "--size", str(case["size"]),
             "--pipeline", str(case.get("pipeline", 1)), "--server-pid", str(server_pid)]
+    if case["mode"] == "http" and case.get("path"):
+        argv += ["--path", case["path"]]
     if count:
         argv += ["--count", str(count)]
         limit = 600
@@ -305,7 +307,8 @@ def bench_pki() -> tuple[str, str]:
     return f"{_PKI.name}/cert.pem", f"{_PKI.name}/key.pem"
 
 
-def start_server(label: str, argv: list[str], core: int | str) -> Server:
+def start_server(label: str, argv: list[str], core: int | str,
+                 wrap: list[str] | None = None) -> Server:
     if any("@CERT@" in a or "@KEY@" in a for a in argv):
         cert, key = bench_pki()
         argv = [a.replace("@CERT@", cert).replace("@KEY@", key) for a in argv]
@@ -324,7 +327,7 @@ def start_server(label: str, argv: list[str], core: int | str) -> Server:
     template = template.replace("@ROOT@", bench_site())
     conf.write_text(template.replace("@PORT@", str(port)).replace("@PREFIX@", prefix.name))
     server = Server(label, ["nginx", "-p", prefix.name, "-c", str(conf), "-e",
-                            f"{prefix.name}/error.log"], core, port=port)
+                            f"{prefix.name}/error.log"], core, wrap=wrap, port=port)
     server.keep = prefix
     return server
 
@@ -675,6 +678,45 @@ def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int,
     if not totals:
         raise RuntimeError("no totals in the callgrind output")
     return int(totals.group(1))
+
+
+def callgrind_functions(argv: list[str], load: Path, cores: dict, count: int,
+                        case: dict) -> dict[str, int]:
+    """Self instructions (Ir) of every function in a server run that serves `count` messages of
+    `case`, by callgrind_annotate's `file:function` name."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "callgrind.out"
+        wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
+        if argv[0] in AVANT_CONFIGURED:
+            server = avant_config_server("callgrind", argv, cores["server"], wrap=wrap)
+        elif argv[0].startswith("nginx"):
+            server = start_server("callgrind", argv, cores["server"], wrap=wrap)
+        else:
+            server = Server("callgrind", argv, cores["server"], wrap=wrap)
+        try:
+            run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
+        finally:
+            server.stop(timeout=120)
+        done = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
+                               str(out)], capture_output=True, text=True, check=True,
+                              timeout=300)
+    costs: dict[str, int] = {}
+    for line in done.stdout.splitlines():
+        match = re.match(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*?)(?:\s+\[[^]]*\])?$", line)
+        if match and ":" in match.group(2) and not match.group(2).startswith("PROGRAM"):
+            name = match.group(2)
+            costs[name] = costs.get(name, 0) + int(match.group(1).replace(",", ""))
+    return costs
+
+
+def profile_per_message(argv: list[str], load: Path, cores: dict, low: int, high: int,
+                        case: dict) -> list[tuple[str, float]]:
+    """Instructions per message by function, (I_f(high) - I_f(low)) / n, largest first; the
+    functions that only start and stop the server cancel out."""
+    a = callgrind_functions(argv, load, cores, low, case)
+    b = callgrind_functions(argv, load, cores, high, case)
+    rows = [(name, (b.get(name, 0) - a.get(name, 0)) / (high - low)) for name in set(a) | set(b)]
+    return sorted((r for r in rows if r[1] >= 1.0), key=lambda r: -r[1])
 
 
 def instructions_per_message(argv: list[str], load: Path, cores: dict, low: int,

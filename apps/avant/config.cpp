@@ -193,6 +193,7 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(ms_key("http.body_timeout_ms", &Config::body_timeout, 1, kDay));
   k.push_back(ms_key("http.keep_alive_timeout_ms", &Config::keep_alive_timeout, 1, kDay));
   k.push_back(ms_key("http.send_timeout_ms", &Config::send_timeout, 1, kDay));
+  k.push_back(ms_key("http.rest_after_ms", &Config::rest_after, 0, kDay));
   k.push_back(ms_key("http.drain_timeout_ms", &Config::drain_timeout, 0, kDay));
   k.push_back(number_key("http.max_requests_per_connection", &Config::max_requests_per_connection,
                          1, 100000000));

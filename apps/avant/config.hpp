@@ -69,6 +69,7 @@ struct Config {
   std::chrono::milliseconds body_timeout{30000};
   std::chrono::milliseconds keep_alive_timeout{75000};
   std::chrono::milliseconds send_timeout{60000};
+  std::chrono::milliseconds rest_after{1000};
   std::chrono::milliseconds drain_timeout{5000};
   std::size_t max_requests_per_connection = 1000;
   std::size_t max_pipeline = 32;

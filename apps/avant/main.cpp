@@ -86,6 +86,7 @@ avant::http::HttpOptions http_options(const Config& c, std::uint16_t port,
   o.body_timeout = c.body_timeout;
   o.keep_alive_timeout = c.keep_alive_timeout;
   o.send_timeout = c.send_timeout;
+  o.rest_after = c.rest_after;
   o.max_requests_per_connection = c.max_requests_per_connection;
   o.max_pipeline = c.max_pipeline;
   return o;

@@ -3,6 +3,7 @@
 //   avant-load --connect 127.0.0.1:PORT [--mode raw|framed|proto|http|ws] [--connections N]
 //              [--size BYTES]
 //              [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES] [--server-pid PID]
+//              [--path /PATH]
 //
 // Each of N connections keeps K messages of --size bytes in flight (K = 1: ping-pong) against an
 // echo server, and checks every echoed byte. A message is --size bytes on the wire: raw mode sends
@@ -11,7 +12,7 @@
 // ProtoPackage of CS_REQ_EXAMPLE whose ProtoCSReqExample carries as many testContext bytes as make
 // the frame --size bytes — and expects each back as the CS_RES_EXAMPLE package with the same bytes
 // (2 bytes longer: the command is written, 0 was not): what avant's STREAM_TASK answers, encoded
-// here by hand (docs/original-avant.md has the bytes). Http mode sends `GET / HTTP/1.1` requests (--size is ignored) to a
+// here by hand (docs/original-avant.md has the bytes). Http mode sends `GET / HTTP/1.1` requests (--path for another path; --size is ignored) to a
 // server whose every answer has the same length (a fixed body: nginx's `return 200`, the C
 // ceiling, avant-http-echo --fixed); the first answer on each connection must be a 200 with a
 // Content-Length, and its length is then the length of every answer. Ws mode opens each
@@ -73,6 +74,7 @@ struct Options {
   bool proto = false;  // framed, with ProtoPackages in the frames
   bool http = false;
   bool ws = false;
+  std::string path = "/";  // http: the path of every GET
   std::size_t connections = 1;
   std::size_t size = 64;
   std::size_t pipeline = 1;
@@ -179,7 +181,7 @@ class Load {
     std::string out_message;
     std::string in_message;
     if (options_.http) {
-      out_message = "GET / HTTP/1.1\r\nHost: bench\r\n\r\n";
+      out_message = "GET " + options_.path + " HTTP/1.1\r\nHost: bench\r\n\r\n";
     } else if (options_.ws) {
       out_message = ws_frame(pattern, true);
       in_message = ws_frame(pattern, false);
@@ -503,7 +505,7 @@ class Load {
                "usage: %s --connect IP:PORT [--mode raw|framed|proto|http|ws] [--connections N]\n"
                "          [--size BYTES]\n"
                "          [--pipeline K] [--warmup SEC] [--duration SEC | --count MESSAGES]\n"
-               "          [--server-pid PID]\n",
+               "          [--server-pid PID] [--path /PATH]\n",
                self);
   std::_Exit(2);  // nothing to flush or clean up yet: the options were not even read
 }
@@ -539,6 +541,8 @@ int main(int argc, char** argv) {
       options.duration = std::strtod(value, nullptr);
     } else if (arg == "--server-pid") {
       options.server_pid = std::strtol(value, nullptr, 10);
+    } else if (arg == "--path") {
+      options.path = value;
     } else if (arg == "--count") {
       options.count = std::strtoull(value, nullptr, 10);
     } else {

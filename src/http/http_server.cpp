@@ -175,6 +175,7 @@ HttpServer::Stats HttpServer::stats() const noexcept {
   s.requests = shared_->requests.load(std::memory_order_relaxed);
   s.bad_requests = shared_->bad_requests.load(std::memory_order_relaxed);
   s.timeouts = shared_->timeouts.load(std::memory_order_relaxed);
+  s.rests = shared_->rests.load(std::memory_order_relaxed);
   s.tcp = server_.stats();
   return s;
 }

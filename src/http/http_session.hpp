@@ -158,8 +158,9 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void complete(detail::Exchange& ex);
   void advance();
   void close_after_output();
-  // Between requests, with nothing in flight, nothing half-read and nothing waiting: hands the
-  // connection to a Rest (below) and ends this session. From update_timer(), outside process().
+  // Between requests, with nothing in flight, nothing half-read and nothing waiting, for
+  // options_.rest_after: hands the connection to a Rest (below) and ends this session. From
+  // update_timer() (outside process()) or the timer.
   [[nodiscard]] bool can_rest() const noexcept;
   void rest();
   // The request just parsed asks to upgrade: mark it, and read nothing after it until the
@@ -179,11 +180,12 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   }
   // The one backpressure test: `bytes` buffered for this connection reach its high-water mark.
   [[nodiscard]] bool at_high_water(std::size_t bytes) const noexcept;
-  // Nothing in flight: frees what only a busy connection needs (the spare exchange, scratch).
+  // Nothing in flight: frees what a big answer grew (a scratch over kScratchKept).
   void release_idle_memory();
+  static constexpr std::size_t kScratchKept = 1024;
   void compute_wait();
   void update_timer();
-  void arm_timer();
+  void arm_timer(reactor::TimePoint due);
   void timer_fired();
 
   std::shared_ptr<HttpServer::Shared> shared_;

@@ -49,6 +49,7 @@ void Session::rest() {
   // From here this session does nothing (Responders of its finished answers find it "down"); the
   // connection releases it once the call that got here has returned.
   output_state_ = Output::down;
+  shared_->rests.fetch_add(1, std::memory_order_relaxed);
   static_cast<void>(
       connection_.switch_protocol(std::make_shared<Rest>(shared_, requests_, idle_since_)));
 }
@@ -414,9 +415,10 @@ bool Session::at_high_water(std::size_t bytes) const noexcept {
 }
 
 void Session::release_idle_memory() {
-  spare_.reset();
+  // The spare exchange and a small scratch stay for the next request (they go with the Session
+  // when it rests); a scratch that a big head grew is given back now.
   scratch_.clear();
-  scratch_.shrink_to_fit();
+  if (scratch_.capacity() > kScratchKept) scratch_.shrink_to_fit();
 }
 
 void Session::on_write_complete() {

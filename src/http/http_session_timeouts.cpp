@@ -46,20 +46,30 @@ void Session::compute_wait() {
 void Session::update_timer() {
   if (closed()) return;
   compute_wait();
+  reactor::TimePoint due = deadline_;
   if (wait_ == Wait::idle && can_rest()) {
-    rest();
-    return;
+    // Idle: after its first answer the connection rests at once (most connections of a site go
+    // quiet after one request); one that came back for more rests once it has been idle for
+    // rest_after, so a busy keep-alive client's next request finds this Session still here.
+    const reactor::TimePoint rest_at =
+        idle_since_ + (requests_ <= 1 ? std::chrono::milliseconds(0) : options_.rest_after);
+    if (rest_at <= loop_.poll_time()) {
+      rest();
+      return;
+    }
+    due = std::min(due, rest_at);
   }
   // Lazy: a timer already set for a later moment finds the new deadline when it fires and
-  // re-arms; only a deadline that moved earlier needs a new timer.
-  if (!timer_armed_ || deadline_ < timer_at_) arm_timer();
+  // re-arms; only a deadline that moved earlier needs a new timer. (So a busy connection whose
+  // deadlines keep moving later arms about one timer per rest_after, not one per request.)
+  if (!timer_armed_ || due < timer_at_) arm_timer(due);
 }
 
-void Session::arm_timer() {
+void Session::arm_timer(reactor::TimePoint due) {
   if (timer_armed_) loop_.cancel(timer_);
   timer_armed_ = true;
-  timer_at_ = deadline_;
-  timer_ = loop_.run_at(deadline_, [weak = weak_from_this()] {
+  timer_at_ = due;
+  timer_ = loop_.run_at(due, [weak = weak_from_this()] {
     if (auto self = weak.lock()) self->timer_fired();
   });
 }
@@ -69,7 +79,7 @@ void Session::timer_fired() {
   if (closed()) return;
   compute_wait();  // what is awaited now, and until when (it may have moved on)
   if (reactor::Clock::now() < deadline_) {
-    arm_timer();
+    update_timer();  // not due yet: rests if it is time to, or waits for the new deadline
     return;
   }
   if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]

@@ -226,17 +226,21 @@ TEST(HttpServer, TheLastAllowedRequestSaysConnectionClose) {
   EXPECT_TRUE(c.unread().empty()) << "the fourth request is not answered";
 }
 
-// Between requests an idle connection rests (its Session gives way to a small Rest): the count
-// of requests goes on across rests, and a request whose head comes in pieces wakes it.
+// Between requests an idle connection rests (its Session gives way to a small Rest; rest_after
+// 0: at once): the count of requests goes on across rests, and a request whose head comes in
+// pieces wakes it.
 TEST(HttpServer, ARestingConnectionKeepsItsRequestCountAndWakesOnAPartialHead) {
   HttpOptions o = options();
   o.max_requests_per_connection = 3;
+  o.rest_after = 0ms;
   Served s(o, echo);
   HttpClient c(s.address());
   ASSERT_TRUE(c.send(get("/1")));
   const auto first = c.read();
   ASSERT_TRUE(first) << c.error();
   EXPECT_FALSE(first->header("Connection").has_value());
+  ASSERT_TRUE(eventually([&] { return s.server().stats().rests == 1; }))
+      << "the connection rests once its answer is out";
   const std::string second = get("/2");
   ASSERT_TRUE(c.send(second.substr(0, 7)));  // "GET /2 ": the rest comes later
   ASSERT_TRUE(eventually([&] { return s.server().stats().tcp.accepted == 1; }));
@@ -250,6 +254,43 @@ TEST(HttpServer, ARestingConnectionKeepsItsRequestCountAndWakesOnAPartialHead) {
   EXPECT_EQ(third->header("Connection").value_or(""), "close")
       << "the third request on the connection is the last, whatever rests came between";
   EXPECT_TRUE(c.closed());
+}
+
+// After its first answer a connection rests at once; one that came back for more keeps its
+// Session while it is busy (no new one per request) and rests after rest_after of idleness.
+TEST(HttpServer, AConnectionThatCameBackRestsOnlyAfterRestAfterOfIdleness) {
+  HttpOptions o = options(1);
+  o.rest_after = 24h;  // longer than any test: a connection that came back never rests
+  {
+    Served s(o, echo);
+    HttpClient c(s.address());
+    for (int i = 0; i < 5; ++i) {
+      ASSERT_TRUE(c.send(get("/" + std::to_string(i))));
+      const auto answer = c.read();
+      ASSERT_TRUE(answer) << c.error();
+      EXPECT_EQ(answer->status, 200);
+      if (i == 0) {
+        ASSERT_TRUE(eventually([&] { return s.server().stats().rests == 1; }))
+            << "the first answer is out: the connection rests at once";
+      }
+    }
+    EXPECT_EQ(s.server().stats().requests, 5u);
+    EXPECT_EQ(s.server().stats().rests, 1u) << "a busy connection kept its Session";
+  }
+  o.rest_after = 50ms;
+  Served s(o, echo);
+  HttpClient c(s.address());
+  for (const char* path : {"/a", "/b"}) {
+    ASSERT_TRUE(c.send(get(path)));
+    ASSERT_TRUE(c.read()) << c.error();
+  }
+  ASSERT_TRUE(eventually([&] { return s.server().stats().rests == 2; }))
+      << "idle for rest_after after its second answer, the connection rests again";
+  ASSERT_TRUE(c.send(get("/c")));
+  const auto after = c.read();
+  ASSERT_TRUE(after) << c.error();
+  EXPECT_EQ(after->body, "GET /c ");
+  ASSERT_TRUE(eventually([&] { return s.server().stats().rests == 3; }));
 }
 
 TEST(HttpServer, HeadAnswersCarryNoBodyAndHttp10GetsItsKeepAlive) {

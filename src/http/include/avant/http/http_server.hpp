@@ -54,6 +54,11 @@ struct HttpOptions {
   std::chrono::milliseconds header_timeout{10000};      // one request's whole head (408)
   std::chrono::milliseconds body_timeout{30000};        // between two reads of a body (408)
   std::chrono::milliseconds keep_alive_timeout{75000};  // an idle connection is closed
+  // An idle keep-alive connection that has asked more than one request keeps its Session
+  // (parser, spare exchange) this long before it rests (a small Rest instead: see chapter 05): a
+  // busy client's next request finds the Session ready and costs no new one. After the first
+  // request, and with 0, a connection rests as soon as it is idle.
+  std::chrono::milliseconds rest_after{1000};
   // An answer in production with no byte moving either way for this long (a client that stopped
   // reading, a handler that never answers): the connection is closed.
   std::chrono::milliseconds send_timeout{60000};
@@ -129,6 +134,7 @@ class HttpServer {
     std::uint64_t requests = 0;      // complete requests handed to the handler
     std::uint64_t bad_requests = 0;  // refused by the parser (4xx/5xx and close)
     std::uint64_t timeouts = 0;      // 408 for a slow head or body
+    std::uint64_t rests = 0;         // times an idle connection gave its Session up for a Rest
     tcp::TcpServer::Stats tcp{};
   };
 
@@ -169,6 +175,7 @@ class HttpServer {
     std::atomic<std::uint64_t> requests{0};
     std::atomic<std::uint64_t> bad_requests{0};
     std::atomic<std::uint64_t> timeouts{0};
+    std::atomic<std::uint64_t> rests{0};
   };
 
  private:
