@@ -212,6 +212,15 @@ std::vector<ConfigKey> make_keys() {
       },
       [](const Config& c) { return c.index; }));
   k.push_back(flag_key("http.directory_listing", &Config::directory_listing));
+  k.push_back(
+      number_key("http.open_file_cache_entries", &Config::open_file_cache_entries, 0, 1000000));
+  k.push_back(ms_key("http.open_file_cache_valid_ms", &Config::open_file_cache_valid, 0, kDay));
+  k.push_back(
+      ms_key("http.open_file_cache_inactive_ms", &Config::open_file_cache_inactive, 1, kDay));
+  k.push_back(number_key("http.open_file_cache_file_bytes", &Config::open_file_cache_file_bytes, 0,
+                         std::uint64_t{1} << 30));
+  k.push_back(number_key("http.open_file_cache_memory_bytes", &Config::open_file_cache_memory_bytes,
+                         0, std::uint64_t{1} << 36));
   k.push_back(key(
       "websocket.path",
       [](Config& c, const std::string& v, const Context& ctx) {

@@ -79,6 +79,11 @@ struct Config {
   std::size_t max_target_bytes = 8u << 10;
   std::string index = "index.html";
   bool directory_listing = false;
+  std::size_t open_file_cache_entries = 1000;
+  std::chrono::milliseconds open_file_cache_valid{1000};
+  std::chrono::milliseconds open_file_cache_inactive{60000};
+  std::size_t open_file_cache_file_bytes = 64u << 10;
+  std::size_t open_file_cache_memory_bytes = 16u << 20;
 
   // [websocket] — ours: where and how WebSocket is served (chapter 06). With HTTP_TASK the site
   // offers it on `path`; with WEBSOCKET_TASK every path of `port` (and `https_port`) is WebSocket.

@@ -133,10 +133,15 @@ int serve(const Config& config) {
   std::shared_ptr<avant::http::StaticFiles> files;  // the site (HTTP_TASK only)
   try {
     if (!websocket_only && !stream_only) {
-      files = std::make_shared<avant::http::StaticFiles>(
-          avant::http::StaticOptions{.root = config.http_static_dir,
-                                     .index = config.index,
-                                     .directory_listing = config.directory_listing});
+      avant::http::StaticOptions site{.root = config.http_static_dir,
+                                      .index = config.index,
+                                      .directory_listing = config.directory_listing};
+      site.cache.entries = config.open_file_cache_entries;
+      site.cache.valid = config.open_file_cache_valid;
+      site.cache.inactive = config.open_file_cache_inactive;
+      site.cache.file_bytes = config.open_file_cache_file_bytes;
+      site.cache.memory_bytes = config.open_file_cache_memory_bytes;
+      files = std::make_shared<avant::http::StaticFiles>(std::move(site));
     }
   } catch (const std::system_error& e) {
     throw StartupError("server.http_static_dir: " + std::string(e.what()));

@@ -125,8 +125,9 @@ void Session::advance() {
     const bool close = done->close;
     // The answer to an Upgrade is out: the connection leaves HTTP, or HTTP goes on.
     if (done->upgrade && !close && finish_upgrade(*done)) return;
-    // Nobody else holds it (its Responder is gone): keep it for the next request.
-    if (done.use_count() == 1) spare_ = std::move(done);
+    // Kept for the next request, which reuses it once nobody else holds it (a handler's
+    // Responder is usually dropped right after its answer, after this runs).
+    spare_ = std::move(done);
     if (close) {
       // The answers behind it are never sent: drop their producers' callbacks (a callback may
       // hold its own Responder, and so the exchange) before the exchanges.

@@ -183,6 +183,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // Nothing in flight: frees what a big answer grew (a scratch over kScratchKept).
   void release_idle_memory();
   static constexpr std::size_t kScratchKept = 1024;
+  static constexpr std::size_t kBatchKept = 16u << 10;  // a batch kept between requests, at most
   void compute_wait();
   void update_timer();
   void arm_timer(reactor::TimePoint due);
@@ -196,7 +197,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   net::Buffer* input_ = nullptr;  // the connection's input (stable for its life)
   // A list, not a deque: empty, it holds no memory (an idle keep-alive connection costs little).
   std::list<std::shared_ptr<detail::Exchange>> queue_;
-  std::shared_ptr<detail::Exchange> spare_;  // a finished exchange, for a request already read
+  std::shared_ptr<detail::Exchange> spare_;  // a finished exchange, reused once no one holds it
   std::size_t requests_ = 0;
   Input input_state_ = Input::reading;
   Output output_state_ = Output::open;

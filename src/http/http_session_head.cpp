@@ -50,6 +50,9 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     custom += "\r\n";
     line = custom;
   }
+  const std::string_view shared_fields =
+      response.shared_fields ? std::string_view(*response.shared_fields) : std::string_view();
+  fields += shared_fields.size();
   const std::string_view server = has_server ? std::string_view() : shared_->server_line;
   const std::string_view date = has_date ? std::string_view() : date_line_now();
   constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
@@ -74,6 +77,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     put(value);
     put("\r\n");
   }
+  put(shared_fields);
   const bool may_have_body = status_allows_body(response.status);
   if (may_have_body && length) {
     put("Content-Length: ");

@@ -56,8 +56,8 @@ void Session::rest() {
 
 std::shared_ptr<detail::Exchange> Session::new_exchange() {
   std::shared_ptr<detail::Exchange> ex;
-  if (spare_) {
-    ex = std::move(spare_);  // recycled: no allocation for the requests of one pipeline
+  if (spare_ && spare_.use_count() == 1) {
+    ex = std::move(spare_);  // recycled: its Responder is gone; no allocation per request
     ex->reset();
   } else {
     ex = std::make_shared<detail::Exchange>();
@@ -75,12 +75,13 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
   if (output_state_ != Output::open || ex.state != detail::Exchange::State::waiting) return;
   if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::http, "conn ", connection_.id(), ": answer ",
-                         response.status, ", body ", response.body.size(), " bytes");
-  std::optional<std::uint64_t> length = response.body.size();
+                         response.status, ", body ", response.body_view().size(), " bytes");
+  const std::string_view body_bytes = response.body_view();
+  std::optional<std::uint64_t> length = body_bytes.size();
   if (ex.head_only) {
     // The length the full answer would have: the handler's, or the body it computed anyway.
     if (const auto declared = response.headers.get("Content-Length");
-        declared && response.body.empty()) {
+        declared && body_bytes.empty()) {
       if (const auto n = numbers::parse(*declared)) length = n;
     }
   }
@@ -92,13 +93,13 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
   if (batching() && queue_.front().get() == &ex) {
     // The common case, a synchronous answer in front: formatted straight into the read's batch.
     serialize_head(ex, response, batch_, length);
-    if (body) batch_ += response.body;
+    if (body) batch_ += body_bytes;
     if (at_high_water(connection_.queued_output() + batch_.size())) want_writable(ex);
   } else {
     std::string& out = scratch_;
     out.clear();
     serialize_head(ex, response, out, length);
-    if (body) out += response.body;
+    if (body) out += body_bytes;
     (void)emit_view(ex, out);
   }
   complete(ex);
@@ -119,6 +120,7 @@ void Session::upgrade(detail::Exchange& ex, Response&& head, tcp::ProtocolPtr ne
   }
   head.status = 101;
   head.body.clear();
+  head.shared_body.reset();
   ex.switch_to = std::move(next);
   answer(ex, std::move(head));
 }
@@ -139,11 +141,13 @@ void Session::start(detail::Exchange& ex, Response&& head) {
     ex.remaining = 0;
   }
   std::string body = std::move(head.body);
+  const std::shared_ptr<const std::string> shared_body = std::move(head.shared_body);
   std::string out;
   serialize_head(ex, head, out, length);
   ex.state = detail::Exchange::State::streaming;
   emit(ex, std::move(out));
   if (!body.empty()) (void)write(ex, body);
+  if (shared_body && !shared_body->empty()) (void)write(ex, *shared_body);
 }
 
 tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
@@ -279,7 +283,9 @@ void Session::flush_batch() {
   // its storage while the pipeline is busy.
   const tcp::SendStatus status = connection_.send(std::string_view(batch_));
   batch_.clear();
-  if (queue_.empty()) batch_.shrink_to_fit();  // idle: the next request's batch allocates anew
+  // Idle: a batch that a big answer grew is given back; a small one stays for the next request
+  // (all of it goes when the connection rests).
+  if (queue_.empty() && batch_.capacity() > kBatchKept) batch_.shrink_to_fit();
   if (status == tcp::SendStatus::dropped && connection_.connected()) {
     reactor::log::warn("http", connection_.peer_address().to_string() +
                                    ": answers over the connection's max_output; closing");

@@ -14,11 +14,20 @@ std::string_view origin_form(std::string_view t) noexcept {
   return rest == std::string_view::npos ? std::string_view() : t.substr(rest);
 }
 
+// Where '?' or '#' first comes, or the size. (string_view::find_first_of looks each character
+// up in the set with memchr: a call per character of a path that is on every request's way.)
+std::size_t query_or_fragment(std::string_view t) noexcept {
+  std::size_t i = 0;
+  while (i < t.size() && t[i] != '?' && t[i] != '#')
+    ++i;
+  return i;
+}
+
 }  // namespace
 
 std::string_view Request::path() const noexcept {
   const std::string_view t = origin_form(target);
-  const std::string_view p = t.substr(0, t.find_first_of("?#"));
+  const std::string_view p = t.substr(0, query_or_fragment(t));
   // "http://host" and "http://host?q" have an empty path: it means "/".
   return p.empty() && t.size() != target.size() ? std::string_view("/") : p;
 }

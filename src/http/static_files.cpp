@@ -17,9 +17,11 @@
 
 #include <avant/http/static_files.hpp>
 #include <avant/http/url.hpp>
+#include <avant/reactor/event_loop.hpp>
 #include <avant/reactor/log.hpp>
 
 #include "numbers.hpp"
+#include "open_file_cache.hpp"
 
 namespace avant::http {
 
@@ -82,7 +84,7 @@ std::string read_at(int fd, std::uint64_t offset, std::size_t n) {
 
 // A file body larger than whole_file_max, sent piece by piece as the client takes it.
 struct FileStream : std::enable_shared_from_this<FileStream> {
-  net::FileDescriptor fd;
+  std::shared_ptr<const net::FileDescriptor> fd;  // shared with the open-file cache
   std::uint64_t offset = 0;
   std::uint64_t remaining = 0;
   std::size_t piece = 0;
@@ -91,7 +93,7 @@ struct FileStream : std::enable_shared_from_this<FileStream> {
   void pump() {
     if (responder.can_send_file()) {
       // Plain TCP: page cache to socket with sendfile(2), as fast as the client takes it.
-      const tcp::SendStatus status = responder.send_file(fd.get(), offset, remaining);
+      const tcp::SendStatus status = responder.send_file(fd->get(), offset, remaining);
       if (status == tcp::SendStatus::dropped) return;
       if (status == tcp::SendStatus::backpressure) {
         responder.on_writable([self = shared_from_this()] { self->pump(); });
@@ -103,7 +105,7 @@ struct FileStream : std::enable_shared_from_this<FileStream> {
     }
     while (remaining > 0) {
       const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, piece));
-      const std::string data = read_at(fd.get(), offset, n);
+      const std::string data = read_at(fd->get(), offset, n);
       if (data.size() != n) {
         reactor::log::error("http", "static file: read failed mid-answer; closing");
         responder = Responder();  // dropped mid-stream: the connection is closed
@@ -223,6 +225,7 @@ StaticFiles::StaticFiles(StaticOptions options) : options_(std::move(options)) {
   }
   canonical_root_ = canonical.data();
   if (options_.piece_size == 0) options_.piece_size = 64u << 10;
+  token_ = std::make_shared<const int>(0);
 }
 
 net::FileDescriptor StaticFiles::open_beneath(const std::string& relative, int& error) const {
@@ -255,6 +258,115 @@ net::FileDescriptor StaticFiles::open_beneath(const std::string& relative, int& 
   return net::FileDescriptor(plain);
 }
 
+struct StaticFiles::Resolved {
+  net::FileDescriptor fd;
+  struct stat st {};
+  std::string name;  // the file's relative path (a folder's index): its type comes from it
+  bool from_folder = false;
+};
+
+std::optional<StaticFiles::Resolved> StaticFiles::resolve(Request& request,
+                                                          const std::string& relative,
+                                                          Responder& responder) const {
+  int error = 0;
+  Resolved r;
+  r.fd = open_beneath(relative, error);
+  if (!r.fd) {
+    if (error == EXDEV || error == ELOOP) {
+      reactor::log::info("http", "static file: '" + relative + "' leads out of the root; 404");
+    }
+    responder.send(Response::text(error == EACCES ? 403 : 404,
+                                  error == EACCES ? "Forbidden\n" : "Not Found\n"));
+    return std::nullopt;
+  }
+  if (::fstat(r.fd.get(), &r.st) != 0) {
+    responder.send(Response::text(404, "Not Found\n"));
+    return std::nullopt;
+  }
+  r.name = relative;
+  if (S_ISDIR(r.st.st_mode)) {
+    const std::string_view path = request.path();
+    if (path.empty() || path.back() != '/') {
+      Response moved = Response::text(301, "Moved Permanently\n");
+      std::string location = std::string(path) + "/";
+      if (!request.query().empty()) location += "?" + std::string(request.query());
+      moved.headers.add("Location", location);
+      responder.send(std::move(moved));
+      return std::nullopt;
+    }
+    const std::string index = relative.empty() ? options_.index : relative + "/" + options_.index;
+    int index_error = 0;
+    net::FileDescriptor index_file = open_beneath(index, index_error);
+    struct stat ist {};
+    if (index_file && ::fstat(index_file.get(), &ist) == 0 && S_ISREG(ist.st_mode)) {
+      r.fd = std::move(index_file);
+      r.st = ist;
+      r.name = index;
+      r.from_folder = true;
+    } else if (options_.directory_listing) {
+      serve_listing(request, responder, r.fd.get());
+      return std::nullopt;
+    } else {
+      responder.send(Response::text(404, "Not Found\n"));
+      return std::nullopt;
+    }
+  }
+  if (!S_ISREG(r.st.st_mode)) {
+    responder.send(Response::text(404, "Not Found\n"));
+    return std::nullopt;
+  }
+  return r;
+}
+
+namespace {
+
+// What serving `r` needs; with `in_memory`, the whole body is read now (false on a short read:
+// the file changed under us).
+bool make_served(StaticFiles::Resolved& r, bool in_memory, detail::ServedFile& f) {
+  f.identity = detail::identity_of(r.st);
+  f.from_folder = r.from_folder;
+  f.etag = "\"" + numbers::text(f.mtime(), 16) + "-" + numbers::text(f.size(), 16) + "\"";
+  f.last_modified = http_date(static_cast<long long>(f.mtime()));
+  const std::string_view type = mime_type(r.name);
+  std::string fields;
+  fields.reserve(type.size() + f.etag.size() + f.last_modified.size() + 80);
+  fields.append("Content-Type: ").append(type).append("\r\nETag: ").append(f.etag);
+  fields.append("\r\nLast-Modified: ").append(f.last_modified);
+  fields.append("\r\nAccept-Ranges: bytes\r\n");
+  f.fields = std::make_shared<const std::string>(std::move(fields));
+  if (in_memory) {
+    auto body = std::make_shared<std::string>(read_at(r.fd.get(), 0, f.size()));
+    if (body->size() != f.size()) return false;
+    f.body = std::move(body);
+  } else {
+    f.fd = std::make_shared<const net::FileDescriptor>(std::move(r.fd));
+  }
+  return true;
+}
+
+// Each loop's open-file caches, one per StaticFiles that served on it (EventLoop::local).
+struct LoopCaches {
+  struct Slot {
+    const void* owner = nullptr;
+    std::weak_ptr<const int> alive;
+    std::unique_ptr<detail::OpenFileCache> cache;
+  };
+  std::vector<Slot> slots;
+
+  detail::OpenFileCache& of(const std::shared_ptr<const int>& token,
+                            const OpenFileCacheOptions& limits) {
+    for (auto it = slots.begin(); it != slots.end();) {
+      if (it->owner == token.get() && !it->alive.expired()) return *it->cache;
+      // A StaticFiles that is gone: its cache (and its descriptors) go too.
+      it = it->alive.expired() ? slots.erase(it) : it + 1;
+    }
+    slots.push_back({token.get(), token, std::make_unique<detail::OpenFileCache>(limits)});
+    return *slots.back().cache;
+  }
+};
+
+}  // namespace
+
 void StaticFiles::operator()(Request& request, Responder responder) const {
   if (request.method != "GET" && request.method != "HEAD") {
     Response r = Response::text(405, "Method Not Allowed\n");
@@ -262,76 +374,71 @@ void StaticFiles::operator()(Request& request, Responder responder) const {
     responder.send(std::move(r));
     return;
   }
-  const auto relative = safe_relative_path(request.path());
+  // This loop's cache (none off a loop, or when it is switched off), by the path as the request
+  // spells it: only a path that was resolved safely once is in it.
+  detail::OpenFileCache* cache = nullptr;
+  reactor::TimePoint now{};
+  if (options_.cache.entries > 0) {
+    if (reactor::EventLoop* loop = reactor::EventLoop::of_current_thread()) {
+      cache = &loop->local<LoopCaches>().of(token_, options_.cache);
+      now = loop->poll_time();
+    }
+  }
+  const std::string_view path = request.path();
+  bool stale = false;
+  detail::ServedFile* hit = cache != nullptr ? cache->find(path, now, stale) : nullptr;
+  if (hit != nullptr && !stale) {
+    serve(request, std::move(responder), *hit);
+    return;
+  }
+  const auto relative = safe_relative_path(path);
   if (!relative) {
     responder.send(Response::text(404, "Not Found\n"));
     return;
   }
-  int error = 0;
-  net::FileDescriptor file = open_beneath(*relative, error);
-  if (!file) {
-    if (error == EXDEV || error == ELOOP) {
-      reactor::log::info("http", "static file: '" + *relative + "' leads out of the root; 404");
-    }
-    responder.send(Response::text(error == EACCES ? 403 : 404,
-                                  error == EACCES ? "Forbidden\n" : "Not Found\n"));
-    return;
-  }
-  struct stat st {};
-  if (::fstat(file.get(), &st) != 0) {
-    responder.send(Response::text(404, "Not Found\n"));
-    return;
-  }
-  std::string name = *relative;
-  if (S_ISDIR(st.st_mode)) {
-    const std::string_view path = request.path();
-    if (path.empty() || path.back() != '/') {
-      Response r = Response::text(301, "Moved Permanently\n");
-      std::string location = std::string(path) + "/";
-      if (!request.query().empty()) location += "?" + std::string(request.query());
-      r.headers.add("Location", location);
-      responder.send(std::move(r));
+  auto resolved = resolve(request, *relative, responder);
+  if (hit != nullptr) {
+    // Trusted for `valid`, now checked again: the same file is served from the cache.
+    if (resolved && detail::identity_of(resolved->st) == hit->identity &&
+        resolved->from_folder == hit->from_folder) {
+      cache->confirm(path, now);
+      serve(request, std::move(responder), *hit);
       return;
     }
-    const std::string index = relative->empty() ? options_.index : *relative + "/" + options_.index;
-    int index_error = 0;
-    net::FileDescriptor index_file = open_beneath(index, index_error);
-    struct stat ist {};
-    if (index_file && ::fstat(index_file.get(), &ist) == 0 && S_ISREG(ist.st_mode)) {
-      file = std::move(index_file);
-      st = ist;
-      name = index;
-    } else if (options_.directory_listing) {
-      serve_listing(request, responder, file.get());
-      return;
-    } else {
-      responder.send(Response::text(404, "Not Found\n"));
-      return;
-    }
+    cache->erase(path);  // changed, gone (answered), or no longer a file
   }
-  if (!S_ISREG(st.st_mode)) {
-    responder.send(Response::text(404, "Not Found\n"));
-    return;
-  }
+  if (!resolved) return;
+  serve_fresh(request, std::move(responder), std::string(path), *resolved, cache, now);
+}
 
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  const auto mtime = static_cast<std::uint64_t>(st.st_mtim.tv_sec);
-  const std::string etag = "\"" + numbers::text(mtime, 16) + "-" + numbers::text(size, 16) + "\"";
-  const std::string last_modified = http_date(static_cast<long long>(mtime));
+void StaticFiles::serve_fresh(Request& request, Responder responder, std::string key,
+                              Resolved& resolved, detail::OpenFileCache* cache,
+                              reactor::TimePoint now) const {
+  const bool in_memory =
+      cache != nullptr && static_cast<std::uint64_t>(resolved.st.st_size) <=
+                              std::min(options_.cache.file_bytes, options_.cache.memory_bytes);
+  detail::ServedFile file;
+  if (!make_served(resolved, in_memory, file)) {
+    responder.send(Response::text(500, "Internal Server Error\n"));
+    return;
+  }
+  serve(request, std::move(responder), file);
+  if (cache != nullptr) cache->put(std::move(key), std::move(file), now);
+}
 
+void StaticFiles::serve(Request& request, Responder responder,
+                        const detail::ServedFile& file) const {
+  const std::uint64_t size = file.size();
   Response r;
-  r.headers.add("Content-Type", mime_type(name));
-  r.headers.add("ETag", etag);
-  r.headers.add("Last-Modified", last_modified);
-  r.headers.add("Accept-Ranges", "bytes");
+  r.shared_fields = file.fields;
 
   // Conditional requests (RFC 9110 §13.2.2): If-None-Match first; If-Modified-Since only without.
   bool not_modified = false;
   if (const auto inm = request.headers.get("If-None-Match")) {
-    not_modified = etag_list_matches(*inm, etag);
+    not_modified = etag_list_matches(*inm, file.etag);
   } else if (const auto ims = request.headers.get("If-Modified-Since")) {
     const long long since = parse_http_date(*ims);
-    not_modified = since >= 0 && static_cast<long long>(mtime) <= since;
+    not_modified = since >= 0 && static_cast<long long>(file.mtime()) <= since;
   }
   if (not_modified) {
     r.status = 304;
@@ -345,7 +452,8 @@ void StaticFiles::operator()(Request& request, Responder responder) const {
     bool honour = true;
     if (const auto if_range = request.headers.get("If-Range")) {
       const std::string_view v = trim_ows(*if_range);
-      honour = v == etag || v == last_modified;  // strong comparison; a weak tag never matches
+      // Strong comparison; a weak tag never matches.
+      honour = v == file.etag || v == file.last_modified;
     }
     const RangeRequest range = honour ? parse_range(*range_header, size) : RangeRequest{};
     if (range.kind == RangeRequest::Kind::unsatisfiable) {
@@ -368,8 +476,17 @@ void StaticFiles::operator()(Request& request, Responder responder) const {
     responder.send(std::move(r));
     return;
   }
+  if (file.body) {  // in memory: no system call
+    if (length == size) {
+      r.shared_body = file.body;
+    } else {
+      r.body = file.body->substr(static_cast<std::size_t>(first), static_cast<std::size_t>(length));
+    }
+    responder.send(std::move(r));
+    return;
+  }
   if (length <= options_.whole_file_max) {
-    r.body = read_at(file.get(), first, static_cast<std::size_t>(length));
+    r.body = read_at(file.fd->get(), first, static_cast<std::size_t>(length));
     if (r.body.size() != length) {
       responder.send(Response::text(500, "Internal Server Error\n"));
       return;
@@ -380,7 +497,7 @@ void StaticFiles::operator()(Request& request, Responder responder) const {
   r.headers.add("Content-Length", std::to_string(length));
   responder.start(std::move(r));
   auto stream = std::make_shared<FileStream>();
-  stream->fd = std::move(file);
+  stream->fd = file.fd;
   stream->offset = first;
   stream->remaining = length;
   stream->piece = options_.piece_size;

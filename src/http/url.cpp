@@ -78,22 +78,31 @@ std::optional<std::string> safe_relative_path(std::string_view encoded_path) {
   if (encoded_path.empty() || encoded_path.front() != '/') return std::nullopt;
   std::string out;
   out.reserve(encoded_path.size());
-  // Segment by segment on the encoded form, so an encoded '/' can not create a separator.
-  std::string_view rest = encoded_path.substr(1);
+  // Segment by segment on the encoded form, so an encoded '/' can not create a separator; each
+  // segment is decoded straight onto the end of `out` (no string per segment).
+  std::size_t i = 1;
   while (true) {
-    const std::size_t slash = rest.find('/');
-    const std::string_view raw = rest.substr(0, slash);
-    auto segment = percent_decode(raw);
-    if (!segment) return std::nullopt;
-    if (segment->find_first_of(std::string_view("\0/\\", 3)) != std::string::npos)
-      return std::nullopt;
-    if (*segment == "..") return std::nullopt;
-    if (!segment->empty() && *segment != ".") {
-      if (!out.empty()) out.push_back('/');
-      out += *segment;
+    const std::size_t before = out.size();
+    if (!out.empty()) out.push_back('/');
+    const std::size_t start = out.size();
+    for (; i < encoded_path.size() && encoded_path[i] != '/'; ++i) {
+      char c = encoded_path[i];
+      if (c == '%') {
+        if (i + 2 >= encoded_path.size()) return std::nullopt;
+        const int hi = hex_value(encoded_path[i + 1]);
+        const int lo = hex_value(encoded_path[i + 2]);
+        if (hi < 0 || lo < 0) return std::nullopt;
+        c = static_cast<char>((hi << 4) | lo);
+        i += 2;
+      }
+      if (c == '\0' || c == '/' || c == '\\') return std::nullopt;
+      out.push_back(c);
     }
-    if (slash == std::string_view::npos) break;
-    rest.remove_prefix(slash + 1);
+    const std::string_view segment = std::string_view(out).substr(start);
+    if (segment == "..") return std::nullopt;
+    if (segment.empty() || segment == ".") out.resize(before);
+    if (i >= encoded_path.size()) break;
+    ++i;  // the '/'
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@ namespace avant::http {
 namespace {
 
 namespace fs = std::filesystem;
+using harness::eventually;
 using testing::get;
 using testing::HttpClient;
 using namespace std::chrono_literals;
@@ -258,6 +260,119 @@ TEST(StaticFiles, FoldersRedirectServeTheirIndexOrAListing) {
   EXPECT_NE(listing.body.find("&lt;script&gt;.txt"), std::string::npos) << listing.body;
   EXPECT_EQ(listing.body.find("<script>"), std::string::npos) << "names are HTML-escaped";
   EXPECT_NE(listing.body.find("href=\"%3Cscript%3E.txt\""), std::string::npos) << listing.body;
+}
+
+// The open-file cache: within `valid` a cached file is served as it was cached (no system call
+// looks at the file), and without the cache every request sees the file as it is now.
+TEST(StaticFiles, WithinValidTheCacheServesWhatItHoldsAndWithoutItEveryRequestIsFresh) {
+  Site site;
+  const fs::path live = site.root() / "live.txt";
+  write_file(live, "first");
+  {
+    StaticOptions o{.root = site.root()};
+    o.cache.valid = 24h;  // longer than the test: nothing is checked again
+    StaticServer s(o);
+    EXPECT_EQ(fetch(s.address(), get("/live.txt")).body, "first");
+    write_file(live, "second, longer");
+    const auto cached = fetch(s.address(), get("/live.txt"));
+    EXPECT_EQ(cached.body, "first") << "served from the cache, as nginx's open_file_cache_valid";
+    EXPECT_EQ(cached.header("Content-Length").value_or(""), "5");
+    fs::remove(live);
+    EXPECT_EQ(fetch(s.address(), get("/live.txt")).status, 200) << "still cached";
+  }
+  write_file(live, "first");
+  StaticOptions o{.root = site.root()};
+  o.cache.entries = 0;  // no cache
+  StaticServer s(o);
+  EXPECT_EQ(fetch(s.address(), get("/live.txt")).body, "first");
+  write_file(live, "second, longer");
+  EXPECT_EQ(fetch(s.address(), get("/live.txt")).body, "second, longer");
+  fs::remove(live);
+  EXPECT_EQ(fetch(s.address(), get("/live.txt")).status, 404);
+}
+
+// Under load, a file edited in place, replaced by a rename, then deleted is served fresh within
+// the cache's `valid` period, and every answer is one whole version (or, once deleted, a 404).
+TEST(StaticFiles, AnEditedReplacedOrDeletedFileIsServedFreshUnderLoad) {
+  Site site;
+  const fs::path live = site.root() / "live.txt";
+  const std::string v1 = "version one";
+  const std::string v2 = "version two, edited in place";
+  const std::string v3 = harness::pattern(100000, 7);  // replaced: bigger than the memory limit
+  write_file(live, v1);
+  StaticOptions o{.root = site.root()};
+  o.cache.valid = 50ms;
+  o.cache.file_bytes = 64u << 10;
+  StaticServer s(o);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> answers{0};
+  std::atomic<int> torn{0};
+  std::atomic<int> last_seen{0};  // 1, 2, 3 for the versions, 4 for a 404
+  std::thread load([&] {
+    auto c = std::make_unique<HttpClient>(s.address());
+    const auto until = std::chrono::steady_clock::now() + 30s;  // bounded even if the test fails
+    while (!stop && std::chrono::steady_clock::now() < until) {
+      const auto r = c->send(get("/live.txt")) ? c->read() : std::nullopt;
+      if (!r || r->header("Connection").value_or("") == "close") {
+        // max_requests_per_connection reached: the server closes; go on with a new connection.
+        c = std::make_unique<HttpClient>(s.address());
+        if (!r) continue;
+      }
+      ++answers;
+      if (r->status == 404) {
+        last_seen = 4;
+      } else if (r->status == 200 && r->body == v1) {
+        last_seen = 1;
+      } else if (r->status == 200 && r->body == v2) {
+        last_seen = 2;
+      } else if (r->status == 200 && r->body == v3) {
+        last_seen = 3;
+      } else {
+        ++torn;
+      }
+    }
+  });
+  EXPECT_TRUE(eventually([&] { return last_seen == 1; }));
+  write_file(live, v2);  // in place: the same inode, a new size and mtime
+  EXPECT_TRUE(eventually([&] { return last_seen == 2; }, 5s)) << "an edit is seen within valid";
+  const fs::path next = site.root() / "live.txt.new";
+  write_file(next, v3);
+  fs::rename(next, live);  // replaced: another inode under the same name
+  EXPECT_TRUE(eventually([&] { return last_seen == 3; }, 5s)) << "a rename is seen within valid";
+  fs::remove(live);
+  EXPECT_TRUE(eventually([&] { return last_seen == 4; }, 5s)) << "a deletion is seen too";
+  stop = true;
+  load.join();
+  EXPECT_GT(answers.load(), 4);
+  EXPECT_EQ(torn.load(), 0) << "every answer is one whole version of the file";
+}
+
+// The cache holds at most `entries` files per loop: the descriptors of files evicted, and at
+// the server's stop those of every file, are closed.
+TEST(StaticFiles, TheCacheKeepsAtMostEntriesDescriptorsAndClosesThemAtStop) {
+  Site site;
+  for (unsigned i = 0; i < 6; ++i)
+    write_file(site.root() / ("f" + std::to_string(i) + ".bin"), harness::pattern(200000, i));
+  const auto open_fds = [] {
+    return std::distance(fs::directory_iterator("/proc/self/fd"), fs::directory_iterator());
+  };
+  const auto before = open_fds();
+  {
+    StaticOptions o{.root = site.root()};
+    o.cache.entries = 2;
+    o.cache.file_bytes = 1024;  // these files are kept as descriptors, not in memory
+    StaticServer s(o);
+    const auto serving = open_fds();  // the server's own: listener, loops, epoll, ...
+    for (unsigned i = 0; i < 6; ++i) {
+      const auto r = fetch(s.address(), get("/f" + std::to_string(i) + ".bin"));
+      EXPECT_EQ(r.body, harness::pattern(200000, i));
+    }
+    // The clients' sockets close as the server sees their ends: what stays is the cache's.
+    EXPECT_TRUE(eventually([&] { return open_fds() <= serving + 2; }))
+        << open_fds() - serving << " descriptors more than before the requests";
+  }
+  EXPECT_TRUE(eventually([&] { return open_fds() <= before; })) << "closed at stop";
 }
 
 TEST(StaticFiles, AMissingRootStopsStartUp) {

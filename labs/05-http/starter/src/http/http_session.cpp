@@ -57,8 +57,9 @@ void Session::complete(detail::Exchange& ex) {
 void Session::advance() {
   throw std::logic_error(
       "TODO(05): Session::advance: pop every finished exchange from the front (an upgrade's answer "
-      "that does not close: finish_upgrade() true -> return; keep one as spare if nobody else "
-      "holds it; one that closes ends the pipeline: close_after_output()); send the new front's "
+      "that does not close: finish_upgrade() true -> return; keep it as spare_ (new_exchange "
+      "reuses it once nobody else holds it); one that closes ends the pipeline: "
+      "close_after_output()); send the new front's "
       "held bytes; then: idle since now (release_idle_memory()), draining and idle -> close; "
       "resume_input() below max_pipeline; process() what already waits in the input");
 }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -25,6 +26,16 @@ struct Response {
   int status = 200;
   Headers headers;
   std::string body;
+  // Parts a cache shares between answers (StaticFiles' open-file cache), written as they are and
+  // never changed once shared: header lines ("Name: value\r\n" each, no framing field) after
+  // `headers`, and a body sent in place of `body`.
+  std::shared_ptr<const std::string> shared_fields;
+  std::shared_ptr<const std::string> shared_body;
+
+  // What goes out as the body: `shared_body` when set, else `body`.
+  [[nodiscard]] std::string_view body_view() const noexcept {
+    return shared_body ? std::string_view(*shared_body) : std::string_view(body);
+  }
 
   // A complete response with a body and its Content-Type.
   [[nodiscard]] static Response text(int status, std::string body,
