@@ -729,6 +729,41 @@ def profile_per_message(argv: list[str], load: Path, cores: dict, low: int, high
     return sorted((r for r in rows if r[1] >= 1.0), key=lambda r: -r[1])
 
 
+def short_function(name: str) -> str:
+    """callgrind_annotate's `file:function(args) [clone]` as `function`, `libc's memcpy (file)`."""
+    where, _, function = name.partition(":")
+    if where == "???" or where.endswith((".cpp", ".hpp", ".cc", ".h")):
+        where = ""
+    depth = 0
+    for i, ch in enumerate(function):  # cut the argument list (templates may hold parentheses)
+        depth += {"<": 1, ">": -1}.get(ch, 0)
+        if ch == "(" and depth == 0 and i > 0:
+            function = function[:i]
+            break
+    if function.startswith("std::_Function_handler<"):
+        function = "std::function call (a handler or a task)"
+    file = Path(where).name
+    return f"{function} ({file})" if file else function
+
+
+def profile_table(rows: list[tuple[str, float]], top: int = 25) -> tuple[float, list[str]]:
+    """(total, Markdown rows) of a per-function profile, overloads summed, largest first."""
+    merged: dict[str, float] = {}
+    for name, value in rows:
+        key = short_function(name)
+        merged[key] = merged.get(key, 0.0) + value
+    total = sum(merged.values())
+    ordered = sorted(merged.items(), key=lambda kv: -kv[1])
+    lines = ["| function | instructions / message | share |", "|---|---:|---:|"]
+    for name, value in ordered[:top]:
+        lines.append(f"| `{name}` | {value:.0f} | {100 * value / total:.1f}% |")
+    rest = sum(v for _, v in ordered[top:])
+    if rest:
+        lines.append(f"| (the {len(ordered) - top} others) | {rest:.0f} | "
+                     f"{100 * rest / total:.1f}% |")
+    return total, lines
+
+
 def instructions_per_message(argv: list[str], load: Path, cores: dict, low: int,
                              high: int, case: dict = ECHO_64) -> float:
     """Instructions per message, start-up and shutdown cancelled out: (I(high) - I(low)) / n."""
@@ -933,6 +968,43 @@ def micro_benchmarks(build: Path, repetitions: int, log) -> list[dict]:
     return found
 
 
+def write_profiles(chosen: list[Scenario], load: Path, cores: dict, args) -> int:
+    """bench/run --profile: where the instructions of one message go, by function, for A and B
+    of each case, one connection; (I_f(high) - I_f(low)) / n cancels start-up and stop."""
+    if not shutil.which("valgrind") or not shutil.which("callgrind_annotate"):
+        print("bench: --profile needs valgrind (scripts/install-deps.sh installs it)")
+        return 1
+    started = datetime.datetime.now(datetime.timezone.utc)
+    low, high = (200, 1200) if args.quick else (1000, 6000)
+    lines = [f"# Avant profiles — {started.strftime('%Y-%m-%dT%H:%M:%SZ')}", "",
+             f"- revision `{revision()}`; callgrind, user space, one connection; instructions per "
+             f"message = (I(after {high}) - I(after {low})) / {high - low}, by function "
+             "(self cost), so start-up and stop cancel out; bench/harness.py --profile", ""]
+    for s in chosen:
+        if s.load == "tls":
+            continue  # handshakes: openssl s_time, not a message count
+        for case in s.cases:
+            if case.get("scheme") == "https":
+                continue  # avant-load speaks no TLS
+            for (label, argv), key in ((s.a, "A"), (s.b, "B")):
+                c = case_for(dict(case, connections=1), key)
+                print(f"bench: profile {s.name}: {label}, {case_label(c)}", flush=True)
+                if any("@CERT@" in a for a in argv):
+                    cert, key_file = bench_pki()
+                    argv = [a.replace("@CERT@", cert).replace("@KEY@", key_file) for a in argv]
+                rows = profile_per_message(argv, load, cores, low, high, c)
+                total, table = profile_table(rows)
+                lines += [f"## {s.name}: {label}, {case_label(c)}", "",
+                          f"{total:.0f} instructions per message.", "", *table, ""]
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{started.strftime('%Y%m%dT%H%M%SZ')}-profile.md"
+    path.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    print(f"bench: profiles in {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -946,6 +1018,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--case", action="append", help="only this case label, e.g. 'raw 64 B x 1 conn'")
     parser.add_argument("--no-callgrind", action="store_true")
     parser.add_argument("--no-micro", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="instead of measuring: callgrind's instructions per message by "
+                             "function, for each case of the scenarios (one connection, A and B), "
+                             "written to <out>/<time>-profile.md")
     parser.add_argument("--dry-run", action="store_true", help="print the plan, run nothing")
     parser.add_argument("--render", metavar="REPORT.json", nargs="+",
                         help="check a JSON report and write its Markdown next to it; with several, "
@@ -994,6 +1070,9 @@ def main(argv: list[str] | None = None) -> int:
                     log(f"  {case_label(case)}: {rounds} rounds x ({s.a[0]}, {s.b[0]}), "
                         f"{warmup} s + {duration} s each")
         return 0
+
+    if args.profile:
+        return write_profiles([all_scenarios[n] for n in chosen], load, cores, args)
 
     for name in chosen:
         if all_scenarios[name].pending:
