@@ -184,6 +184,31 @@ class Report(unittest.TestCase):
         self.assertEqual(harness.GROUPS["ws"], ["ws-node", "ws-ceiling"])
         self.assertIn("node", harness.uses(harness.scenarios(build)["ws-node"]))
 
+    def test_profile_names_are_shortened_and_overloads_summed(self):
+        self.assertEqual(harness.short_function(
+            "???:avant::http::Session::serialize_head(avant::http::detail::Exchange&, "
+            "std::optional<unsigned long>)"), "avant::http::Session::serialize_head")
+        self.assertEqual(harness.short_function("./malloc/./malloc/malloc.c:_int_free"),
+                         "_int_free (malloc.c)")
+        self.assertEqual(harness.short_function(
+            "???:std::_Function_handler<void (int), X>::_M_invoke(std::_Any_data const&)"),
+            "std::function call (a handler or a task)")
+        total, lines = harness.profile_table([("???:f(int)", 30.0), ("???:f(long)", 10.0),
+                                              ("???:g()", 60.0)], top=1)
+        self.assertEqual(total, 100.0)
+        self.assertEqual(lines[2], "| `g` | 60 | 60.0% |")
+        self.assertEqual(lines[3], "| (the 1 others) | 40 | 40.0% |")
+
+    def test_static_runs_against_tuned_and_untuned_nginx(self):
+        build = Path("/nonexistent")
+        self.assertEqual(harness.GROUPS["static"], ["static", "static-untuned"])
+        conf = (harness.ROOT / "bench/nginx/nginx-static.conf.in").read_text()
+        self.assertIn("open_file_cache max=1000", conf)
+        self.assertNotIn("open_file_cache",
+                         (harness.ROOT / "bench/nginx/nginx-static-untuned.conf.in").read_text()
+                         .split("daemon off;")[1])
+        self.assertEqual(harness.uses(harness.scenarios(build)["static-untuned"])[-1], "nginx")
+
     def test_problems_are_named(self):
         report = sample_report()
         del report["machine"]
