@@ -60,6 +60,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   out.resize(start + line.size() + server.size() + date.size() + fields + kFraming + 2);
   char* p = out.data() + start;
   const auto put = [&p](std::string_view v) {
+    if (v.empty()) return;  // an empty view may hold no pointer, which memcpy may not be given
     std::memcpy(p, v.data(), v.size());
     p += v.size();
   };
