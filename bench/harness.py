@@ -669,31 +669,10 @@ ECHO_64 = {"mode": "raw", "size": 64, "connections": 1, "pipeline": 1}
 HTTP_GET = {"mode": "http", "size": 0, "connections": 1, "pipeline": 1}
 
 
-def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int,
-                           case: dict = ECHO_64) -> int:
-    """Total user-space instructions of a server run that serves `count` messages of `case`."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "callgrind.out"
-        wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
-        if argv[0] in AVANT_CONFIGURED:
-            server = avant_config_server("callgrind", argv, cores["server"], wrap=wrap)
-        else:
-            server = Server("callgrind", argv, cores["server"], wrap=wrap)
-        try:
-            run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
-        finally:
-            server.stop(timeout=120)
-        text = out.read_text()
-    totals = re.search(r"^(?:totals|summary):\s+(\d+)", text, re.M)
-    if not totals:
-        raise RuntimeError("no totals in the callgrind output")
-    return int(totals.group(1))
-
-
-def callgrind_functions(argv: list[str], load: Path, cores: dict, count: int,
-                        case: dict) -> dict[str, int]:
-    """Self instructions (Ir) of every function in a server run that serves `count` messages of
-    `case`, by callgrind_annotate's `file:function` name."""
+def callgrind_run(argv: list[str], load: Path, cores: dict, count: int, case: dict,
+                  read) -> object:
+    """Runs the server under callgrind while it serves `count` messages of `case`, stops it, and
+    returns read(path of callgrind's output file) before the output is deleted."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "callgrind.out"
         wrap = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}"]
@@ -707,11 +686,35 @@ def callgrind_functions(argv: list[str], load: Path, cores: dict, count: int,
             run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
         finally:
             server.stop(timeout=120)
-        done = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
-                               str(out)], capture_output=True, text=True, check=True,
-                              timeout=300)
+        return read(out)
+
+
+def callgrind_instructions(argv: list[str], load: Path, cores: dict, count: int,
+                           case: dict = ECHO_64) -> int:
+    """Total user-space instructions of a server run that serves `count` messages of `case`."""
+    text = callgrind_run(argv, load, cores, count, case, lambda out: out.read_text())
+    totals = re.search(r"^(?:totals|summary):\s+(\d+)", text, re.M)
+    if not totals:
+        raise RuntimeError("no totals in the callgrind output")
+    return int(totals.group(1))
+
+
+def annotate(out: Path) -> str:
+    """callgrind_annotate's self cost per function of one output file."""
+    done = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", str(out)],
+                          capture_output=True, text=True, timeout=300, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"callgrind_annotate {out}: {done.stderr.strip()[-400:]}")
+    return done.stdout
+
+
+def callgrind_functions(argv: list[str], load: Path, cores: dict, count: int,
+                        case: dict) -> dict[str, int]:
+    """Self instructions (Ir) of every function in a server run that serves `count` messages of
+    `case`, by callgrind_annotate's `file:function` name."""
+    text = callgrind_run(argv, load, cores, count, case, annotate)
     costs: dict[str, int] = {}
-    for line in done.stdout.splitlines():
+    for line in text.splitlines():
         match = re.match(r"^\s*([\d,]+)\s+(?:\([^)]*\)\s+)?(\S.*?)(?:\s+\[[^]]*\])?$", line)
         if match and ":" in match.group(2) and not match.group(2).startswith("PROGRAM"):
             name = match.group(2)

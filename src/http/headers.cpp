@@ -62,7 +62,9 @@ std::vector<std::vector<Headers::Field>>* pool() noexcept {
 
 }  // namespace
 
-Headers::Headers() noexcept {
+Headers::Headers() noexcept = default;
+
+void Headers::take_pooled() noexcept {
   auto* lists = pool();
   if (lists != nullptr && !lists->empty()) {
     fields_ = std::move(lists->back());
@@ -108,6 +110,7 @@ Headers& Headers::operator=(Headers&& other) noexcept {
 }
 
 void Headers::add(std::string_view name, std::string_view value) {
+  if (fields_.capacity() == 0) take_pooled();
   if (size_ < fields_.size()) {
     fields_[size_].first.assign(name);
     fields_[size_].second.assign(value);

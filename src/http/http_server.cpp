@@ -48,9 +48,13 @@ Responder& Responder::operator=(Responder&& other) noexcept {
 void Responder::release() noexcept {
   if (!exchange_) return;
   const std::shared_ptr<detail::Exchange> ex = std::move(exchange_);
+  // The common case, a handler that answered in full: nothing is left to do. Both flags only
+  // ever turn true while a Responder holds the exchange (it is reset only once no one does).
+  if (ex->answered.load(std::memory_order_acquire) && ex->finished.load(std::memory_order_acquire))
+    return;
   try {
     if (!ex->answered.exchange(true)) {
-      ex->finished = true;
+      ex->finished.store(true, std::memory_order_release);
       on_loop(ex, [](Session& s, detail::Exchange& e) {
         s.answer(e, Response::text(500, "Internal Server Error\n"));
       });
@@ -63,7 +67,13 @@ void Responder::release() noexcept {
 
 void Responder::send(Response response) {
   if (!exchange_ || exchange_->answered.exchange(true)) return;
-  exchange_->finished = true;
+  exchange_->finished.store(true, std::memory_order_release);
+  detail::Exchange& ex = *exchange_;
+  if (ex.loop != nullptr && ex.loop->is_in_loop_thread()) {
+    // The common case, a handler answering at once: no task, and the response is not moved again.
+    if (auto session = ex.session.lock()) session->answer(ex, std::move(response));
+    return;
+  }
   on_loop(exchange_, [r = std::move(response)](Session& s, detail::Exchange& e) mutable {
     s.answer(e, std::move(r));
   });
@@ -71,7 +81,7 @@ void Responder::send(Response response) {
 
 void Responder::upgrade(Response head, tcp::ProtocolPtr next) {
   if (!exchange_ || exchange_->answered.exchange(true)) return;
-  exchange_->finished = true;
+  exchange_->finished.store(true, std::memory_order_release);
   on_loop(exchange_,
           [r = std::move(head), n = std::move(next)](Session& s, detail::Exchange& e) mutable {
             s.upgrade(e, std::move(r), std::move(n));

@@ -11,10 +11,10 @@
 #include <atomic>
 #include <cstddef>
 #include <functional>
-#include <list>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <avant/http/http_server.hpp>
 #include <avant/http/request_parser.hpp>
@@ -67,6 +67,50 @@ struct Exchange {
     writable_cb = nullptr;
     switch_to.reset();
   }
+};
+
+// The pipeline's exchanges in request order. A vector and the index of its front, not a list:
+// a request costs no node allocation (a list allocates one per push). Empty, it keeps a small
+// capacity for the next request; a connection that rests takes none (the Session goes).
+// Loop thread only.
+class ExchangeQueue {
+ public:
+  using Item = std::shared_ptr<Exchange>;
+
+  [[nodiscard]] bool empty() const noexcept { return head_ == items_.size(); }
+  [[nodiscard]] std::size_t size() const noexcept { return items_.size() - head_; }
+  [[nodiscard]] Item& front() noexcept { return items_[head_]; }
+  [[nodiscard]] Item& back() noexcept { return items_.back(); }
+  [[nodiscard]] auto begin() const noexcept {
+    return items_.begin() + static_cast<std::ptrdiff_t>(head_);
+  }
+  [[nodiscard]] auto end() const noexcept { return items_.end(); }
+
+  void push_back(Item item) {
+    // A pipeline that never empties would grow the vector by one slot per request: once the
+    // spent slots are half of it, the live ones move to the start.
+    if (head_ > 0 && head_ * 2 >= items_.size()) {
+      items_.erase(items_.begin(), items_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
+    items_.push_back(std::move(item));
+  }
+  void pop_front() noexcept {
+    items_[head_].reset();
+    if (++head_ == items_.size()) clear();
+  }
+  void clear() noexcept {
+    items_.clear();
+    head_ = 0;
+  }
+  // Gives back what a deep pipeline grew (more than `kept` slots), when empty.
+  void shrink(std::size_t kept) {
+    if (empty() && items_.capacity() > kept) items_.shrink_to_fit();
+  }
+
+ private:
+  std::vector<Item> items_;
+  std::size_t head_ = 0;  // items_[0, head_) are spent
 };
 
 }  // namespace detail
@@ -180,10 +224,12 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   }
   // The one backpressure test: `bytes` buffered for this connection reach its high-water mark.
   [[nodiscard]] bool at_high_water(std::size_t bytes) const noexcept;
-  // Nothing in flight: frees what a big answer grew (a scratch over kScratchKept).
+  // Nothing in flight: frees what a big answer or a deep pipeline grew (a scratch over
+  // kScratchKept, a queue over kQueueKept slots).
   void release_idle_memory();
   static constexpr std::size_t kScratchKept = 1024;
   static constexpr std::size_t kBatchKept = 16u << 10;  // a batch kept between requests, at most
+  static constexpr std::size_t kQueueKept = 4;          // queue slots kept between requests
   void compute_wait();
   void update_timer();
   void arm_timer(reactor::TimePoint due);
@@ -195,8 +241,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   reactor::EventLoop& loop_;
   RequestParser parser_;
   net::Buffer* input_ = nullptr;  // the connection's input (stable for its life)
-  // A list, not a deque: empty, it holds no memory (an idle keep-alive connection costs little).
-  std::list<std::shared_ptr<detail::Exchange>> queue_;
+  detail::ExchangeQueue queue_;
   std::shared_ptr<detail::Exchange> spare_;  // a finished exchange, reused once no one holds it
   std::size_t requests_ = 0;
   Input input_state_ = Input::reading;

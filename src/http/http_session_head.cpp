@@ -15,6 +15,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   // many bytes they take.
   bool has_server = options_.server_header.empty();
   bool has_date = false;
+  bool has_type = false;
   std::size_t fields = 0;
   for (const auto& [name, value] : response.headers) {
     fields += name.size() + value.size() + 4;
@@ -27,6 +28,9 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
         break;
       case 10:
         if (iequals(name, "Connection") && list_contains(value, "close")) ex.close = true;
+        break;
+      case 12:
+        has_type = has_type || iequals(name, "Content-Type");
         break;
       default:
         break;
@@ -53,6 +57,8 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   const std::string_view shared_fields =
       response.shared_fields ? std::string_view(*response.shared_fields) : std::string_view();
   fields += shared_fields.size();
+  const std::string_view type = has_type ? std::string_view() : response.content_type_line();
+  fields += type.size();
   const std::string_view server = has_server ? std::string_view() : shared_->server_line;
   const std::string_view date = has_date ? std::string_view() : date_line_now();
   constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
@@ -67,6 +73,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   put(line);
   put(server);
   put(date);
+  put(type);  // text() would have added it first
   for (const auto& [name, value] : response.headers) {
     // Framing is ours to decide.
     if ((name.size() == 10 && iequals(name, "Connection")) ||

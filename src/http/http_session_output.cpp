@@ -425,6 +425,7 @@ void Session::release_idle_memory() {
   // when it rests); a scratch that a big head grew is given back now.
   scratch_.clear();
   if (scratch_.capacity() > kScratchKept) scratch_.shrink_to_fit();
+  queue_.shrink(kQueueKept);
 }
 
 void Session::on_write_complete() {

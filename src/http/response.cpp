@@ -7,10 +7,32 @@
 
 namespace avant::http {
 
+namespace {
+
+// The Content-Type lines text() does not build: the types handlers answer with most.
+constexpr std::array<std::string_view, 5> kTypeLines = {
+    "Content-Type: text/plain; charset=utf-8\r\n", "Content-Type: text/plain\r\n",
+    "Content-Type: text/html; charset=utf-8\r\n",  "Content-Type: application/json\r\n",
+    "Content-Type: application/octet-stream\r\n",
+};
+constexpr std::size_t kTypePrefix = std::string_view("Content-Type: ").size();
+
+std::string_view prebuilt_type_line(std::string_view type) noexcept {
+  for (const std::string_view line : kTypeLines) {
+    if (line.size() == kTypePrefix + type.size() + 2 &&
+        line.substr(kTypePrefix, type.size()) == type)
+      return line;
+  }
+  return {};
+}
+
+}  // namespace
+
 Response Response::text(int status, std::string body, std::string_view content_type) {
   Response r;
   r.status = status;
-  r.headers.add("Content-Type", content_type);
+  r.type_line_ = prebuilt_type_line(content_type);
+  if (r.type_line_.empty()) r.headers.add("Content-Type", content_type);
   r.body = std::move(body);
   return r;
 }

@@ -76,6 +76,7 @@ void EventLoop::run_in_loop(Task task) {
 void EventLoop::queue_in_loop(Task task) {
   const std::lock_guard lock(mutex_);
   queue_.push_back(std::move(task));
+  has_tasks_.store(true, std::memory_order_release);
   // Only a task queued by a callback of step 2 is sure to run without a wake-up (step 3 follows).
   // From another thread the loop may be asleep in epoll_wait; from a task of step 3, or before
   // run(), the next epoll_wait would otherwise sleep with the task waiting. The wake-up is written
@@ -89,10 +90,14 @@ std::size_t EventLoop::queued_tasks() const {
 }
 
 void EventLoop::run_queued_tasks() {
+  // Nothing queued, the common case of a busy loop: no lock. A task queued from another thread
+  // after this load has written a wake-up, and drain_wake_up()'s exchange makes its flag seen.
+  if (!has_tasks_.load(std::memory_order_acquire)) return;
   std::vector<Task> tasks;
   {
     const std::lock_guard lock(mutex_);
     tasks.swap(queue_);
+    has_tasks_.store(false, std::memory_order_relaxed);
   }
   if (trace::on(trace::Topic::reactor) && !tasks.empty()) [[unlikely]]
     trace::emit(trace::Topic::reactor, "running ", tasks.size(), " queued task(s)");
@@ -113,7 +118,9 @@ void EventLoop::wake_up_locked() {
 void EventLoop::drain_wake_up() {
   std::uint64_t count = 0;
   static_cast<void>(::read(wake_fd_.get(), &count, sizeof count));
-  wake_pending_.store(false, std::memory_order_release);
+  // An exchange, not a store: reading the producer's flag (its release) makes its has_tasks_
+  // visible to run_queued_tasks() below, even when its wake-up was the one still pending.
+  static_cast<void>(wake_pending_.exchange(false, std::memory_order_acq_rel));
 }
 
 void EventLoop::update_channel(Channel& channel) {

@@ -319,6 +319,41 @@ TEST(HttpServer, HeadAnswersCarryNoBodyAndHttp10GetsItsKeepAlive) {
   EXPECT_TRUE(old.closed());
 }
 
+TEST(HttpServer, AnAnswersContentTypeIsOneFieldWhetherPrebuiltOrTheHandlers) {
+  // Response::text() sends a common type as a prebuilt line and any other as a field; a type the
+  // handler sets itself replaces the prebuilt one, in any spelling of the name.
+  Served s(options(), [](Request& request, Responder responder) {
+    if (request.target == "/custom") {
+      responder.send(Response::text(200, "{}", "application/vnd.avant+json"));
+    } else if (request.target == "/replaced") {
+      Response r = Response::text(200, "{}");
+      r.headers.set("content-type", "application/problem+json");
+      responder.send(std::move(r));
+    } else {
+      responder.send(Response::text(200, "plain",
+                                    request.target == "/json" ? "application/json" : "text/plain"));
+    }
+  });
+  HttpClient c(s.address());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"/plain", "text/plain"},
+      {"/json", "application/json"},
+      {"/custom", "application/vnd.avant+json"},
+      {"/replaced", "application/problem+json"},
+  };
+  for (const auto& [target, type] : cases) {
+    ASSERT_TRUE(c.send(get(target)));
+    const auto r = c.read();
+    ASSERT_TRUE(r) << c.error();
+    EXPECT_EQ(r->count("Content-Type"), 1u) << target << ":\n" << r->head;
+    EXPECT_EQ(r->header("Content-Type").value_or(""), type) << target;
+  }
+  EXPECT_EQ(Response::text(200, "x").content_type_line(),
+            "Content-Type: text/plain; charset=utf-8\r\n");
+  EXPECT_TRUE(Response::text(200, "x", "text/csv").content_type_line().empty());
+  EXPECT_EQ(Response::text(200, "x", "text/csv").headers.get("Content-Type"), "text/csv");
+}
+
 TEST(HttpServer, ASlowClientPausesAStreamingProducer) {
   constexpr std::size_t kPiece = std::size_t{64} * 1024;
   constexpr std::size_t kTotal = 16u << 20;  // 16 MiB, far over the high-water mark

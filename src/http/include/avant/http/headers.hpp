@@ -27,9 +27,10 @@ class Headers {
  public:
   using Field = std::pair<std::string, std::string>;
 
-  // A new list takes its storage from a small per-thread pool of lists that were destroyed before
-  // (a response per request would otherwise allocate a list per request); the destructor gives
-  // it back. Copies copy the live fields only.
+  // A list's first add() takes its storage from a small per-thread pool of lists that were
+  // destroyed before (a response per request would otherwise allocate a list per request); the
+  // destructor gives it back. A list that was never added to costs nothing to make or destroy.
+  // Copies copy the live fields only.
   Headers() noexcept;
   ~Headers();
   Headers(const Headers& other);
@@ -61,6 +62,9 @@ class Headers {
   void clear() noexcept { size_ = 0; }
 
  private:
+  // Takes a list of kept storage from this thread's pool, if it has one.
+  void take_pooled() noexcept;
+
   std::vector<Field> fields_;  // [0, size_) are live; the rest is storage kept for reuse
   std::size_t size_ = 0;
 };

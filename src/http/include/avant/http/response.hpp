@@ -37,9 +37,19 @@ struct Response {
     return shared_body ? std::string_view(*shared_body) : std::string_view(body);
   }
 
-  // A complete response with a body and its Content-Type.
+  // A complete response with a body and its Content-Type. A common type (text/plain with or
+  // without charset=utf-8, text/html; charset=utf-8, application/json, application/octet-stream)
+  // is not added to `headers`: it goes out as a prebuilt line (content_type_line()), so the
+  // answer builds no field. A Content-Type the handler adds to `headers` replaces it.
   [[nodiscard]] static Response text(int status, std::string body,
                                      std::string_view content_type = "text/plain; charset=utf-8");
+
+  // The prebuilt "Content-Type: ...\r\n" line text() chose, in static storage; empty if none.
+  // Written before `headers` unless they have a Content-Type.
+  [[nodiscard]] std::string_view content_type_line() const noexcept { return type_line_; }
+
+ private:
+  std::string_view type_line_;
 };
 
 // "OK", "Not Found", ...; "Unknown" for a code without a registered phrase.

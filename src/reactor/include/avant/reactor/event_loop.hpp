@@ -176,6 +176,8 @@ class EventLoop {
 
   mutable std::mutex mutex_;
   std::vector<Task> queue_;  // guarded by mutex_
+  // queue_ is not empty (written under mutex_): an iteration with nothing queued takes no lock.
+  std::atomic<bool> has_tasks_{false};
   std::atomic<bool> wake_pending_{false};
   std::atomic<std::uint64_t> next_timer_id_{1};
 
