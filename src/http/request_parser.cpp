@@ -11,6 +11,17 @@ RequestParser* self(llhttp_t* p) noexcept {
   return static_cast<RequestParser*>(p->data);
 }
 
+// Adds a piece of a name or value: the first stays a view, a later one makes it owned.
+void collect(std::string& owned, std::string_view& view, const char* at, std::size_t n) {
+  if (owned.empty() && view.empty()) {
+    view = {at, n};
+    return;
+  }
+  owned.append(view);
+  view = {};
+  owned.append(at, n);
+}
+
 // The status for an llhttp error that no callback of ours raised.
 // (HPE_PAUSED_H2_UPGRADE, "PRI * HTTP/2.0": the HTTP/2 preface, is a 400 like the rest.)
 int status_for(llhttp_errno_t err) noexcept {
@@ -25,6 +36,7 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   complete_ = false;
   feed_begin_ = bytes.data();
   const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());
+  own_pieces();  // a field cut by the end of the bytes: they may move before the next feed()
   const std::size_t consumed =
       err == HPE_OK ? bytes.size()
                     : static_cast<std::size_t>(llhttp_get_error_pos(&parser_) - bytes.data());
@@ -48,6 +60,12 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   return {consumed, Status::error};
 }
 
+void RequestParser::own_pieces() {
+  if (!field_view_.empty()) field_.append(field_view_);
+  if (!value_view_.empty()) value_.append(value_view_);
+  field_view_ = value_view_ = {};
+}
+
 void RequestParser::continue_after_upgrade() noexcept {
   if (!upgrade_) return;
   upgrade_ = false;
@@ -62,6 +80,7 @@ int RequestParser::on_message_begin(llhttp_t* p) {
   s.header_bytes_ = 0;
   s.field_.clear();
   s.value_.clear();
+  s.field_view_ = s.value_view_ = {};
   s.hosts_ = 0;
   s.has_te_ = false;
   s.has_expect_ = false;
@@ -76,7 +95,7 @@ int RequestParser::on_url(llhttp_t* p, const char* at, std::size_t n) {
 
 int RequestParser::on_header_field(llhttp_t* p, const char* at, std::size_t n) {
   RequestParser& s = *self(p);
-  if (s.count_header_bytes(n)) s.field_.append(at, n);  // else a 431 where the name ends
+  if (s.count_header_bytes(n)) collect(s.field_, s.field_view_, at, n);  // else a 431 at its end
   return 0;
 }
 
@@ -89,28 +108,30 @@ int RequestParser::on_header_value(llhttp_t* p, const char* at, std::size_t n) {
   // before the count: only a continuation's first piece starts a line, however it was split.)
   if (n > 0 && s.starts_line(at))
     return s.refuse(400, "obs-fold (a header line continued on the next line)");
-  if (s.count_header_bytes(n)) s.value_.append(at, n);  // else a 431 where the value ends
+  if (s.count_header_bytes(n)) collect(s.value_, s.value_view_, at, n);  // else a 431 at its end
   return 0;
 }
 
 int RequestParser::on_header_value_complete(llhttp_t* p) {
   RequestParser& s = *self(p);
-  if (!s.field_.empty() && (s.field_.back() == ' ' || s.field_.back() == '\t'))
+  const std::string_view name = s.field_view_.empty() ? std::string_view(s.field_) : s.field_view_;
+  const std::string_view value = s.value_view_.empty() ? std::string_view(s.value_) : s.value_view_;
+  if (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
     return s.refuse(400, "whitespace between a field name and its colon");
   if (!s.in_trailers_) {
     if (s.request_.headers.size() >= s.limits_.max_headers)
       return s.refuse(431, "more than " + std::to_string(s.limits_.max_headers) + " header fields");
-    s.request_.headers.add(s.field_, trim_ows(s.value_));
+    s.request_.headers.add(name, trim_ows(value));
     // What check_head() needs, noted as the fields go by (no second pass for most requests).
-    switch (s.field_.size()) {
+    switch (name.size()) {
       case 4:
-        s.hosts_ += iequals(s.field_, "Host") ? 1U : 0U;
+        s.hosts_ += iequals(name, "Host") ? 1U : 0U;
         break;
       case 6:
-        s.has_expect_ = s.has_expect_ || iequals(s.field_, "Expect");
+        s.has_expect_ = s.has_expect_ || iequals(name, "Expect");
         break;
       case 17:
-        s.has_te_ = s.has_te_ || iequals(s.field_, "Transfer-Encoding");
+        s.has_te_ = s.has_te_ || iequals(name, "Transfer-Encoding");
         break;
       default:
         break;
@@ -118,6 +139,7 @@ int RequestParser::on_header_value_complete(llhttp_t* p) {
   }
   s.field_.clear();
   s.value_.clear();
+  s.field_view_ = s.value_view_ = {};
   return 0;
 }
 

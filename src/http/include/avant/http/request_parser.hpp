@@ -144,6 +144,13 @@ class RequestParser {
   bool bare_cr_ = false;              // a CR not followed by LF was skipped since the last request
   std::string field_;  // the header field being collected (llhttp may report it in pieces)
   std::string value_;
+  // The reference's shortcut (a lab may use field_ and value_ alone): a name or value that came
+  // in one piece, the usual case, stays a view of the fed bytes and is copied once, into the
+  // request's Headers. A second piece, or the end of feed() (the bytes may move before the
+  // next), copies it into field_ / value_ first (own_pieces()).
+  std::string_view field_view_;
+  std::string_view value_view_;
+  void own_pieces();
 };
 
 }  // namespace avant::http
