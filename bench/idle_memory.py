@@ -20,6 +20,11 @@ Method (bench/README.md, "Idle memory"):
     server freed stays in its heap, so a second round on the same process would measure reuse.
   * Rounds alternate which server goes first; the report quotes medians, min-max, and the ratio
     avant / nginx per round (median).
+  * A second figure charges what a server reserves for being configured for N connections: each
+    round also starts the server configured for SMALL connections, reads its RSS after the warm-up
+    (base), and gives (after - base) / N. nginx allocates and touches its connection and event
+    arrays for worker_connections at start-up, so its first figure leaves them out; avant reserves
+    nothing per configured connection, so its two figures agree.
 The client is this script (selectors/epoll, non-blocking sockets); it raises RLIMIT_NOFILE for
 itself and the servers it starts. Kernel socket memory is not in any process's RSS, and is the
 same for both servers.
@@ -44,6 +49,7 @@ UPGRADE = (b"GET / HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: 
            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n")
 DEFLATE_OFFER = b"Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
 SETTLE = 0.3  # seconds between the two RSS reads that must agree
+SMALL = 100  # connections a server is configured for when its base RSS is read
 # avant's idle HTTP connections keep their Session for [http] rest_after_ms (1000 by default)
 # before they rest: the measure starts after that.
 REST_AFTER = 1.0
@@ -205,17 +211,25 @@ def render(report: dict) -> str:
     lines = [f"# Idle memory — {report['started']}", "",
              f"Revision {report['revision']}; {report['connections']} idle {what} per round, "
              f"{report['rounds']} rounds; method: bench/idle_memory.py.",
-             "", "| server | KiB per idle connection (median) | min-max | RSS before -> after (last round) |",
-             "|---|---|---|---|"]
+             "", "| server | KiB per idle connection (median) | min-max | RSS before -> after "
+                 f"(last round) | KiB above a server configured for {SMALL} (median) |",
+             "|---|---|---|---|---|"]
     for label in ("avant", reference):
         side = r[label]
         last = side["runs"][-1]
+        reserved = side.get("reserved_median")
         lines.append(f"| {label} | {side['median']:.2f} | {side['min']:.2f}-{side['max']:.2f} | "
-                     f"{last['rss_before_kib']} -> {last['rss_after_kib']} KiB |")
+                     f"{last['rss_before_kib']} -> {last['rss_after_kib']} KiB | "
+                     + (f"{reserved:.2f} |" if reserved is not None else "— |"))
     goal = (f"avant's goal: <= 0.6 KiB per idle session (median here "
             f"**{r['avant']['median']:.2f}**)" if reference == "node ws" else "goal <= 1.0")
     lines += ["", f"avant / {reference}, per round: median **{r['ratio']['median']:.2f}** "
-                  f"(min {r['ratio']['min']:.2f}, max {r['ratio']['max']:.2f}); {goal}.", ""]
+                  f"(min {r['ratio']['min']:.2f}, max {r['ratio']['max']:.2f}); {goal}."]
+    if "reserved_ratio_median" in r:
+        lines += ["", f"Counting what each server reserves for the connections it is configured "
+                      f"for (its RSS above the same server configured for {SMALL}): avant / "
+                      f"{reference} median {r['reserved_ratio_median']:.2f}."]
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -254,22 +268,37 @@ def main(argv: list[str] | None = None) -> int:
         for label in order:
             # A fresh server each round: memory a server freed stays in its heap, so a second
             # round on the same process would measure reuse, not cost.
+            small = start(label, build, SMALL, args.ws, args.compress)
+            try:
+                warm_up(small.address, request)
+                base = settled_rss_kib(small.pid)
+            finally:
+                small.stop()
             server = start(label, build, args.connections, args.ws, args.compress)
             try:
                 run = measure(server, args.connections, request)
             finally:
                 server.stop()
+            run["rss_base_small_kib"] = base
+            run["kib_per_connection_reserved"] = (run["rss_after_kib"] - base) / args.connections
             runs[label].append(run)
             print(f"idle-memory: round {r + 1} {label}: {run['kib_per_connection']:.2f} KiB "
-                  f"per connection ({run['rss_before_kib']} -> {run['rss_after_kib']} KiB)",
-                  flush=True)
+                  f"per connection ({run['rss_before_kib']} -> {run['rss_after_kib']} KiB); "
+                  f"{run['kib_per_connection_reserved']:.2f} above a server configured for "
+                  f"{SMALL} ({base} KiB)", flush=True)
     ratios = [a["kib_per_connection"] / n["kib_per_connection"]
               for a, n in zip(runs["avant"], runs[reference]) if n["kib_per_connection"] > 0]
     result = {label: {"runs": runs[label],
                       "median": statistics.median(x["kib_per_connection"] for x in runs[label]),
                       "min": min(x["kib_per_connection"] for x in runs[label]),
-                      "max": max(x["kib_per_connection"] for x in runs[label])}
+                      "max": max(x["kib_per_connection"] for x in runs[label]),
+                      "reserved_median": statistics.median(
+                          x["kib_per_connection_reserved"] for x in runs[label])}
               for label in runs}
+    reserved = [a["kib_per_connection_reserved"] / n["kib_per_connection_reserved"]
+                for a, n in zip(runs["avant"], runs[reference])
+                if n["kib_per_connection_reserved"] > 0]
+    result["reserved_ratio_median"] = statistics.median(reserved) if reserved else float("nan")
     result["ratio"] = {"median": statistics.median(ratios) if ratios else float("nan"),
                        "min": min(ratios, default=float("nan")),
                        "max": max(ratios, default=float("nan"))}

@@ -236,6 +236,23 @@ class IdleMemory(unittest.TestCase):
         self.assertIn("| avant | 1.00 |", text)
         self.assertIn("| nginx | 1.00 |", text)
         self.assertIn("median **1.00**", text)
+        self.assertNotIn("reserves", text, "an old report has no second figure")
+
+    def test_the_report_gives_the_figure_that_counts_what_a_server_reserves(self):
+        def side(per, reserved):
+            run = {"rss_before_kib": 100, "rss_after_kib": 110, "kib_per_connection": per,
+                   "rss_base_small_kib": 90, "kib_per_connection_reserved": reserved}
+            return {"runs": [run], "median": per, "min": per, "max": per,
+                    "reserved_median": reserved}
+        report = {"started": "t", "revision": "r", "connections": 10, "rounds": 1,
+                  "result": {"avant": side(0.5, 0.5), "nginx": side(0.5, 0.9),
+                             "ratio": {"median": 1.0, "min": 1.0, "max": 1.0},
+                             "reserved_ratio_median": 0.5 / 0.9}}
+        text = idle_memory.render(report)
+        self.assertIn(f"configured for {idle_memory.SMALL} (median) |", text)
+        self.assertIn("| avant | 0.50 | 0.50-0.50 | 100 -> 110 KiB | 0.50 |", text)
+        self.assertIn("| nginx | 0.50 | 0.50-0.50 | 100 -> 110 KiB | 0.90 |", text)
+        self.assertIn("avant / nginx median 0.56", text)
 
 
 def smoke_idle_memory(build: str) -> int:
@@ -249,7 +266,8 @@ def smoke_idle_memory(build: str) -> int:
         result = json.loads(reports[0].read_text())["result"]
         for label in ("avant", "nginx"):
             run = result[label]["runs"][0]
-            if not run["rss_before_kib"] > 0 or not run["rss_after_kib"] > 0:
+            if not (run["rss_before_kib"] > 0 and run["rss_after_kib"] > 0
+                    and run["rss_base_small_kib"] > 0):
                 print(f"FAIL: no RSS for {label}: {run}")
                 return 1
     print("ok: a 1-round idle-memory run measured both servers")

@@ -295,16 +295,16 @@ class Rest final : public tcp::Protocol {
   void wait(std::chrono::milliseconds timeout, reactor::TimePoint since);
   void leave_clock() noexcept;
 
+  // 72 bytes: one of these stays with every idle connection (docs/performance.md, idle memory).
   std::shared_ptr<HttpServer::Shared> shared_;
-  std::size_t requests_;
-  reactor::TimePoint idle_since_;
   tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this Rest), from on_up
-  bool shut_ = false;  // our FIN went out: what comes is dropped, the peer's close awaited
   // The place in a RestClock's list, in deadline order.
   RestClock* clock_ = nullptr;
   Rest* prev_ = nullptr;
   Rest* next_ = nullptr;
-  reactor::TimePoint deadline_{};
+  reactor::TimePoint deadline_{};  // until on_up: when the connection went idle
+  std::uint32_t requests_;         // answered so far (saturates; handed to the next Session)
+  bool shut_ = false;  // our FIN went out: what comes is dropped, the peer's close awaited
 };
 
 }  // namespace avant::http

@@ -6,6 +6,9 @@
 // later, with the same timeout, ends later — and one timer armed at the front. Starting and ending
 // a rest is O(1), with no allocation and no system call: a connection that rests between every
 // two requests of a busy keep-alive client pays for a few pointer moves.
+#include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -91,7 +94,10 @@ struct RestClocks {
 
 Rest::Rest(std::shared_ptr<HttpServer::Shared> shared, std::size_t requests,
            reactor::TimePoint idle_since)
-    : shared_(std::move(shared)), requests_(requests), idle_since_(idle_since) {}
+    : shared_(std::move(shared)),
+      deadline_(idle_since),
+      requests_(static_cast<std::uint32_t>(
+          std::min<std::size_t>(requests, std::numeric_limits<std::uint32_t>::max()))) {}
 
 Rest::~Rest() {
   leave_clock();  // on_down or a wake-up did already, on the loop thread
@@ -109,7 +115,7 @@ void Rest::wait(std::chrono::milliseconds timeout, reactor::TimePoint since) {
 
 void Rest::on_up(const tcp::TcpConnectionPtr& connection) {
   connection_ = connection.get();
-  wait(shared_->options.keep_alive_timeout, idle_since_);
+  wait(shared_->options.keep_alive_timeout, deadline_);  // the deadline counts from the idle start
 }
 
 void Rest::expire() {

@@ -9,8 +9,11 @@
 
 namespace avant::net {
 
-Buffer::Buffer(BufferOptions options)
-    : storage_(kCheapPrepend + options.initial_size), max_size_(options.max_size) {
+Buffer::Buffer(BufferOptions options) : max_size_(options.max_size) {
+  if (options.initial_size > 0) {
+    storage_.resize(kCheapPrepend + options.initial_size);
+    read_index_ = write_index_ = kCheapPrepend;
+  }
   check_invariants();
 }
 
@@ -18,6 +21,7 @@ void Buffer::check_invariants() const noexcept {
   assert(read_index_ <= write_index_);
   assert(write_index_ <= storage_.size());
   assert(readable_bytes() <= max_size_);
+  assert(!storage_.empty() || write_index_ == 0);
 }
 
 void Buffer::retrieve(std::size_t n) noexcept {
@@ -30,8 +34,8 @@ void Buffer::retrieve(std::size_t n) noexcept {
 }
 
 void Buffer::retrieve_all() noexcept {
-  read_index_ = kCheapPrepend;
-  write_index_ = kCheapPrepend;
+  // A buffer without storage has no front room to keep.
+  read_index_ = write_index_ = storage_.empty() ? 0 : kCheapPrepend;
 }
 
 std::string Buffer::retrieve_as_string(std::size_t n) {
@@ -54,15 +58,16 @@ bool Buffer::ensure_writable(std::size_t n) {
 
 void Buffer::make_space(std::size_t n) {
   const std::size_t readable = readable_bytes();
-  if (read_index_ - kCheapPrepend + writable_bytes() >= n) {
+  if (read_index_ >= kCheapPrepend && read_index_ - kCheapPrepend + writable_bytes() >= n) {
     // Enough room once the content slides back to the front: move, do not allocate.
     std::memmove(storage_.data() + kCheapPrepend, peek(), readable);
   } else {
-    // Grow geometrically (amortised O(1) appends) but never past what max_size can use.
+    // Grow geometrically (amortised O(1) appends) but never past what max_size can use. A buffer
+    // without storage (read_index_ 0) gets its front room here, with its first bytes.
     const std::size_t needed = kCheapPrepend + readable + n;
     const std::size_t doubled = std::min(storage_.size() * 2, kCheapPrepend + max_size_);
     std::vector<char> next(std::max(needed, doubled));
-    std::memcpy(next.data() + kCheapPrepend, peek(), readable);
+    if (readable > 0) std::memcpy(next.data() + kCheapPrepend, peek(), readable);
     storage_.swap(next);
   }
   read_index_ = kCheapPrepend;
@@ -77,6 +82,7 @@ void Buffer::has_written(std::size_t n) noexcept {
 }
 
 bool Buffer::append(std::string_view bytes) {
+  if (bytes.empty()) return true;  // no storage is made for nothing
   if (!ensure_writable(bytes.size())) return false;
   std::memcpy(begin_write(), bytes.data(), bytes.size());
   has_written(bytes.size());
@@ -91,6 +97,7 @@ bool Buffer::prepend(std::string_view bytes) noexcept {
   if (bytes.size() > prependable_bytes() || bytes.size() > max_size_ - readable_bytes()) {
     return false;
   }
+  if (bytes.empty()) return true;  // a buffer without storage takes nothing in front, too
   read_index_ -= bytes.size();
   std::memcpy(storage_.data() + read_index_, bytes.data(), bytes.size());
   check_invariants();
@@ -182,9 +189,16 @@ IoResult Buffer::write_fd(int fd) noexcept {
 }
 
 void Buffer::shrink(std::size_t reserve) {
-  std::vector<char> next(kCheapPrepend + readable_bytes() + reserve);
   const std::size_t readable = readable_bytes();
-  std::memcpy(next.data() + kCheapPrepend, peek(), readable);
+  if (readable == 0 && reserve == 0) {
+    // Nothing to keep: no storage at all (an idle connection's buffers cost no heap).
+    std::vector<char>().swap(storage_);
+    read_index_ = write_index_ = 0;
+    check_invariants();
+    return;
+  }
+  std::vector<char> next(kCheapPrepend + readable + reserve);
+  if (readable > 0) std::memcpy(next.data() + kCheapPrepend, peek(), readable);
   storage_.swap(next);
   read_index_ = kCheapPrepend;
   write_index_ = kCheapPrepend + readable;

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cassert>
 #include <cerrno>
 #include <string>
@@ -54,7 +55,7 @@ void Poller::update_channel(Channel& channel) {
     case State::detached:
       if (channel.has_no_events()) return;
       control(EPOLL_CTL_ADD, channel);
-      channels_[channel.fd()] = &channel;
+      remember(channel);
       channel.set_poller_state(State::added);
       return;
     case State::added:
@@ -70,16 +71,23 @@ void Poller::update_channel(Channel& channel) {
 }
 
 void Poller::remove_channel(Channel& channel) {
-  const auto it = channels_.find(channel.fd());
-  if (it == channels_.end() || it->second != &channel) return;
-  channels_.erase(it);
+  if (!has_channel(channel)) return;
+  channels_[static_cast<std::size_t>(channel.fd())] = nullptr;
+  --count_;
   if (channel.poller_state() == Channel::PollerState::added) control(EPOLL_CTL_DEL, channel);
   channel.set_poller_state(Channel::PollerState::fresh);
 }
 
 bool Poller::has_channel(const Channel& channel) const {
-  const auto it = channels_.find(channel.fd());
-  return it != channels_.end() && it->second == &channel;
+  const auto fd = static_cast<std::size_t>(channel.fd());
+  return fd < channels_.size() && channels_[fd] == &channel;
+}
+
+void Poller::remember(Channel& channel) {
+  const auto fd = static_cast<std::size_t>(channel.fd());
+  if (fd >= channels_.size()) channels_.resize(std::max(fd + 1, 2 * channels_.size()), nullptr);
+  if (channels_[fd] == nullptr) ++count_;
+  channels_[fd] = &channel;
 }
 
 void Poller::control(int operation, Channel& channel) {

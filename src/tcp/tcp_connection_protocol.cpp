@@ -68,27 +68,29 @@ void TcpConnection::shrink_if_large(net::Buffer& buffer) {
 void TcpConnection::release_buffers() {
   loop_.assert_in_loop_thread();
   for (net::Buffer* buffer : {&input_, &output_, filter_ ? &filter_->filtered : nullptr}) {
-    if (buffer != nullptr && buffer->empty() && buffer->capacity() > net::Buffer::kCheapPrepend)
-      buffer->shrink();
+    if (buffer != nullptr && buffer->empty() && buffer->capacity() > 0) buffer->shrink();
   }
 }
 
 void TcpConnection::dispatch(net::Buffer& input) {
   const TcpConnectionPtr self = shared_from_this();
-  dispatching_ = true;
+  // A protocol switched away inside on_message lands here (switch_protocol), so it lives until that
+  // call has returned; the connection keeps only a pointer to this slot, and only meanwhile.
+  ProtocolPtr retired;
+  retired_ = &retired;
   try {
     for (;;) {
       Protocol* const reader = protocol_.get();
       reader->on_message(self, input);
-      retired_.reset();  // a protocol switched away inside that call: the call has returned
+      retired.reset();  // the call has returned
       // Switched inside on_message: the next protocol reads what is left (switch_protocol).
       if (protocol_.get() == reader || input.empty() || state() == State::disconnected) break;
     }
   } catch (...) {
-    dispatching_ = false;
+    retired_ = nullptr;
     throw;
   }
-  dispatching_ = false;
+  retired_ = nullptr;
 }
 
 bool TcpConnection::switch_protocol(ProtocolPtr next) {
@@ -101,8 +103,8 @@ bool TcpConnection::switch_protocol(ProtocolPtr next) {
   // The old protocol may be what called us: it is released once it returned — by dispatch() when
   // the switch happens inside on_message (the common case, no task), else from a task.
   ProtocolPtr old = std::exchange(protocol_, std::move(next));
-  if (dispatching_ && !retired_) {
-    retired_ = std::move(old);
+  if (retired_ != nullptr && !*retired_) {
+    *retired_ = std::move(old);
   } else {
     loop_.queue_in_loop([old = std::move(old)] {});
   }
@@ -110,7 +112,7 @@ bool TcpConnection::switch_protocol(ProtocolPtr next) {
   protocol_->on_up(self);
   net::Buffer& input = filter_ ? filter_->filtered : input_;
   // Inside on_message, dispatch() hands the rest over once that returns.
-  if (!dispatching_ && !input.empty() && state() != State::disconnected) dispatch(input);
+  if (retired_ == nullptr && !input.empty() && state() != State::disconnected) dispatch(input);
   return true;
 }
 

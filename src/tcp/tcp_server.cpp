@@ -19,7 +19,9 @@ TcpServer::TcpServer(reactor::EventLoop& loop, const TcpServerOptions& options, 
                                       .backlog = options.backlog,
                                       .reuse_port = options.reuse_port,
                                       .accept_per_tick = options.accept_per_tick}),
-      life_(std::make_shared<Life>(Life{this})) {
+      life_(std::make_shared<Life>(Life{this})),
+      close_cb_(std::make_shared<const CloseCallback>(
+          [this](const TcpConnectionPtr& c) { remove_connection(c); })) {
   // A peer that resets while we write must cost a connection, never the process.
   net::ignore_sigpipe();
   acceptor_.on_new_connection([this](net::Socket socket, const net::SocketAddress& peer) {
@@ -133,7 +135,7 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
   auto connection =
       std::make_shared<TcpConnection>(owner, id, std::move(socket), peer, connection_options_);
   if (filter) connection->set_filter(std::move(filter));
-  connection->on_close([this](const TcpConnectionPtr& c) { remove_connection(c); });
+  connection->on_close(close_cb_);
   {
     const std::lock_guard lock(mutex_);
     connections_.emplace(id, connection);

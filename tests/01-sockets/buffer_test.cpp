@@ -298,6 +298,52 @@ TEST(Buffer, ShrinkKeepsContent) {
   EXPECT_EQ(b.capacity(), Buffer::kCheapPrepend + 10 + 6);
 }
 
+TEST(Buffer, AnEmptyBufferShrunkToNothingHoldsNoStorageUntilItsNextWrite) {
+  Buffer b(BufferOptions{.initial_size = 64});
+  ASSERT_TRUE(b.append("request"));
+  b.retrieve_all();
+  b.shrink();
+  EXPECT_EQ(b.capacity(), 0U) << "an idle connection's buffer costs no heap";
+  EXPECT_EQ(b.prependable_bytes(), 0U);
+  EXPECT_EQ(b.writable_bytes(), 0U);
+  EXPECT_TRUE(b.view().empty());
+  EXPECT_EQ(b.find_crlf(), Buffer::npos);
+  ASSERT_TRUE(b.append(""));
+  EXPECT_EQ(b.capacity(), 0U) << "nothing appended, nothing allocated";
+  b.retrieve_all();
+  EXPECT_EQ(b.prependable_bytes(), 0U);
+
+  ASSERT_TRUE(b.append("body"));
+  EXPECT_EQ(b.view(), "body");
+  EXPECT_EQ(b.prependable_bytes(), Buffer::kCheapPrepend) << "the first write brings front room";
+  ASSERT_TRUE(b.prepend_u64_be(4));
+  EXPECT_EQ(b.peek_u64_be(), 4U);
+  b.retrieve_all();
+  EXPECT_EQ(b.prependable_bytes(), Buffer::kCheapPrepend) << "storage kept: front room kept";
+}
+
+TEST(Buffer, ABufferMadeWithoutStorageReadsAndRefusesLikeAnyOther) {
+  Buffer none(BufferOptions{.initial_size = 0, .max_size = 5});
+  EXPECT_EQ(none.capacity(), 0U);
+  EXPECT_FALSE(none.prepend("x")) << "no front room without storage";
+  EXPECT_TRUE(none.prepend("")) << "nothing always fits";
+  EXPECT_FALSE(none.append("123456")) << "max_size holds before any storage exists";
+  EXPECT_EQ(none.capacity(), 0U) << "a refused append allocates nothing";
+
+  Pipe pipe;
+  ASSERT_EQ(::write(pipe.write_end.get(), "12345678", 8), 8);
+  Buffer in(BufferOptions{.initial_size = 0, .max_size = 6});
+  const IoResult r = in.read_fd(pipe.read_end.get());
+  ASSERT_EQ(r.status, IoStatus::ok);
+  EXPECT_EQ(r.bytes, 6U) << "read_fd stops at max_size";
+  EXPECT_EQ(in.view(), "123456");
+  in.retrieve_all();
+  in.shrink();
+  EXPECT_EQ(in.capacity(), 0U);
+  ASSERT_EQ(in.read_fd(pipe.read_end.get()).status, IoStatus::ok);
+  EXPECT_EQ(in.view(), "78");
+}
+
 TEST(Buffer, SwapExchangesEverything) {
   Buffer a(BufferOptions{.max_size = 10});
   Buffer b(BufferOptions{.max_size = 20});

@@ -18,9 +18,14 @@ namespace {
 }
 }  // namespace
 
-// Given: kCheapPrepend free bytes in front, initial_size writable bytes after them.
-Buffer::Buffer(BufferOptions options)
-    : storage_(kCheapPrepend + options.initial_size), max_size_(options.max_size) {}
+// Given: kCheapPrepend free bytes in front, initial_size writable bytes after them; with
+// initial_size 0, no storage at all (both indexes 0) until the first write.
+Buffer::Buffer(BufferOptions options) : max_size_(options.max_size) {
+  if (options.initial_size > 0) {
+    storage_.resize(kCheapPrepend + options.initial_size);
+    read_index_ = write_index_ = kCheapPrepend;
+  }
+}
 
 void Buffer::check_invariants() const noexcept {
   // Optional: assert the invariants of the header comment here and call this after each change.
@@ -28,7 +33,9 @@ void Buffer::check_invariants() const noexcept {
 
 void Buffer::retrieve(std::size_t n) noexcept {
   static_cast<void>(n);
-  todo("Buffer::retrieve: drop n readable bytes; all of them -> both indexes to kCheapPrepend");
+  todo(
+      "Buffer::retrieve: drop n readable bytes; all of them -> both indexes to kCheapPrepend (0 "
+      "without storage)");
 }
 
 void Buffer::retrieve_all() noexcept {
@@ -51,7 +58,9 @@ bool Buffer::ensure_writable(std::size_t n) {
 
 void Buffer::make_space(std::size_t n) {
   static_cast<void>(n);
-  todo("Buffer::make_space: slide the content to kCheapPrepend if that frees n bytes, else grow");
+  todo(
+      "Buffer::make_space: slide the content to kCheapPrepend if that frees n bytes, else grow "
+      "(a buffer without storage grows)");
 }
 
 void Buffer::has_written(std::size_t n) noexcept {

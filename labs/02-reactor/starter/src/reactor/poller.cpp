@@ -36,14 +36,21 @@ void Poller::update_channel(Channel& channel) {
       "added + no events -> DEL (detached); added + events -> MOD");
 }
 
+void Poller::remember(Channel& channel) {
+  static_cast<void>(channel);
+  todo("Poller::remember: channels_[fd] = &channel, growing the table; count_ counts the entries");
+}
+
 void Poller::remove_channel(Channel& channel) {
   static_cast<void>(channel);
-  todo("Poller::remove_channel: forget it in channels_, DEL if added, state back to fresh");
+  todo(
+      "Poller::remove_channel: forget it in channels_ (null its slot, count_ down), DEL if added, "
+      "state back to fresh");
 }
 
 bool Poller::has_channel(const Channel& channel) const {
   static_cast<void>(channel);
-  todo("Poller::has_channel: is this very channel registered for its fd?");
+  todo("Poller::has_channel: is this very channel in channels_[fd]?");
 }
 
 void Poller::control(int operation, Channel& channel) {

@@ -13,12 +13,16 @@
 // the buffer first slides its content back to kCheapPrepend (cheap: no allocation) and grows only
 // if that is not enough.
 //
+// Storage: a buffer made with initial_size 0, or shrunk while empty, holds no storage at all
+// (capacity() 0, prependable_bytes() 0): an idle connection's two buffers cost no heap. The first
+// bytes written allocate it, kCheapPrepend front included.
+//
 // Limits: the readable part never exceeds max_size. append() refuses bytes past it (returns false)
 // and read_fd() reads no more than fits (IoStatus::full when nothing fits): a peer that sends
 // without reading cannot make the process allocate without bound.
 //
-// Invariants (asserted in debug builds): 0 <= read_index <= write_index <= capacity, and
-// write_index - read_index <= max_size.
+// Invariants (asserted in debug builds): 0 <= read_index <= write_index <= capacity,
+// write_index - read_index <= max_size, and both indexes are 0 while there is no storage.
 // Threads: not synchronised; a Buffer belongs to one connection on one loop thread.
 #pragma once
 
@@ -34,7 +38,7 @@
 namespace avant::net {
 
 struct BufferOptions {
-  std::size_t initial_size = 1024;   // writable bytes of a new buffer
+  std::size_t initial_size = 1024;   // writable bytes of a new buffer (0: no storage yet)
   std::size_t max_size = 64u << 20;  // most readable bytes it will hold (64 MiB)
 };
 
@@ -64,7 +68,7 @@ class Buffer {
 
   // --- consuming ---
   // Drops the first n readable bytes (n <= readable_bytes()). Dropping everything resets both
-  // indexes to kCheapPrepend, so a drained buffer starts again at the front.
+  // indexes to kCheapPrepend (0 without storage), so a drained buffer starts again at the front.
   void retrieve(std::size_t n) noexcept;
   void retrieve_all() noexcept;
   [[nodiscard]] std::string retrieve_as_string(std::size_t n);
@@ -106,7 +110,8 @@ class Buffer {
   // Writes readable bytes with one write and retrieves what was written.
   IoResult write_fd(int fd) noexcept;
 
-  // Releases memory beyond what the content needs plus `reserve` writable bytes.
+  // Releases memory beyond what the content needs plus `reserve` writable bytes; an empty buffer
+  // shrunk with reserve 0 releases all of it (no storage until the next write).
   void shrink(std::size_t reserve = 0);
   [[nodiscard]] std::size_t capacity() const noexcept { return storage_.size(); }
 
@@ -117,8 +122,8 @@ class Buffer {
   void check_invariants() const noexcept;
 
   std::vector<char> storage_;
-  std::size_t read_index_ = kCheapPrepend;
-  std::size_t write_index_ = kCheapPrepend;
+  std::size_t read_index_ = 0;  // kCheapPrepend once there is storage
+  std::size_t write_index_ = 0;
   std::size_t max_size_;
 };
 

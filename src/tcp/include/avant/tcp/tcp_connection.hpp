@@ -153,7 +153,11 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   // callback, a filter (TLS) to pass every byte through. Then start I/O and report "up"; and the
   // final step after close.
   void set_protocol(ProtocolPtr protocol) { protocol_ = std::move(protocol); }
-  void on_close(CloseCallback cb) { close_cb_ = std::move(cb); }
+  void on_close(CloseCallback cb) {
+    close_cb_ = std::make_shared<const CloseCallback>(std::move(cb));
+  }
+  // The same, shared by all of an owner's connections (TcpServer: one callback, no copy each).
+  void on_close(std::shared_ptr<const CloseCallback> cb) { close_cb_ = std::move(cb); }
   void set_filter(std::unique_ptr<ConnectionFilter> filter);
   void connect_established();
   void connect_destroyed();
@@ -221,8 +225,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   reactor::Channel channel_;
   const net::SocketAddress peer_;
   bool write_complete_wanted_ = false;
-  bool dispatching_ = false;  // inside the protocol's on_message (a switch delivers after it)
-  bool up_ = false;           // the protocol heard "up" (with a filter: the handshake finished)
+  bool up_ = false;  // the protocol heard "up" (with a filter: the handshake finished)
   // The owner's options, shared by all its connections (not a copy each).
   const std::shared_ptr<const ConnectionOptions> options_;
   net::Buffer input_;
@@ -234,9 +237,11 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
 
   std::unique_ptr<FilterState> filter_;  // null without a filter
 
-  ProtocolPtr protocol_;    // never null
-  ProtocolPtr retired_;     // switched away inside on_message: released when that returns
-  CloseCallback close_cb_;  // the owner's
+  ProtocolPtr protocol_;  // never null
+  // Inside the protocol's on_message (a switch delivers after it): dispatch()'s slot for the
+  // protocol switched away, released when that call returns. Null otherwise.
+  ProtocolPtr* retired_ = nullptr;
+  std::shared_ptr<const CloseCallback> close_cb_;  // the owner's, shared by its connections
 };
 
 }  // namespace avant::tcp

@@ -145,6 +145,8 @@ class TcpServer {
   LoopSource* const workers_;
   Acceptor acceptor_;
   std::shared_ptr<Life> life_;
+  // Every connection's close callback (remove_connection): one object shared by all of them.
+  std::shared_ptr<const CloseCallback> close_cb_;
 
   mutable std::mutex mutex_;
   std::unordered_map<std::uint64_t, TcpConnectionPtr> connections_;             // mutex_
