@@ -272,10 +272,16 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
 //   Session --idle: rest()--> Rest --bytes--> Session (switch_protocol both ways; chapter 02)
 //
 // Loop thread of its connection, like every protocol.
-class Rest final : public tcp::Protocol {
+// A place in a RestClock's ring: the clock's own link is the ring's sentinel, so a Rest leaves
+// the ring by its two links alone, knowing neither its clock nor whether it is the front.
+struct RestLink {
+  RestLink* prev = nullptr;  // null: in no ring
+  RestLink* next = nullptr;
+};
+
+class Rest final : public tcp::Protocol, private RestLink {
  public:
-  Rest(std::shared_ptr<HttpServer::Shared> shared, std::size_t requests,
-       reactor::TimePoint idle_since);
+  Rest(HttpServer::Shared& shared, std::size_t requests, reactor::TimePoint idle_since);
   ~Rest() override;
   Rest(const Rest&) = delete;
   Rest& operator=(const Rest&) = delete;
@@ -295,16 +301,15 @@ class Rest final : public tcp::Protocol {
   void wait(std::chrono::milliseconds timeout, reactor::TimePoint since);
   void leave_clock() noexcept;
 
-  // 72 bytes: one of these stays with every idle connection (docs/performance.md, idle memory).
-  std::shared_ptr<HttpServer::Shared> shared_;
+  // 56 bytes with the vtable pointer and the RestLink: one of these stays with every idle
+  // connection (docs/performance.md, "Idle memory").
+  // A plain pointer: the server's TcpServer closes every connection before the HttpServer lets
+  // go of its Shared, and a Rest touches it only while its connection is open.
+  HttpServer::Shared* shared_;
   tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this Rest), from on_up
-  // The place in a RestClock's list, in deadline order.
-  RestClock* clock_ = nullptr;
-  Rest* prev_ = nullptr;
-  Rest* next_ = nullptr;
-  reactor::TimePoint deadline_{};  // until on_up: when the connection went idle
-  std::uint32_t requests_;         // answered so far (saturates; handed to the next Session)
-  bool shut_ = false;  // our FIN went out: what comes is dropped, the peer's close awaited
+  reactor::TimePoint deadline_{};             // until on_up: when the connection went idle
+  std::uint32_t requests_;  // answered so far (saturates; handed to the next Session)
+  bool shut_ = false;       // our FIN went out: what comes is dropped, the peer's close awaited
 };
 
 }  // namespace avant::http

@@ -51,7 +51,7 @@ void Session::rest() {
   output_state_ = Output::down;
   shared_->rests.fetch_add(1, std::memory_order_relaxed);
   static_cast<void>(
-      connection_.switch_protocol(std::make_shared<Rest>(shared_, requests_, idle_since_)));
+      connection_.switch_protocol(std::make_shared<Rest>(*shared_, requests_, idle_since_)));
 }
 
 std::shared_ptr<detail::Exchange> Session::new_exchange() {

@@ -22,7 +22,9 @@ namespace avant::http {
 class RestClock {
  public:
   RestClock(reactor::EventLoop& loop, std::chrono::milliseconds timeout)
-      : loop_(loop), timeout_(timeout) {}
+      : loop_(loop), timeout_(timeout) {
+    ring_.prev = ring_.next = &ring_;
+  }
   ~RestClock() = default;  // with its loop: every Rest left it when its connection went down
   RestClock(const RestClock&) = delete;
   RestClock& operator=(const RestClock&) = delete;
@@ -33,24 +35,33 @@ class RestClock {
 
   // At the back: its deadline is the latest.
   void add(Rest& rest, reactor::TimePoint since) noexcept {
-    rest.clock_ = this;
     rest.deadline_ = since + timeout_;
-    rest.prev_ = tail_;
-    rest.next_ = nullptr;
-    (tail_ != nullptr ? tail_->next_ : head_) = &rest;
-    tail_ = &rest;
+    RestLink& link = rest;
+    link.prev = ring_.prev;
+    link.next = &ring_;
+    ring_.prev->next = &link;
+    ring_.prev = &link;
     if (!armed_) arm(rest.deadline_);
   }
 
-  void remove(Rest& rest) noexcept {
-    (rest.prev_ != nullptr ? rest.prev_->next_ : head_) = rest.next_;
-    (rest.next_ != nullptr ? rest.next_->prev_ : tail_) = rest.prev_;
-    rest.prev_ = rest.next_ = nullptr;
-    rest.clock_ = nullptr;
+  static void remove(Rest& rest) noexcept {
+    RestLink& link = rest;
+    link.prev->next = link.next;
+    link.next->prev = link.prev;
+    link.prev = link.next = nullptr;
     // The timer stays: if this was the front, it fires early and finds nothing due.
   }
 
+  static bool resting(const Rest& rest) noexcept {
+    const RestLink& link = rest;
+    return link.prev != nullptr;
+  }
+
  private:
+  [[nodiscard]] Rest* front() noexcept {
+    return ring_.next == &ring_ ? nullptr : &static_cast<Rest&>(*ring_.next);
+  }
+
   void arm(reactor::TimePoint when) {
     armed_ = true;
     loop_.run_at(when, [this] { fire(); });
@@ -59,18 +70,16 @@ class RestClock {
   void fire() {
     armed_ = false;
     const reactor::TimePoint now = reactor::Clock::now();
-    while (head_ != nullptr && head_->deadline_ <= now) {
-      Rest& due = *head_;
-      remove(due);
-      due.expire();  // may add it again, to another clock
+    for (Rest* due = front(); due != nullptr && due->deadline_ <= now; due = front()) {
+      remove(*due);
+      due->expire();  // may add it again, to another clock
     }
-    if (head_ != nullptr) arm(head_->deadline_);
+    if (Rest* next = front()) arm(next->deadline_);
   }
 
   reactor::EventLoop& loop_;
   const std::chrono::milliseconds timeout_;
-  Rest* head_ = nullptr;
-  Rest* tail_ = nullptr;
+  RestLink ring_;  // the sentinel: ring_.next is the front (the earliest deadline)
   bool armed_ = false;
 };
 
@@ -92,9 +101,8 @@ struct RestClocks {
 
 }  // namespace
 
-Rest::Rest(std::shared_ptr<HttpServer::Shared> shared, std::size_t requests,
-           reactor::TimePoint idle_since)
-    : shared_(std::move(shared)),
+Rest::Rest(HttpServer::Shared& shared, std::size_t requests, reactor::TimePoint idle_since)
+    : shared_(&shared),
       deadline_(idle_since),
       requests_(static_cast<std::uint32_t>(
           std::min<std::size_t>(requests, std::numeric_limits<std::uint32_t>::max()))) {}
@@ -104,7 +112,7 @@ Rest::~Rest() {
 }
 
 void Rest::leave_clock() noexcept {
-  if (clock_ != nullptr) clock_->remove(*this);
+  if (RestClock::resting(*this)) RestClock::remove(*this);
 }
 
 void Rest::wait(std::chrono::milliseconds timeout, reactor::TimePoint since) {
@@ -136,8 +144,8 @@ void Rest::on_message(const tcp::TcpConnectionPtr& connection, net::Buffer& inpu
   leave_clock();
   // The next request: a Session takes the connection back, and with it these bytes (they are
   // handed over once this returns).
-  static_cast<void>(
-      connection->switch_protocol(std::make_shared<Session>(shared_, *connection, requests_)));
+  static_cast<void>(connection->switch_protocol(
+      std::make_shared<Session>(shared_->shared_from_this(), *connection, requests_)));
 }
 
 void Rest::on_down(const tcp::TcpConnectionPtr& /*connection*/) {

@@ -15,7 +15,13 @@
 namespace avant::tcp {
 
 TcpClient::TcpClient(reactor::EventLoop& loop, TcpClientOptions options)
-    : loop_(loop), options_(std::move(options)), life_(std::make_shared<Life>(Life{this})) {
+    : loop_(loop),
+      options_(std::move(options)),
+      life_(std::make_shared<Life>(Life{this})),
+      connection_options_(std::make_shared<const ConnectionShared>(
+          ConnectionShared{{options_.connection}, [life = life_](const TcpConnectionPtr& c) {
+                             if (TcpClient* self = life->client) self->closed(c);
+                           }})) {
   net::ignore_sigpipe();  // a peer that resets mid-write costs its connection, not the process
 }
 
@@ -163,9 +169,6 @@ void TcpClient::established() {
     connection->want_write_complete(shared_protocol_->wants_write_complete());
   }
   if (options_.filter) connection->set_filter(options_.filter());
-  connection->on_close([life = life_](const TcpConnectionPtr& c) {
-    if (TcpClient* self = life->client) self->closed(c);
-  });
   up_since_ = reactor::Clock::now();
   connection->connect_established();
   // Published only once established: another thread that sees it can send on it at once.

@@ -194,7 +194,7 @@ void TcpConnection::handle_close() {
   output_.retrieve_all();
   const TcpConnectionPtr self = shared_from_this();
   report_down();
-  if (close_cb_ && *close_cb_) (*close_cb_)(self);
+  if (options_->on_close) options_->on_close(self);
 }
 
 }  // namespace avant::tcp

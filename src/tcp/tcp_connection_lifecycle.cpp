@@ -51,7 +51,7 @@ std::string_view to_string(OverflowPolicy policy) noexcept {
 
 TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
                              const net::SocketAddress& peer,
-                             std::shared_ptr<const ConnectionOptions> options)
+                             std::shared_ptr<const ConnectionShared> options)
     : loop_(loop),
       id_(id),
       socket_(std::move(socket)),

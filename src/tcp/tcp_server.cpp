@@ -19,9 +19,7 @@ TcpServer::TcpServer(reactor::EventLoop& loop, const TcpServerOptions& options, 
                                       .backlog = options.backlog,
                                       .reuse_port = options.reuse_port,
                                       .accept_per_tick = options.accept_per_tick}),
-      life_(std::make_shared<Life>(Life{this})),
-      close_cb_(std::make_shared<const CloseCallback>(
-          [this](const TcpConnectionPtr& c) { remove_connection(c); })) {
+      life_(std::make_shared<Life>(Life{this})) {
   // A peer that resets while we write must cost a connection, never the process.
   net::ignore_sigpipe();
   acceptor_.on_new_connection([this](net::Socket socket, const net::SocketAddress& peer) {
@@ -43,8 +41,7 @@ TcpServer::~TcpServer() {
     const auto note = [&loops](reactor::EventLoop* l) {
       if (std::find(loops.begin(), loops.end(), l) == loops.end()) loops.push_back(l);
     };
-    for (const auto& [id, connection] : connections_)
-      note(&connection->loop());
+    connections_.for_each([&note](const TcpConnectionPtr& c) { note(&c->loop()); });
     for (const auto& [l, wheel] : wheels_)
       note(l);
   }
@@ -94,16 +91,14 @@ TcpServer::Stats TcpServer::stats() const noexcept {
 
 TcpConnectionPtr TcpServer::find(std::uint64_t id) const {
   const std::lock_guard lock(mutex_);
-  const auto it = connections_.find(id);
-  return it == connections_.end() ? nullptr : it->second;
+  return connections_.find(id);
 }
 
 std::vector<TcpConnectionPtr> TcpServer::connections() const {
   std::vector<TcpConnectionPtr> open;
   const std::lock_guard lock(mutex_);
   open.reserve(connections_.size());
-  for (const auto& [id, connection] : connections_)
-    open.push_back(connection);
+  connections_.for_each([&open](const TcpConnectionPtr& c) { open.push_back(c); });
   return open;
 }
 
@@ -135,10 +130,9 @@ void TcpServer::new_connection(net::Socket socket, const net::SocketAddress& pee
   auto connection =
       std::make_shared<TcpConnection>(owner, id, std::move(socket), peer, connection_options_);
   if (filter) connection->set_filter(std::move(filter));
-  connection->on_close(close_cb_);
   {
     const std::lock_guard lock(mutex_);
-    connections_.emplace(id, connection);
+    connections_.insert(connection);
     count_.store(connections_.size());
   }
   established_.fetch_add(1);
@@ -191,7 +185,7 @@ void TcpServer::remove_connection(const TcpConnectionPtr& connection) {
   bool last = false;
   {
     const std::lock_guard lock(mutex_);
-    if (connections_.erase(connection->id()) == 0) return;
+    if (!connections_.erase(connection->id())) return;
     count_.store(connections_.size());
     last = stopping_ && connections_.empty();
     workers = workers_;
@@ -221,8 +215,7 @@ void TcpServer::stop_in_loop(std::chrono::milliseconds drain, std::function<void
     const std::lock_guard lock(mutex_);
     if (stopping_) return;  // the first stop's end runs our callback too
     stopping_ = true;
-    for (const auto& [id, connection] : connections_)
-      open.push_back(connection);
+    connections_.for_each([&open](const TcpConnectionPtr& c) { open.push_back(c); });
   }
   acceptor_.stop();
   reactor::log::info("tcp", listen_address().to_string() + ": stopping, " +
@@ -316,14 +309,11 @@ void TcpServer::close_on(reactor::EventLoop& loop) {
   std::unique_ptr<IdleWheel> wheel;
   {
     const std::lock_guard lock(mutex_);
-    for (auto it = connections_.begin(); it != connections_.end();) {
-      if (&it->second->loop() == &loop) {
-        mine.push_back(std::move(it->second));
-        it = connections_.erase(it);
-      } else {
-        ++it;
-      }
-    }
+    connections_.for_each([&mine, &loop](const TcpConnectionPtr& c) {
+      if (&c->loop() == &loop) mine.push_back(c);
+    });
+    for (const auto& c : mine)
+      connections_.erase(c->id());
     count_.store(connections_.size());
     const auto w = wheels_.find(&loop);
     if (w != wheels_.end()) {

@@ -67,7 +67,7 @@ void TcpConnection::handle_write() {
 void TcpConnection::handle_close() {
   todo(
       "TcpConnection::handle_close: once: state disconnected, no more events, drop the output, "
-      "report_down(), close callback");
+      "report_down(), then options_->on_close (the owner's close callback) if set");
 }
 
 }  // namespace avant::tcp

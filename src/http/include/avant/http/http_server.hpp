@@ -168,7 +168,9 @@ class HttpServer {
   [[nodiscard]] const HttpOptions& options() const noexcept { return options_; }
 
   // Shared with every connection's session (internal).
-  struct Shared {
+  // enable_shared_from_this: a resting connection keeps a plain pointer (Rest, http_session.hpp)
+  // and makes its next Session a shared_ptr from it.
+  struct Shared : std::enable_shared_from_this<Shared> {
     HttpOptions options;
     Handler handler;
     std::string server_line;  // "Server: avant\r\n", or empty

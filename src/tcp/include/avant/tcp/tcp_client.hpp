@@ -117,9 +117,10 @@ class TcpClient {
 
   reactor::EventLoop& loop_;
   const TcpClientOptions options_;
-  const std::shared_ptr<const ConnectionOptions> connection_options_ =
-      std::make_shared<const ConnectionOptions>(options_.connection);
   std::shared_ptr<Life> life_;
+  // options_.connection and closed() as the close callback (through life_: a connection may
+  // outlive this client), shared by each connection this client makes.
+  const std::shared_ptr<const ConnectionShared> connection_options_;
 
   // Loop thread.
   net::Socket socket_{net::FileDescriptor{}};  // the attempt in progress

@@ -71,6 +71,13 @@ struct ConnectionOptions {
   std::chrono::milliseconds handshake_timeout{10000};
 };
 
+// What an owner (TcpServer, TcpClient) gives every one of its connections: its options and the
+// callback that hears a connection has closed (after the protocol heard "down"; the owner removes
+// it there). One object, shared by all of the owner's connections: nothing is copied into each.
+struct ConnectionShared : ConnectionOptions {
+  CloseCallback on_close;  // may be empty
+};
+
 [[nodiscard]] std::string_view to_string(SendStatus status) noexcept;
 [[nodiscard]] std::string_view to_string(OverflowPolicy policy) noexcept;
 
@@ -81,7 +88,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
 
   // Takes a connected socket; the connection starts in `connecting` until connect_established().
   TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
-                const net::SocketAddress& peer, std::shared_ptr<const ConnectionOptions> options);
+                const net::SocketAddress& peer, std::shared_ptr<const ConnectionShared> options);
   ~TcpConnection() override;
   TcpConnection(const TcpConnection&) = delete;
   TcpConnection& operator=(const TcpConnection&) = delete;
@@ -149,15 +156,10 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   void release_buffers();
 
   // Owner plumbing (TcpServer, TcpClient), before connect_established() (on any thread: the
-  // connection reaches its loop through the loop's queue): the protocol, the owner's close
-  // callback, a filter (TLS) to pass every byte through. Then start I/O and report "up"; and the
-  // final step after close.
+  // connection reaches its loop through the loop's queue): the protocol, a filter (TLS) to pass
+  // every byte through. Then start I/O and report "up"; and the final step after close. (The
+  // owner's close callback came with the constructor's ConnectionShared.)
   void set_protocol(ProtocolPtr protocol) { protocol_ = std::move(protocol); }
-  void on_close(CloseCallback cb) {
-    close_cb_ = std::make_shared<const CloseCallback>(std::move(cb));
-  }
-  // The same, shared by all of an owner's connections (TcpServer: one callback, no copy each).
-  void on_close(std::shared_ptr<const CloseCallback> cb) { close_cb_ = std::move(cb); }
   void set_filter(std::unique_ptr<ConnectionFilter> filter);
   void connect_established();
   void connect_destroyed();
@@ -227,7 +229,7 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   bool write_complete_wanted_ = false;
   bool up_ = false;  // the protocol heard "up" (with a filter: the handshake finished)
   // The owner's options, shared by all its connections (not a copy each).
-  const std::shared_ptr<const ConnectionOptions> options_;
+  const std::shared_ptr<const ConnectionShared> options_;  // the owner's, with its close callback
   net::Buffer input_;
   net::Buffer output_;
   std::atomic<std::size_t> queued_{0};
@@ -241,7 +243,6 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   // Inside the protocol's on_message (a switch delivers after it): dispatch()'s slot for the
   // protocol switched away, released when that call returns. Null otherwise.
   ProtocolPtr* retired_ = nullptr;
-  std::shared_ptr<const CloseCallback> close_cb_;  // the owner's, shared by its connections
 };
 
 }  // namespace avant::tcp

@@ -45,6 +45,7 @@
 #include <avant/tcp/acceptor.hpp>
 #include <avant/tcp/callbacks.hpp>
 #include <avant/tcp/connection_filter.hpp>
+#include <avant/tcp/id_table.hpp>
 #include <avant/tcp/idle_wheel.hpp>
 #include <avant/tcp/loop_source.hpp>
 #include <avant/tcp/protocol.hpp>
@@ -139,17 +140,16 @@ class TcpServer {
 
   reactor::EventLoop& loop_;
   const TcpServerOptions options_;
-  // options_.connection, shared by every connection.
-  const std::shared_ptr<const ConnectionOptions> connection_options_ =
-      std::make_shared<const ConnectionOptions>(options_.connection);
+  // options_.connection and remove_connection as the close callback, shared by every connection.
+  const std::shared_ptr<const ConnectionShared> connection_options_ =
+      std::make_shared<const ConnectionShared>(ConnectionShared{
+          {options_.connection}, [this](const TcpConnectionPtr& c) { remove_connection(c); }});
   LoopSource* const workers_;
   Acceptor acceptor_;
   std::shared_ptr<Life> life_;
-  // Every connection's close callback (remove_connection): one object shared by all of them.
-  std::shared_ptr<const CloseCallback> close_cb_;
 
   mutable std::mutex mutex_;
-  std::unordered_map<std::uint64_t, TcpConnectionPtr> connections_;             // mutex_
+  IdTable<TcpConnectionPtr> connections_;                                       // mutex_
   std::unordered_map<reactor::EventLoop*, std::unique_ptr<IdleWheel>> wheels_;  // mutex_
   bool stopping_ = false;                                                       // mutex_
   std::uint64_t retired_idle_closed_ = 0;                                       // mutex_
