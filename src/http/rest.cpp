@@ -44,22 +44,22 @@ class RestClock {
     if (!armed_) arm(rest.deadline_);
   }
 
+  // Out of its ring, if it is in one.
   static void remove(Rest& rest) noexcept {
     RestLink& link = rest;
+    if (link.prev == nullptr || link.next == nullptr) return;
     link.prev->next = link.next;
     link.next->prev = link.prev;
     link.prev = link.next = nullptr;
     // The timer stays: if this was the front, it fires early and finds nothing due.
   }
 
-  static bool resting(const Rest& rest) noexcept {
-    const RestLink& link = rest;
-    return link.prev != nullptr;
-  }
-
  private:
   [[nodiscard]] Rest* front() noexcept {
-    return ring_.next == &ring_ ? nullptr : &static_cast<Rest&>(*ring_.next);
+    if (ring_.next == &ring_) return nullptr;
+    // Every link of the ring but the sentinel is a Rest's (add() links nothing else).
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-static-cast-downcast)
+    return &static_cast<Rest&>(*ring_.next);
   }
 
   void arm(reactor::TimePoint when) {
@@ -112,7 +112,7 @@ Rest::~Rest() {
 }
 
 void Rest::leave_clock() noexcept {
-  if (RestClock::resting(*this)) RestClock::remove(*this);
+  RestClock::remove(*this);
 }
 
 void Rest::wait(std::chrono::milliseconds timeout, reactor::TimePoint since) {
