@@ -29,7 +29,7 @@ SendStatus TcpConnection::reserve(std::size_t n) {
 }
 
 void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (state() == State::disconnected) {  // closed while the bytes were on their way
     queued_.fetch_sub(reserved, std::memory_order_relaxed);
     return;
@@ -41,7 +41,7 @@ void TcpConnection::send_in_loop(std::string_view bytes, std::size_t reserved) {
     if (r.ok()) {
       written = r.bytes;
       bytes_written_.fetch_add(written, std::memory_order_relaxed);
-      last_activity_ = loop_.poll_time();
+      last_activity_ = loop().poll_time();
     } else if (r.status == net::IoStatus::error) {
       // EPIPE or ECONNRESET: the peer is gone. Close from a task, not from inside the caller
       // (which may be a message callback still using the connection).
@@ -78,7 +78,7 @@ void TcpConnection::shutdown() {
   State expected = State::connected;
   if (!state_.compare_exchange_strong(expected, State::disconnecting)) return;
   // Queued, never run inline: sends queued before this call (from any thread) are written first.
-  loop_.queue_in_loop([self = shared_from_this()] {
+  loop().queue_in_loop([self = shared_from_this()] {
     if (self->state() != State::disconnected && !self->channel_.is_writing()) {
       self->half_close();
     }
@@ -89,7 +89,7 @@ void TcpConnection::force_close() {
   State s = state();
   while (s == State::connected || s == State::disconnecting) {
     if (state_.compare_exchange_weak(s, State::disconnecting)) {
-      loop_.queue_in_loop([self = shared_from_this()] { self->handle_close(); });
+      loop().queue_in_loop([self = shared_from_this()] { self->handle_close(); });
       return;
     }
   }
@@ -107,13 +107,13 @@ void TcpConnection::update_reading() {
 }
 
 void TcpConnection::handle_read() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (state() == State::disconnected) return;  // closed by an earlier callback of this event
   const net::IoResult r = input_.read_fd(socket_.fd());
   switch (r.status) {
     case net::IoStatus::ok:
       bytes_read_.fetch_add(r.bytes, std::memory_order_relaxed);
-      last_activity_ = loop_.poll_time();
+      last_activity_ = loop().poll_time();
       if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
         reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": read ", r.bytes,
                              " bytes (input ", input_.readable_bytes(), "), passing it up");
@@ -150,7 +150,7 @@ void TcpConnection::handle_read() {
 }
 
 void TcpConnection::handle_write() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (state() == State::disconnected || !channel_.is_writing()) return;
   const net::IoResult r = output_.write_fd(socket_.fd());
   if (r.status == net::IoStatus::would_block) return;
@@ -162,7 +162,7 @@ void TcpConnection::handle_write() {
   }
   queued_.fetch_sub(r.bytes, std::memory_order_relaxed);
   bytes_written_.fetch_add(r.bytes, std::memory_order_relaxed);
-  last_activity_ = loop_.poll_time();
+  last_activity_ = loop().poll_time();
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": wrote ", r.bytes,
                          " queued bytes (output ", output_.readable_bytes(), ")");
@@ -181,7 +181,7 @@ void TcpConnection::handle_write() {
 }
 
 void TcpConnection::handle_close() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (state() == State::disconnected) return;
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_,

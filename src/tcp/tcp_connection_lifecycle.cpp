@@ -52,8 +52,7 @@ std::string_view to_string(OverflowPolicy policy) noexcept {
 TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::Socket socket,
                              const net::SocketAddress& peer,
                              std::shared_ptr<const ConnectionShared> options)
-    : loop_(loop),
-      id_(id),
+    : id_(id),
       socket_(std::move(socket)),
       channel_(loop, socket_.fd()),
       peer_(peer),
@@ -71,10 +70,10 @@ TcpConnection::~TcpConnection() = default;
 SendStatus TcpConnection::send(std::string_view bytes) {
   const SendStatus status = reserve(bytes.size());
   if (status == SendStatus::dropped) return status;
-  if (loop_.is_in_loop_thread()) {
+  if (loop().is_in_loop_thread()) {
     deliver(bytes, bytes.size());
   } else {
-    loop_.queue_in_loop([self = shared_from_this(), copy = std::string(bytes)] {
+    loop().queue_in_loop([self = shared_from_this(), copy = std::string(bytes)] {
       self->deliver(copy, copy.size());
     });
   }
@@ -88,10 +87,10 @@ SendStatus TcpConnection::send(std::span<const std::byte> bytes) {
 SendStatus TcpConnection::send(std::string&& bytes) {
   const SendStatus status = reserve(bytes.size());
   if (status == SendStatus::dropped) return status;
-  if (loop_.is_in_loop_thread()) {
+  if (loop().is_in_loop_thread()) {
     deliver(bytes, bytes.size());
   } else {
-    loop_.queue_in_loop([self = shared_from_this(), moved = std::move(bytes)] {
+    loop().queue_in_loop([self = shared_from_this(), moved = std::move(bytes)] {
       self->deliver(moved, moved.size());
     });
   }
@@ -99,13 +98,13 @@ SendStatus TcpConnection::send(std::string&& bytes) {
 }
 
 void TcpConnection::set_reading(bool on) {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   reading_wanted_ = on;
   update_reading();
 }
 
 void TcpConnection::connect_established() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": state -> connected, peer ",
                          peer_.to_string(), ", fd ", socket_.fd());
@@ -113,7 +112,7 @@ void TcpConnection::connect_established() {
   last_activity_ = reactor::Clock::now();
   channel_.tie(shared_from_this());
   if (filter_) {
-    filter_->handshake_timer = loop_.run_after(
+    filter_->handshake_timer = loop().run_after(
         options_->handshake_timeout, [weak = weak_from_this(), ms = options_->handshake_timeout] {
           const TcpConnectionPtr self = weak.lock();
           if (!self || self->up_ || self->state() == State::disconnected) return;
@@ -131,7 +130,7 @@ void TcpConnection::connect_established() {
 }
 
 net::IoResult TcpConnection::send_file(int file_fd, std::uint64_t offset, std::size_t count) {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (state() != State::connected || filter_)
     return {.status = net::IoStatus::error, .error = EINVAL};
   if (!output_.empty()) {
@@ -145,7 +144,7 @@ net::IoResult TcpConnection::send_file(int file_fd, std::uint64_t offset, std::s
     if (n >= 0) {
       const auto sent = static_cast<std::size_t>(n);
       bytes_written_.fetch_add(sent, std::memory_order_relaxed);
-      last_activity_ = loop_.poll_time();
+      last_activity_ = loop().poll_time();
       // The socket may be full: handle_write, with nothing queued, reports write-complete when
       // it is writable again.
       if (sent < count && !channel_.is_writing()) channel_.enable_writing();
@@ -178,7 +177,7 @@ void TcpConnection::half_close() {
 }
 
 void TcpConnection::connect_destroyed() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   const State s = state();
   if (s == State::connected || s == State::disconnecting) {
     // The owner is going away with the connection still open (server shutdown).
@@ -188,7 +187,7 @@ void TcpConnection::connect_destroyed() {
   }
   channel_.remove();
   if (filter_) {
-    loop_.cancel(filter_->handshake_timer);
+    loop().cancel(filter_->handshake_timer);
     queued_.fetch_sub(std::exchange(filter_->held_reserved, 0), std::memory_order_relaxed);
   }
   // Close the descriptor now, not when the last reference goes: the application may keep a

@@ -26,7 +26,7 @@ void TcpConnection::set_filter(std::unique_ptr<ConnectionFilter> filter) {
 
 void TcpConnection::report_up() {
   up_ = true;
-  if (filter_) loop_.cancel(filter_->handshake_timer);
+  if (filter_) loop().cancel(filter_->handshake_timer);
   protocol_->on_up(shared_from_this());
 }
 
@@ -37,14 +37,14 @@ void TcpConnection::report_down() {
 void TcpConnection::report_high_water(std::size_t queued) {
   // The handshake's own flights queue too: the protocol hears of the output from "up" on.
   if (!up_) return;
-  loop_.queue_in_loop(
+  loop().queue_in_loop(
       [self = shared_from_this(), queued] { self->protocol_->on_high_water(self, queued); });
 }
 
 void TcpConnection::report_write_complete() {
   shrink_if_large(output_);  // drained after a large answer: its memory goes back
   if (!write_complete_wanted_) return;
-  loop_.queue_in_loop([self = shared_from_this()] {
+  loop().queue_in_loop([self = shared_from_this()] {
     if (self->up_ && self->write_complete_wanted_) self->protocol_->on_write_complete(self);
   });
 }
@@ -66,18 +66,42 @@ void TcpConnection::shrink_if_large(net::Buffer& buffer) {
 }
 
 void TcpConnection::release_buffers() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   for (net::Buffer* buffer : {&input_, &output_, filter_ ? &filter_->filtered : nullptr}) {
     if (buffer != nullptr && buffer->empty() && buffer->capacity() > 0) buffer->shrink();
   }
 }
 
+namespace {
+
+// The dispatch() running on this thread: whose, and its slot for a protocol switched away inside
+// on_message. A frame on dispatch()'s stack, linked to the one it interrupted (a protocol may
+// make another connection read), so that a connection keeps no pointer of its own for it.
+struct DispatchFrame {
+  const TcpConnection* connection;
+  ProtocolPtr* retired;
+  DispatchFrame* outer;
+};
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
+thread_local DispatchFrame* t_innermost_dispatch = nullptr;
+
+// The slot of the dispatch() of `connection` running on this thread, or null.
+ProtocolPtr* retired_slot(const TcpConnection* connection) noexcept {
+  for (const DispatchFrame* f = t_innermost_dispatch; f != nullptr; f = f->outer) {
+    if (f->connection == connection) return f->retired;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
 void TcpConnection::dispatch(net::Buffer& input) {
   const TcpConnectionPtr self = shared_from_this();
   // A protocol switched away inside on_message lands here (switch_protocol), so it lives until that
-  // call has returned; the connection keeps only a pointer to this slot, and only meanwhile.
+  // call has returned; the thread's frame points to this slot, and only meanwhile.
   ProtocolPtr retired;
-  retired_ = &retired;
+  DispatchFrame frame{this, &retired, t_innermost_dispatch};
+  t_innermost_dispatch = &frame;
   try {
     for (;;) {
       Protocol* const reader = protocol_.get();
@@ -87,14 +111,14 @@ void TcpConnection::dispatch(net::Buffer& input) {
       if (protocol_.get() == reader || input.empty() || state() == State::disconnected) break;
     }
   } catch (...) {
-    retired_ = nullptr;
+    t_innermost_dispatch = frame.outer;
     throw;
   }
-  retired_ = nullptr;
+  t_innermost_dispatch = frame.outer;
 }
 
 bool TcpConnection::switch_protocol(ProtocolPtr next) {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (!next || state() != State::connected || !up_) return false;
   if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
     reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": protocol switched, ",
@@ -103,21 +127,22 @@ bool TcpConnection::switch_protocol(ProtocolPtr next) {
   // The old protocol may be what called us: it is released once it returned — by dispatch() when
   // the switch happens inside on_message (the common case, no task), else from a task.
   ProtocolPtr old = std::exchange(protocol_, std::move(next));
-  if (retired_ != nullptr && !*retired_) {
-    *retired_ = std::move(old);
+  ProtocolPtr* const retired = retired_slot(this);
+  if (retired != nullptr && !*retired) {
+    *retired = std::move(old);
   } else {
-    loop_.queue_in_loop([old = std::move(old)] {});
+    loop().queue_in_loop([old = std::move(old)] {});
   }
   const TcpConnectionPtr self = shared_from_this();
   protocol_->on_up(self);
   net::Buffer& input = filter_ ? filter_->filtered : input_;
   // Inside on_message, dispatch() hands the rest over once that returns.
-  if (retired_ == nullptr && !input.empty() && state() != State::disconnected) dispatch(input);
+  if (retired == nullptr && !input.empty() && state() != State::disconnected) dispatch(input);
   return true;
 }
 
 void TcpConnection::drain() {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (!connected()) return;
   if (up_) {
     protocol_->on_drain(shared_from_this());
@@ -127,7 +152,7 @@ void TcpConnection::drain() {
 }
 
 void TcpConnection::deliver(std::string_view bytes, std::size_t reserved) {
-  loop_.assert_in_loop_thread();
+  loop().assert_in_loop_thread();
   if (!filter_) {
     send_in_loop(bytes, reserved);
     return;

@@ -1,7 +1,11 @@
 // server.cpp — WebSocketServer: the handshake on an HTTP route, each loop's sessions, and the
 // operations that reach them from any thread (send by id, close by id, broadcast).
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include <avant/reactor/log.hpp>
 #include <avant/tcp/connection_id.hpp>
@@ -14,32 +18,52 @@ namespace avant::websocket {
 namespace detail {
 
 void LoopSessions::add(Session& session) {
-  session.prev_ = nullptr;
-  session.next_ = head;
-  if (head != nullptr) head->prev_ = &session;
-  head = &session;
+  if (thread == std::thread::id{}) thread = std::this_thread::get_id();
   ++count;
-  by_id[session.id()] = &session;
+  if (walking_ > 0) {
+    arriving_.push_back(&session);
+    return;
+  }
+  by_id_.insert(&session);
 }
 
 void LoopSessions::remove(Session& session) {
-  if (session.prev_ != nullptr) {
-    session.prev_->next_ = session.next_;
-  } else if (head == &session) {
-    head = session.next_;
-  }
-  if (session.next_ != nullptr) session.next_->prev_ = session.prev_;
-  session.prev_ = session.next_ = nullptr;
   --count;
-  by_id.erase(session.id());
-  if (!session.extra_) return;
-  for (const std::string& group : session.extra_->groups) {
-    if (const auto it = groups.find(group); it != groups.end()) {
-      it->second.erase(&session);
-      if (it->second.empty()) groups.erase(it);
+  if (session.extra_) {
+    for (const std::string& group : session.extra_->groups) {
+      if (const auto it = groups.find(group); it != groups.end()) {
+        it->second.erase(&session);
+        if (it->second.empty()) groups.erase(it);
+      }
     }
+    session.extra_->groups.clear();
   }
-  session.extra_->groups.clear();
+  if (walking_ == 0) {
+    by_id_.erase(session.id());
+  } else if (std::erase(arriving_, &session) == 0) {
+    leaving_.push_back(session.shared_from_this());
+  }
+}
+
+Session* LoopSessions::find(std::uint64_t id) const {
+  Session* s = by_id_.find(id);
+  if (s != nullptr) return s->up_ ? s : nullptr;
+  for (Session* a : arriving_) {
+    if (a->id() == id) return a;
+  }
+  return nullptr;
+}
+
+void LoopSessions::settle() {
+  for (Session* s : arriving_)
+    by_id_.insert(s);
+  arriving_.clear();
+  // The last reference to a session may be the last to the server's state, this table's owner:
+  // nothing here is touched once `gone` is.
+  std::vector<std::shared_ptr<Session>> gone;
+  gone.swap(leaving_);
+  for (const auto& s : gone)
+    by_id_.erase(s->id());
 }
 
 void Shared::sweep_started(reactor::EventLoop& loop, LoopSessions& sessions) {
@@ -49,13 +73,8 @@ void Shared::sweep_started(reactor::EventLoop& loop, LoopSessions& sessions) {
     const auto self = weak.lock();
     if (!self) return;
     const reactor::TimePoint now = loop.poll_time();
-    // A session may end inside its tick (a deadline): its successor is taken first.
-    for (Session* s = list->head; s != nullptr;) {
-      Session* next = s->next_;
-      const std::shared_ptr<Session> keep = s->shared_from_this();
-      s->tick(now, self->tick);
-      s = next;
-    }
+    // A session may end inside its tick (a deadline): the walk allows it.
+    list->for_each([&](Session& s) { s.tick(now, self->tick); });
   });
 }
 
@@ -127,15 +146,12 @@ tcp::SendStatus WebSocketServer::send(std::uint64_t id, std::string_view payload
                                       MessageType type) {
   reactor::EventLoop& loop = shared_->loop_at(tcp::split_connection_id(id).worker);
   if (loop.is_in_loop_thread()) {
-    auto& by_id = shared_->sessions_on(loop).by_id;
-    const auto it = by_id.find(id);
-    return it == by_id.end() ? tcp::SendStatus::dropped : it->second->send_in_loop(payload, type);
+    Session* s = shared_->sessions_on(loop).find(id);
+    return s == nullptr ? tcp::SendStatus::dropped : s->send_in_loop(payload, type);
   }
   // Whether the session is still there is known on its loop only: queued, and ok.
   loop.queue_in_loop([shared = shared_, &loop, id, bytes = std::string(payload), type] {
-    auto& by_id = shared->sessions_on(loop).by_id;
-    if (const auto it = by_id.find(id); it != by_id.end())
-      (void)it->second->send_in_loop(bytes, type);
+    if (Session* s = shared->sessions_on(loop).find(id)) (void)s->send_in_loop(bytes, type);
   });
   return tcp::SendStatus::ok;
 }
@@ -143,8 +159,7 @@ tcp::SendStatus WebSocketServer::send(std::uint64_t id, std::string_view payload
 void WebSocketServer::close(std::uint64_t id, std::uint16_t code, std::string_view reason) {
   reactor::EventLoop& loop = shared_->loop_at(tcp::split_connection_id(id).worker);
   loop.run_in_loop([shared = shared_, &loop, id, code, text = std::string(reason)] {
-    auto& by_id = shared->sessions_on(loop).by_id;
-    if (const auto it = by_id.find(id); it != by_id.end()) it->second->close_in_loop(code, text);
+    if (Session* s = shared->sessions_on(loop).find(id)) s->close_in_loop(code, text);
   });
 }
 
@@ -190,11 +205,7 @@ void WebSocketServer::broadcast_impl(std::string group, std::string_view payload
         if (s->send_frame(job->frame) != tcp::SendStatus::dropped) ++delivered;
       };
       if (job->group.empty()) {
-        for (Session* s = sessions.head; s != nullptr;) {
-          Session* next = s->next_;  // a slow consumer's close may end it
-          send_to(s);
-          s = next;
-        }
+        sessions.for_each([&](Session& s) { send_to(&s); });  // a slow consumer's close may end one
       } else if (const auto it = sessions.groups.find(job->group); it != sessions.groups.end()) {
         // A copy: a send may end a session, which leaves the group.
         const std::vector<Session*> members(it->second.begin(), it->second.end());

@@ -82,15 +82,26 @@ struct Session::Compression {
 
 Session::Session(std::shared_ptr<detail::Shared> shared, std::string path, std::string subprotocol,
                  const DeflateParams* deflate)
-    : shared_(std::move(shared)), path_(std::move(path)) {
-  if (!subprotocol.empty()) {
-    extra().subprotocol = std::move(subprotocol);
-    has_subprotocol_ = true;
-  }
+    : shared_(std::move(shared)), path_(std::move(path)), has_subprotocol_(!subprotocol.empty()) {
+  if (has_subprotocol_) extra().subprotocol = std::move(subprotocol);
   if (deflate != nullptr) {
     deflate_ = std::make_unique<Compression>();
     deflate_->params = *deflate;
   }
+}
+
+detail::LoopSessions& Session::loop_sessions() const noexcept {
+  return shared_->sessions_of(id_);
+}
+
+std::uint32_t Session::stamp(reactor::TimePoint t) noexcept {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+  return static_cast<std::uint32_t>(ms.count());
+}
+
+bool Session::passed(reactor::TimePoint now, std::chrono::milliseconds wait) const noexcept {
+  const std::uint32_t elapsed = stamp(now) - since_;  // modulo 2^32: right across a wrap
+  return std::chrono::milliseconds(elapsed) >= wait;
 }
 
 MessageParser& Session::parser() {
@@ -112,13 +123,11 @@ const std::string& Session::no_text() noexcept {
 
 void Session::on_up(const tcp::TcpConnectionPtr& connection) {
   connection_ = connection.get();
-  owner_ = std::this_thread::get_id();
   weak_connection_ = connection;
   id_ = connection->id();
   up_ = true;
   reactor::EventLoop& loop = connection->loop();
   detail::LoopSessions& sessions = shared_->sessions_on(loop);
-  loop_sessions_ = &sessions;
   sessions.add(*this);
   if (sessions.count == 1) shared_->sweep_started(loop, sessions);
   shared_->open.fetch_add(1, std::memory_order_relaxed);
@@ -203,19 +212,20 @@ void Session::deliver() {
     }
     payload = inflated;
   }
-  loop_sessions_->messages_in.add();
+  loop_sessions().messages_in.add();
   if (shared_->handlers.message) shared_->handlers.message(*this, payload, type);
   if (compressed) trim(inflated);
 }
 
 void Session::peer_closed() {
   peer_close_seen_ = true;
-  close_code_ = parser_->close_code();
-  extra().close_reason = std::string(parser_->close_reason());
+  const std::uint16_t code = parser_->close_code();
+  extra().close_code = code;
+  extra_->close_reason = std::string(parser_->close_reason());
   if (state_.load() == State::open) {
     // Answered with its own code (none for a close without one, RFC 6455 §5.5.1).
     const std::string payload =
-        close_code_ == close_code::kNoStatus ? std::string() : close_payload(close_code_, {});
+        code == close_code::kNoStatus ? std::string() : close_payload(code, {});
     send_control(Opcode::close, payload);
   }
   state_.store(State::closed, std::memory_order_release);
@@ -231,8 +241,8 @@ void Session::refuse(std::uint16_t code, const std::string& reason) {
     send_control(Opcode::close, close_payload(code, std::string_view(reason).substr(0, 120)));
   }
   if (!peer_close_seen_) {
-    close_code_ = close_code::kAbnormal;
-    extra().close_reason = reason;
+    extra().close_code = close_code::kAbnormal;
+    extra_->close_reason = reason;
   }
   state_.store(State::closed, std::memory_order_release);
   end_tcp();
@@ -242,7 +252,7 @@ void Session::end_tcp() {
   if (fin_sent_) return;
   fin_sent_ = true;
   flush_batch();  // the close frame (and what came before it) goes before the FIN
-  since_ = connection_->loop().poll_time();
+  since_ = stamp(connection_->loop().poll_time());
   connection_->shutdown();  // FIN after the output; the peer's FIN ends it (or the deadline)
 }
 
@@ -256,7 +266,7 @@ void Session::on_down(const tcp::TcpConnectionPtr& connection) {
   if (sessions.count == 0) shared_->sweep_stopped(loop, sessions);
   shared_->open.fetch_sub(1, std::memory_order_relaxed);
   if (shared_->handlers.close)
-    shared_->handlers.close(*this, close_code_, extra_ ? extra_->close_reason : no_text());
+    shared_->handlers.close(*this, close_code(), extra_ ? extra_->close_reason : no_text());
   // The application's state may hold this session: the cycle ends here.
   if (extra_) extra_->context.reset();
 }
@@ -298,7 +308,7 @@ tcp::SendStatus Session::slow(std::size_t size) {
 
 tcp::SendStatus Session::send(std::string_view payload, MessageType type) {
   // On the session's own thread (a handler answering): no reference to take, up_ tells.
-  if (std::this_thread::get_id() == owner_) {
+  if (std::this_thread::get_id() == loop_sessions().thread) {
     if (!up_) return tcp::SendStatus::dropped;
     return send_in_loop(payload, type);
   }
@@ -332,7 +342,7 @@ tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type
     if (over_limit(payload.size() + 10)) {
       status = slow(payload.size() + 10);
     } else {
-      loop_sessions_->messages_out.add();
+      loop_sessions().messages_out.add();
       append_unmasked(batch_scratch(), opcode_of(type), rsv1, payload);
     }
   } else {
@@ -349,7 +359,7 @@ tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type
 tcp::SendStatus Session::send_frame(std::string_view frame) {
   if (!up_ || state_.load() != State::open) return tcp::SendStatus::dropped;
   if (over_limit(frame.size())) return slow(frame.size());
-  loop_sessions_->messages_out.add();
+  loop_sessions().messages_out.add();
   return out(frame);
 }
 
@@ -396,9 +406,9 @@ void Session::close_in_loop(std::uint16_t code, std::string_view reason) {
   if (!is_valid_close_code(code)) code = close_code::kInternalError;
   send_control(Opcode::close, close_payload(code, reason.substr(0, 123)));
   state_.store(State::closing, std::memory_order_release);
-  since_ = connection_->loop().poll_time();
-  close_code_ = code;  // until the peer's answer says otherwise
-  extra().close_reason = std::string(reason);
+  since_ = stamp(connection_->loop().poll_time());
+  extra().close_code = code;  // until the peer's answer says otherwise
+  extra_->close_reason = std::string(reason);
 }
 
 // --- the sweep ---
@@ -408,7 +418,7 @@ void Session::tick(reactor::TimePoint now, std::chrono::milliseconds idle_after)
   const State state = state_.load();
   if (state != State::open || fin_sent_) {
     // The peer's close frame (closing) or its FIN (after ours) is overdue.
-    if (now - since_ >= o.close_timeout) {
+    if (passed(now, o.close_timeout)) {
       if (reactor::trace::on(reactor::trace::Topic::http)) [[unlikely]]
         reactor::trace::emit(reactor::trace::Topic::http, "conn ", id_,
                              ": the peer did not finish the close in time");
@@ -418,7 +428,7 @@ void Session::tick(reactor::TimePoint now, std::chrono::milliseconds idle_after)
   }
   const reactor::TimePoint last = connection_->last_activity();
   if (o.ping_interval.count() > 0) {
-    if (awaiting_pong_ && now - since_ >= o.ping_interval) {
+    if (awaiting_pong_ && passed(now, o.ping_interval)) {
       shared_->ping_timeouts.fetch_add(1, std::memory_order_relaxed);
       reactor::log::info("websocket", connection_->peer_address().to_string() +
                                           ": no pong within the ping interval; closing");
@@ -428,7 +438,7 @@ void Session::tick(reactor::TimePoint now, std::chrono::milliseconds idle_after)
     if (!awaiting_pong_ && now - last >= o.ping_interval) {
       send_control(Opcode::ping, {});
       awaiting_pong_ = true;
-      since_ = now;
+      since_ = stamp(now);
     }
   }
   // Idle: the parser's and the connection's buffers go (an idle session holds none), and the

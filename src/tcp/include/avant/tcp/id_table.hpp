@@ -1,6 +1,8 @@
-// id_table.hpp — shared pointers to objects that carry their own id (`p->id()`), found by that id.
+// id_table.hpp — pointers (raw or shared) to objects that carry their own id (`p->id()`), found by
+// that id.
 //
-// TcpServer keeps its open connections in one (connections by id, for send-by-id and for stop).
+// TcpServer keeps its open connections in one (connections by id, for send-by-id and for stop),
+// WebSocketServer each loop's sessions (raw pointers: 8 bytes a slot).
 // An open-addressing table: one vector of pointers, a power of two long, linear probing from the
 // id's home slot, deletion by shifting the rest of the run back (no tombstones). That is 16 bytes
 // a slot at a load between 3/8 and 3/4, about 26 bytes a connection, where a std::unordered_map
@@ -53,7 +55,8 @@ class IdTable {
       const std::size_t k = home(slots_[j]->id());
       const bool stays = hole <= j ? (hole < k && k <= j) : (hole < k || k <= j);
       if (stays) continue;
-      slots_[hole] = std::move(slots_[j]);
+      // Exchanged, not moved: a moved-from raw pointer keeps its value.
+      slots_[hole] = std::exchange(slots_[j], Ptr{});
       hole = j;
     }
     if (slots_.size() > kMinSlots && size_ * 8 < slots_.size()) rehash(slots_.size() / 2);

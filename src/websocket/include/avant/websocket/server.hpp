@@ -57,7 +57,6 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -181,13 +180,23 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
     std::string subprotocol;
     std::any context;
     std::vector<std::string> groups;
-    std::string close_reason;  // reported to the close handler
+    std::string close_reason;                          // reported to the close handler
+    std::uint16_t close_code = close_code::kAbnormal;  // likewise
   };
   // Made once, never replaced (subprotocol() reads it from any thread).
   Extra& extra() {
     if (!extra_) extra_ = std::make_unique<Extra>();
     return *extra_;
   }
+  [[nodiscard]] std::uint16_t close_code() const noexcept {
+    return extra_ ? extra_->close_code : close_code::kAbnormal;
+  }
+  // Its loop's sessions (found from the id; valid from on_up).
+  [[nodiscard]] detail::LoopSessions& loop_sessions() const noexcept;
+  // since_ is kept in milliseconds of the loop's clock, 32 bits (its intervals are far shorter
+  // than the 49 days after which it wraps).
+  static std::uint32_t stamp(reactor::TimePoint t) noexcept;
+  [[nodiscard]] bool passed(reactor::TimePoint now, std::chrono::milliseconds wait) const noexcept;
   static const std::string& no_text() noexcept;
 
   // Loop thread.
@@ -212,32 +221,27 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // From the loop's sweep: pings, their deadline, the close deadline, idle memory.
   void tick(reactor::TimePoint now, std::chrono::milliseconds idle_after);
 
+  // 136 bytes (an idle session is one per client: docs/websocket.md, "Idle memory"). Its loop's
+  // sessions, and whether the caller runs on that loop, are found from the id.
   std::shared_ptr<detail::Shared> shared_;
-  tcp::TcpConnection* connection_ = nullptr;       // the owner (it holds this session), from on_up
-  detail::LoopSessions* loop_sessions_ = nullptr;  // its loop's, from on_up
-  // The loop's thread, set in on_up before any other thread can reach the session (never changed
-  // after): send() on it needs no reference to the connection.
-  std::thread::id owner_{};
+  tcp::TcpConnection* connection_ = nullptr;  // the owner (it holds this session), from on_up
   std::weak_ptr<tcp::TcpConnection> weak_connection_;  // for the other threads
-  std::uint64_t id_ = 0;
+  std::uint64_t id_ = 0;                               // from on_up, never changed after
   // Made when bytes come; dropped by the sweep when the session is idle between messages (an
   // idle session holds none). Kept once it saw a close or an error.
   std::unique_ptr<MessageParser> parser_;
   std::unique_ptr<Compression> deflate_;  // null without permessage-deflate
   std::string path_;
   std::unique_ptr<Extra> extra_;
-  reactor::TimePoint since_{};  // the ping sent (awaiting_pong_), or the close state began
+  std::uint32_t since_ = 0;  // stamp(): the ping sent (awaiting_pong_), or the close state began
   std::atomic<State> state_{State::open};
-  bool up_ = false;
-  bool awaiting_pong_ = false;
-  bool peer_close_seen_ = false;
-  bool fin_sent_ = false;
-  bool batching_ = false;                             // inside on_message
-  bool has_subprotocol_ = false;                      // set by the constructor only
-  std::uint16_t close_code_ = close_code::kAbnormal;  // reported to the close handler
-  // The place in its loop's list of sessions.
-  Session* prev_ = nullptr;
-  Session* next_ = nullptr;
+  const bool has_subprotocol_;  // set by the constructor only: read from any thread
+  // The loop's alone.
+  bool up_ : 1 = false;
+  bool awaiting_pong_ : 1 = false;
+  bool peer_close_seen_ : 1 = false;
+  bool fin_sent_ : 1 = false;
+  bool batching_ : 1 = false;  // inside on_message
 };
 
 class WebSocketServer {
