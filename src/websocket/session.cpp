@@ -328,11 +328,10 @@ tcp::SendStatus Session::send(std::string_view payload, MessageType type) {
 tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type) {
   if (!up_ || state_.load() != State::open) return tcp::SendStatus::dropped;
   bool rsv1 = false;
-  std::string& deflated = deflate_scratch();
-  const DeflateOptions& d = shared_->options.deflate;
-  if (deflate_ && payload.size() >= d.min_size) {
+  if (deflate_ && payload.size() >= shared_->options.deflate.min_size) {
+    std::string& deflated = deflate_scratch();
     deflated.clear();
-    deflate_->out(d.level).compress(payload, deflated);
+    deflate_->out(shared_->options.deflate.level).compress(payload, deflated);
     payload = deflated;
     rsv1 = true;
   }
@@ -352,7 +351,7 @@ tcp::SendStatus Session::send_in_loop(std::string_view payload, MessageType type
     status = send_frame(frame);
     trim(frame);
   }
-  if (rsv1) trim(deflated);
+  if (rsv1) trim(deflate_scratch());
   return status;
 }
 
