@@ -109,15 +109,16 @@ void TcpConnection::update_reading() {
 void TcpConnection::handle_read() {
   loop().assert_in_loop_thread();
   if (state() == State::disconnected) return;  // closed by an earlier callback of this event
-  const net::IoResult r = input_.read_fd(socket_.fd());
+  net::Buffer& wire = read_buffer();  // input_, or the thread's buffer when input_ is empty
+  const net::IoResult r = wire.read_fd(socket_.fd());
   switch (r.status) {
     case net::IoStatus::ok:
       bytes_read_.fetch_add(r.bytes, std::memory_order_relaxed);
       last_activity_ = loop().poll_time();
       if (reactor::trace::on(reactor::trace::Topic::tcp)) [[unlikely]]
         reactor::trace::emit(reactor::trace::Topic::tcp, "conn ", id_, ": read ", r.bytes,
-                             " bytes (input ", input_.readable_bytes(), "), passing it up");
-      pass_up(input_);
+                             " bytes (input ", wire.readable_bytes(), "), passing it up");
+      pass_up(wire);
       return;
     case net::IoStatus::would_block:
       return;

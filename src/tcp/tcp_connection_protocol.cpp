@@ -1,6 +1,7 @@
 // The given part of tcp_connection.hpp above the socket: the events for the protocol (up, bytes,
 // write-complete, high water, down, drain), the protocol's switch with the unread bytes, and the
 // connection filter (TLS) between the socket and the protocol. Lab 02 does not replace this file.
+#include <cassert>
 #include <string>
 #include <utility>
 
@@ -49,14 +50,61 @@ void TcpConnection::report_write_complete() {
   });
 }
 
+namespace {
+
+// The thread's read buffer (TcpConnection::read_buffer): one read of any size fits, so a read into
+// it takes one iovec; it is empty between two events.
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
+thread_local net::Buffer t_read_buffer(net::BufferOptions{.initial_size = net::Buffer::kExtraRead,
+                                                          .max_size = net::Buffer::kExtraRead});
+
+}  // namespace
+
+net::Buffer& TcpConnection::read_buffer() {
+  // A connection with unread bytes reads behind them; so does one whose max_input is below one
+  // read, and a read while the thread's buffer is in use (never: reads do not nest).
+  if (!input_.empty() || options_->max_input < net::Buffer::kExtraRead || !t_read_buffer.empty())
+    return input_;
+  // Its storage may have gone with a connection that released its buffers while holding it.
+  if (t_read_buffer.writable_bytes() < net::Buffer::kExtraRead &&
+      !t_read_buffer.ensure_writable(net::Buffer::kExtraRead))
+    return input_;
+  return t_read_buffer;
+}
+
 void TcpConnection::pass_up(net::Buffer& wire) {
+  if (&wire == &input_) {
+    pass_up_input();
+    shrink_if_large(input_);
+    return;
+  }
+  // A read into the thread's buffer: its storage goes into input_ for the protocol (which sees
+  // the connection's own buffer, as always, and may keep a pointer to it), and comes back after.
+  input_.swap(wire);
+  try {
+    pass_up_input();
+  } catch (...) {
+    input_.swap(wire);
+    wire.retrieve_all();
+    throw;
+  }
+  input_.swap(wire);
+  // What the protocol left unread is the connection's (at most one read, within max_input).
+  if (!wire.empty() && state() != State::disconnected) {
+    const bool kept = input_.append(wire.view());
+    assert(kept);
+    static_cast<void>(kept);
+  }
+  wire.retrieve_all();
+}
+
+void TcpConnection::pass_up_input() {
   if (filter_) {
-    filtered_input(wire);
+    filtered_input(input_);
     shrink_if_large(filter_->filtered);
   } else {
-    dispatch(wire);
+    dispatch(input_);
   }
-  shrink_if_large(wire);
 }
 
 void TcpConnection::shrink_if_large(net::Buffer& buffer) {

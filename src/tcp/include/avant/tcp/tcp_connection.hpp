@@ -197,6 +197,12 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   // a task: never inside the caller), or at once for report_down(); each only once the
   // connection reported "up".
   void pass_up(net::Buffer& wire);
+  // Where the next read goes: input_ while it holds unread bytes, else the loop thread's read
+  // buffer, one for every connection of the thread (a busy connection's bytes pass through memory
+  // that stays in the cache; docs/architecture.md, "Decisions"). pass_up() of that buffer lends its
+  // storage to input_ for the protocol and keeps only what the protocol left unread.
+  net::Buffer& read_buffer();
+  void pass_up_input();
   void report_high_water(std::size_t queued);
   void report_write_complete();
   void report_down();
