@@ -3,6 +3,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <avant/testing/harness.hpp>
 
@@ -113,6 +114,44 @@ TEST(ProtocolSwitch, ASwitchFromALaterTaskHandsOverWhatArrivedMeanwhile) {
   EXPECT_TRUE(client.send_all("more"));
   EXPECT_EQ(client.receive(4), "MORE") << "later bytes go to the new protocol directly";
   EXPECT_EQ(log->stale_calls, 0);
+}
+
+// Connections of one loop read through the thread's one read buffer (TcpConnection::read_buffer):
+// what each protocol leaves unread must stay with its own connection, whatever reads come between.
+TEST(ProtocolSwitch, UnreadBytesStayWithTheirConnectionWhileOthersRead) {
+  SwitchServer server;
+  constexpr int kClients = 3;
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::shared_ptr<SwitchLog>> logs;
+  for (int i = 0; i < kClients; ++i) {
+    clients.push_back(std::make_unique<Client>(server.address()));
+    std::shared_ptr<SwitchLog> log;
+    ASSERT_TRUE(harness::eventually([&] {
+      log = server.latest();
+      return log != nullptr;
+    }));
+    logs.push_back(log);
+    server.forget();
+  }
+  // A line begun on every connection in turn, each read (and left unread) before the next.
+  for (int i = 0; i < kClients; ++i) {
+    const std::string start = "start-" + std::to_string(i) + "-" + std::string(100, 'x');
+    ASSERT_TRUE(clients[i]->send_all(start));
+    ASSERT_TRUE(harness::eventually([&] { return logs[i]->arrived == start.size(); }))
+        << "client " << i << ": the server saw " << logs[i]->arrived << " bytes";
+  }
+  // Then each line ends, in the other order, with a second line whole in the same write.
+  for (int i = kClients - 1; i >= 0; --i) {
+    const std::string end = "-end-" + std::to_string(i) + "\nnext-" + std::to_string(i) + "\n";
+    ASSERT_TRUE(clients[i]->send_all(end));
+  }
+  for (int i = 0; i < kClients; ++i) {
+    const std::string n = std::to_string(i);
+    const std::string want =
+        "line:start-" + n + "-" + std::string(100, 'x') + "-end-" + n + "\nline:next-" + n + "\n";
+    EXPECT_EQ(clients[i]->receive(want.size()), want) << "client " << i;
+    EXPECT_EQ(logs[i]->stale_calls, 0);
+  }
 }
 
 }  // namespace
