@@ -120,10 +120,10 @@ TEST(ProtocolSwitch, ASwitchFromALaterTaskHandsOverWhatArrivedMeanwhile) {
 // what each protocol leaves unread must stay with its own connection, whatever reads come between.
 TEST(ProtocolSwitch, UnreadBytesStayWithTheirConnectionWhileOthersRead) {
   SwitchServer server;
-  constexpr int kClients = 3;
+  constexpr std::size_t kClients = 3;
   std::vector<std::unique_ptr<Client>> clients;
   std::vector<std::shared_ptr<SwitchLog>> logs;
-  for (int i = 0; i < kClients; ++i) {
+  for (std::size_t i = 0; i < kClients; ++i) {
     clients.push_back(std::make_unique<Client>(server.address()));
     std::shared_ptr<SwitchLog> log;
     ASSERT_TRUE(harness::eventually([&] {
@@ -133,22 +133,37 @@ TEST(ProtocolSwitch, UnreadBytesStayWithTheirConnectionWhileOthersRead) {
     logs.push_back(log);
     server.forget();
   }
+  const auto start_of = [](std::size_t i) {
+    std::string start = "start-";
+    start += std::to_string(i);
+    start += '-';
+    start.append(100, 'x');
+    return start;
+  };
   // A line begun on every connection in turn, each read (and left unread) before the next.
-  for (int i = 0; i < kClients; ++i) {
-    const std::string start = "start-" + std::to_string(i) + "-" + std::string(100, 'x');
+  for (std::size_t i = 0; i < kClients; ++i) {
+    const std::string start = start_of(i);
     ASSERT_TRUE(clients[i]->send_all(start));
     ASSERT_TRUE(harness::eventually([&] { return logs[i]->arrived == start.size(); }))
         << "client " << i << ": the server saw " << logs[i]->arrived << " bytes";
   }
   // Then each line ends, in the other order, with a second line whole in the same write.
-  for (int i = kClients - 1; i >= 0; --i) {
-    const std::string end = "-end-" + std::to_string(i) + "\nnext-" + std::to_string(i) + "\n";
+  for (std::size_t i = kClients; i-- > 0;) {
+    std::string end = "-end-";
+    end += std::to_string(i);
+    end += "\nnext-";
+    end += std::to_string(i);
+    end += '\n';
     ASSERT_TRUE(clients[i]->send_all(end));
   }
-  for (int i = 0; i < kClients; ++i) {
-    const std::string n = std::to_string(i);
-    const std::string want =
-        "line:start-" + n + "-" + std::string(100, 'x') + "-end-" + n + "\nline:next-" + n + "\n";
+  for (std::size_t i = 0; i < kClients; ++i) {
+    std::string want = "line:";
+    want += start_of(i);
+    want += "-end-";
+    want += std::to_string(i);
+    want += "\nline:next-";
+    want += std::to_string(i);
+    want += '\n';
     EXPECT_EQ(clients[i]->receive(want.size()), want) << "client " << i;
     EXPECT_EQ(logs[i]->stale_calls, 0);
   }
