@@ -57,7 +57,7 @@ TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::So
       channel_(loop, socket_.fd()),
       peer_(peer),
       options_(std::move(options)),
-      // Empty until bytes come: read_fd's stack side buffer takes a first read of any size.
+      // Empty until bytes stay unread: reads go to the thread's buffer (read_buffer()).
       input_(net::BufferOptions{.initial_size = 0, .max_size = options_->max_input}),
       output_(net::BufferOptions{.initial_size = 0, .max_size = options_->max_output}),
       protocol_(dropping_protocol()) {

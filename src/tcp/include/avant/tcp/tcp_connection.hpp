@@ -151,8 +151,8 @@ class TcpConnection : public std::enable_shared_from_this<TcpConnection>,
   // A server stop asks the protocol to finish (Protocol::on_drain).
   void drain();
   // The protocol is idle (between requests): frees the storage of every empty buffer, so that
-  // an idle connection holds none; the next read starts in read_fd's stack side buffer. (Buffers
-  // that grew past 16 KiB are freed whenever they empty.)
+  // an idle connection holds none; the next read goes to the thread's read buffer
+  // (read_buffer()). (Buffers that grew past 16 KiB are freed whenever they empty.)
   void release_buffers();
 
   // Owner plumbing (TcpServer, TcpClient), before connect_established() (on any thread: the
