@@ -57,6 +57,13 @@ namespace {
 // NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
 thread_local net::Buffer t_read_buffer(net::BufferOptions{.initial_size = net::Buffer::kExtraRead,
                                                           .max_size = net::Buffer::kExtraRead});
+// The connection whose input_ holds that buffer's storage during its protocol's call, or null:
+// release_buffers() leaves the storage alone (it goes back to the thread, not to malloc) and
+// asks pass_up() to release the connection's own input storage once it has it back.
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
+thread_local const TcpConnection* t_lent_to = nullptr;
+// NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
+thread_local bool t_release_input = false;
 
 }  // namespace
 
@@ -81,13 +88,17 @@ void TcpConnection::pass_up(net::Buffer& wire) {
   // A read into the thread's buffer: its storage goes into input_ for the protocol (which sees
   // the connection's own buffer, as always, and may keep a pointer to it), and comes back after.
   input_.swap(wire);
+  t_lent_to = this;
   try {
     pass_up_input();
   } catch (...) {
+    t_lent_to = nullptr;
+    t_release_input = false;
     input_.swap(wire);
     wire.retrieve_all();
     throw;
   }
+  t_lent_to = nullptr;
   input_.swap(wire);
   // What the protocol left unread is the connection's (at most one read, within max_input).
   if (!wire.empty() && state() != State::disconnected) {
@@ -96,6 +107,8 @@ void TcpConnection::pass_up(net::Buffer& wire) {
     static_cast<void>(kept);
   }
   wire.retrieve_all();
+  if (std::exchange(t_release_input, false) && input_.empty() && input_.capacity() > 0)
+    input_.shrink();
 }
 
 void TcpConnection::pass_up_input() {
@@ -115,7 +128,15 @@ void TcpConnection::shrink_if_large(net::Buffer& buffer) {
 
 void TcpConnection::release_buffers() {
   loop().assert_in_loop_thread();
-  for (net::Buffer* buffer : {&input_, &output_, filter_ ? &filter_->filtered : nullptr}) {
+  // An input_ holding the thread's read buffer (a protocol going idle inside its on_message) is
+  // handed back by pass_up(), not freed (no 64 KiB malloc for the next read), and pass_up()
+  // releases the connection's own storage once it has it back.
+  net::Buffer* input = &input_;
+  if (t_lent_to == this) {
+    t_release_input = true;
+    input = nullptr;
+  }
+  for (net::Buffer* buffer : {input, &output_, filter_ ? &filter_->filtered : nullptr}) {
     if (buffer != nullptr && buffer->empty() && buffer->capacity() > 0) buffer->shrink();
   }
 }
