@@ -57,13 +57,10 @@ namespace {
 // NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
 thread_local net::Buffer t_read_buffer(net::BufferOptions{.initial_size = net::Buffer::kExtraRead,
                                                           .max_size = net::Buffer::kExtraRead});
-// The connection whose input_ holds that buffer's storage during its protocol's call, or null:
-// release_buffers() leaves the storage alone (it goes back to the thread, not to malloc) and
-// asks pass_up() to release the connection's own input storage once it has it back.
+// The connection whose input_ holds that buffer's storage during its protocol's call, or null;
+// meanwhile the buffer holds the connection's own (empty) input storage (release_buffers()).
 // NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
 thread_local const TcpConnection* t_lent_to = nullptr;
-// NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
-thread_local bool t_release_input = false;
 
 }  // namespace
 
@@ -71,10 +68,6 @@ net::Buffer& TcpConnection::read_buffer() {
   // A connection with unread bytes reads behind them; so does one whose max_input is below one
   // read, and a read while the thread's buffer is in use (never: reads do not nest).
   if (!input_.empty() || options_->max_input < net::Buffer::kExtraRead || !t_read_buffer.empty())
-    return input_;
-  // Its storage may have gone with a connection that released its buffers while holding it.
-  if (t_read_buffer.writable_bytes() < net::Buffer::kExtraRead &&
-      !t_read_buffer.ensure_writable(net::Buffer::kExtraRead))
     return input_;
   return t_read_buffer;
 }
@@ -93,7 +86,6 @@ void TcpConnection::pass_up(net::Buffer& wire) {
     pass_up_input();
   } catch (...) {
     t_lent_to = nullptr;
-    t_release_input = false;
     input_.swap(wire);
     wire.retrieve_all();
     throw;
@@ -107,8 +99,6 @@ void TcpConnection::pass_up(net::Buffer& wire) {
     static_cast<void>(kept);
   }
   wire.retrieve_all();
-  if (std::exchange(t_release_input, false) && input_.empty() && input_.capacity() > 0)
-    input_.shrink();
 }
 
 void TcpConnection::pass_up_input() {
@@ -128,14 +118,10 @@ void TcpConnection::shrink_if_large(net::Buffer& buffer) {
 
 void TcpConnection::release_buffers() {
   loop().assert_in_loop_thread();
-  // An input_ holding the thread's read buffer (a protocol going idle inside its on_message) is
-  // handed back by pass_up(), not freed (no 64 KiB malloc for the next read), and pass_up()
-  // releases the connection's own storage once it has it back.
-  net::Buffer* input = &input_;
-  if (t_lent_to == this) {
-    t_release_input = true;
-    input = nullptr;
-  }
+  // Inside a protocol's call on the thread's read buffer (pass_up), input_ holds that buffer's
+  // storage, which goes back to the thread, not to malloc; the connection's own input storage is
+  // meanwhile in the thread's buffer object, and that is what is freed.
+  net::Buffer* const input = t_lent_to == this ? &t_read_buffer : &input_;
   for (net::Buffer* buffer : {input, &output_, filter_ ? &filter_->filtered : nullptr}) {
     if (buffer != nullptr && buffer->empty() && buffer->capacity() > 0) buffer->shrink();
   }
