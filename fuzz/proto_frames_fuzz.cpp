@@ -9,6 +9,7 @@
 //   - a body that parses as a ProtoPackage serializes to a package that parses back the same.
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,6 +91,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     avant::ProtoPackage reference;
     const bool parsed = avant::proto::parse_package(body, p);
     FUZZ_CHECK(parsed == reference.ParseFromArray(body.data(), static_cast<int>(body.size())));
+    // So must the in-place reader of the usual encoding, on the bodies it takes.
+    if (const std::optional<avant::proto::PackageView> view = avant::proto::view_package(body)) {
+      FUZZ_CHECK(parsed && view->cmd == reference.cmd() && view->protocol == reference.protocol());
+    }
     if (!parsed) continue;
     FUZZ_CHECK(reference.cmd() == p.cmd() && reference.protocol() == p.protocol());
     std::string again;

@@ -1,9 +1,10 @@
 // frame_codec.cpp — the stream frame's decoder and encoder (frame_codec.hpp). Lab 07 rewrites this
-// file; fail(), storage() and release_storage() are in frame_codec_support.cpp.
+// file; fail(), storage(), release_storage() and view_package() are in frame_codec_support.cpp.
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <string>
 
 #include <avant/proto/avant.pb.h>
@@ -28,13 +29,20 @@ void write_length(std::uint64_t length, std::span<char, kHeaderSize> head) noexc
 FrameDecoder::Result FrameDecoder::feed(std::span<const char> bytes) {
   body_ = {};
   if (state_ == State::failed) return {0, Event::error};
-  if (state_ == State::head) storage_.clear();  // the last frame's body, if it was collected
   std::size_t used = 0;
   if (state_ == State::head) {
+    storage_.clear();  // the last frame's body, if it was collected
     if (head_have_ == 0 && bytes.size() >= kHeaderSize) {
       // The common case: the head whole in this feed, read in place.
       length_ = read_length(bytes.first<kHeaderSize>());
       used = kHeaderSize;
+      // Refused on its head alone: nothing of an oversized body is ever kept.
+      if (length_ > limits_.max_body) return fail(used, length_);
+      if (bytes.size() - kHeaderSize >= length_) {
+        // ... and the body too: a view, no copy. (The state stays `head`.)
+        body_ = std::string_view(bytes.data() + kHeaderSize, static_cast<std::size_t>(length_));
+        return {kHeaderSize + static_cast<std::size_t>(length_), Event::frame};
+      }
     } else {
       const std::size_t take = std::min<std::size_t>(kHeaderSize - head_have_, bytes.size());
       std::copy_n(bytes.begin(), take, head_.begin() + head_have_);
@@ -43,9 +51,8 @@ FrameDecoder::Result FrameDecoder::feed(std::span<const char> bytes) {
       if (head_have_ < kHeaderSize) return {used, Event::need_more};
       head_have_ = 0;
       length_ = read_length(head_);
+      if (length_ > limits_.max_body) return fail(used, length_);
     }
-    // Refused on its head alone: nothing of an oversized body is ever kept.
-    if (length_ > limits_.max_body) return fail(used, length_);
     state_ = State::body;
   }
   const std::span<const char> rest = bytes.subspan(used);
@@ -85,55 +92,15 @@ void append_frame(std::string& out, const ProtoPackage& package) {
       reinterpret_cast<std::uint8_t*>(out.data() + at + kHeaderSize));
 }
 
-namespace {
-
-// A protobuf varint at `at`, at most 10 bytes; false when it runs past `end` or is too long.
-bool read_varint(const char*& at, const char* end, std::uint64_t& value) {
-  value = 0;
-  for (unsigned shift = 0; shift < 70; shift += 7) {
-    if (at == end) return false;
-    const auto byte = static_cast<std::uint8_t>(*at++);
-    value |= static_cast<std::uint64_t>(byte & 0x7FU) << shift;
-    if ((byte & 0x80U) == 0) return true;
-  }
-  return false;
-}
-
-// The package as every encoder writes it — [08 cmd] [12 length protocol], each optional, in
-// this order, nothing else — read without protobuf's generic parser: the common case, in a
-// fraction of its instructions. Anything else (fields repeated or out of order, unknown fields,
-// a malformed varint) returns false and goes to the full parser, which has the last word.
-bool parse_canonical(std::string_view body, ProtoPackage& package) {
-  const char* at = body.data();
-  const char* const end = at + body.size();
-  std::uint64_t cmd = 0;
-  if (at != end && *at == '\x08') {
-    ++at;
-    if (!read_varint(at, end, cmd)) return false;
-  }
-  std::string_view protocol;
-  if (at != end && *at == '\x12') {
-    ++at;
-    std::uint64_t length = 0;
-    if (!read_varint(at, end, length) || length > static_cast<std::uint64_t>(end - at)) {
-      return false;
-    }
-    protocol = std::string_view(at, static_cast<std::size_t>(length));
-    at += length;
-  }
-  if (at != end) return false;
-  package.Clear();
-  // An enum field keeps the low 32 bits of its varint, as protobuf's parser does.
-  package.set_cmd(
-      static_cast<ProtoCmd>(static_cast<std::int32_t>(static_cast<std::uint32_t>(cmd))));
-  package.mutable_protocol()->assign(protocol.data(), protocol.size());  // keeps its capacity
-  return true;
-}
-
-}  // namespace
-
 bool parse_package(std::string_view body, ProtoPackage& package) {
-  if (parse_canonical(body, package)) return true;
+  // The usual encoding read in place (given: view_package); `protocol` is assigned, so the
+  // package's string keeps its capacity from one package to the next.
+  if (const std::optional<PackageView> view = view_package(body)) {
+    package.Clear();
+    package.set_cmd(static_cast<ProtoCmd>(view->cmd));
+    package.mutable_protocol()->assign(view->protocol.data(), view->protocol.size());
+    return true;
+  }
   if (body.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
   return package.ParseFromArray(body.data(), static_cast<int>(body.size()));
 }

@@ -1,4 +1,5 @@
 // stream.cpp — the session of one stream connection (stream.hpp).
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -12,17 +13,20 @@ namespace avant::proto {
 
 namespace {
 
-// The read's batch: one session's read is handled at a time on a loop, so one per thread.
-std::string& batch_scratch() {
-  thread_local std::string s;
-  return s;
+// The read's batch: one session's read is handled at a time on a loop, so one per thread. A
+// Buffer, so that a frame is written in its free room (a string's resize would zero it first).
+net::Buffer& batch_scratch() {
+  thread_local net::Buffer b;
+  return b;
 }
 
+// A batch this big is handed to the connection at once, mid-read (a read of small requests with
+// large answers does not pile them all up here); its storage is given back when it is done.
 constexpr std::size_t kKeptBatch = 64u << 10;
 
-// The package each frame is parsed into, one per thread like the batch: cleared and parsed again,
-// its `protocol` string keeps its capacity, so a steady stream of packages parses without
-// allocating. Handlers get it by reference for their call only.
+// The package a frame not in the usual encoding is parsed into (view_package reads the others in
+// place), one per thread like the batch: cleared and parsed again, its `protocol` string keeps its
+// capacity. Handlers get a view of it for their call only.
 ProtoPackage& package_scratch() {
   thread_local ProtoPackage p;
   return p;
@@ -62,15 +66,21 @@ class StreamSession final : public tcp::Protocol, private Context {
         input.retrieve_all();
         return refuse(decoder_.error());
       }
-      // The body is a view of the input when the frame came whole: handled before it goes.
-      ProtoPackage& package = package_scratch();
-      if (!parse_package(decoder_.body(), package)) {
-        input.retrieve_all();
-        return refuse("a frame of " + std::to_string(decoder_.body().size()) +
-                      " bytes is not a ProtoPackage");
+      // The body is a view of the input when the frame came whole: handled before it goes. The
+      // usual encoding is read in place, the inner bytes a view of the body; any other goes
+      // through protobuf's parser, into a package of this thread's.
+      std::optional<PackageView> package = view_package(decoder_.body());
+      if (!package) {
+        ProtoPackage& parsed = package_scratch();
+        if (!parse_package(decoder_.body(), parsed)) {
+          input.retrieve_all();
+          return refuse("a frame of " + std::to_string(decoder_.body().size()) +
+                        " bytes is not a ProtoPackage");
+        }
+        package = PackageView{parsed.cmd(), parsed.protocol()};
       }
       input.retrieve(r.consumed);
-      switch (service_.dispatcher_->dispatch(*this, package)) {
+      switch (service_.dispatcher_->dispatch(*this, *package)) {
         case Dispatcher::Outcome::handled:
           ++handled_;  // added to the service's count once per read (flush_counts)
           break;
@@ -78,12 +88,12 @@ class StreamSession final : public tcp::Protocol, private Context {
           service_.unknown_.fetch_add(1, std::memory_order_relaxed);
           if (service_.options_.unknown == UnknownCommands::close) {
             input.retrieve_all();
-            return refuse("command " + std::to_string(package.cmd()) + " has no handler");
+            return refuse("command " + std::to_string(package->cmd) + " has no handler");
           }
           break;
         case Dispatcher::Outcome::malformed:
           input.retrieve_all();
-          return refuse("the message of command " + std::to_string(package.cmd()) +
+          return refuse("the message of command " + std::to_string(package->cmd) +
                         " does not parse as its handler's type");
       }
     }
@@ -103,11 +113,11 @@ class StreamSession final : public tcp::Protocol, private Context {
   }
 
   void flush() {
-    std::string& batch = batch_scratch();
+    net::Buffer& batch = batch_scratch();
     if (batch.empty()) return;
-    if (connection_ != nullptr) (void)connection_->send(std::string_view(batch));
-    batch.clear();
-    if (batch.capacity() > kKeptBatch) batch.shrink_to_fit();
+    if (connection_ != nullptr) (void)connection_->send(batch.view());
+    batch.retrieve_all();
+    if (batch.capacity() > 2 * kKeptBatch) batch.shrink(kKeptBatch);
   }
 
   // --- Context ---
@@ -117,7 +127,15 @@ class StreamSession final : public tcp::Protocol, private Context {
   void reply(const ProtoPackage& package) override {
     if (connection_ == nullptr || closing_) return;
     if (batching_) {
-      append_frame(batch_scratch(), package);
+      std::string frame;
+      append_frame(frame, package);
+      net::Buffer& batch = batch_scratch();
+      if (batch.append(frame)) {
+        if (batch.readable_bytes() >= kKeptBatch) flush();
+        return;
+      }
+      flush();  // over the batch's max_size: what is there goes first, then this one
+      (void)connection_->send(std::move(frame));
       return;
     }
     (void)send(*connection_, package);
@@ -126,8 +144,12 @@ class StreamSession final : public tcp::Protocol, private Context {
   void reply(ProtoCmd cmd, const google::protobuf::MessageLite& message) override {
     if (connection_ == nullptr || closing_) return;
     if (batching_) {
-      append_frame(batch_scratch(), cmd, message);
-      return;
+      net::Buffer& batch = batch_scratch();
+      if (append_frame(batch, cmd, message)) {
+        if (batch.readable_bytes() >= kKeptBatch) flush();
+        return;
+      }
+      flush();  // over the batch's max_size: what is there goes first, then this one
     }
     std::string frame;
     append_frame(frame, cmd, message);

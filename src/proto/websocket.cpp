@@ -1,4 +1,5 @@
 // websocket.cpp — the dispatcher behind a WebSocketServer (websocket.hpp).
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -59,15 +60,20 @@ websocket::Handlers websocket_handlers(std::shared_ptr<const Dispatcher> dispatc
       }
       return;
     }
-    ProtoPackage package;
-    if (!parse_package(payload, package)) {
-      return refuse(
-          session, websocket::close_code::kInvalidPayload,
-          "a binary message of " + std::to_string(payload.size()) + " bytes is not a ProtoPackage",
-          *counters);
+    // The usual encoding read in place; any other through protobuf's parser.
+    std::optional<PackageView> package = view_package(payload);
+    ProtoPackage parsed;
+    if (!package) {
+      if (!parse_package(payload, parsed)) {
+        return refuse(session, websocket::close_code::kInvalidPayload,
+                      "a binary message of " + std::to_string(payload.size()) +
+                          " bytes is not a ProtoPackage",
+                      *counters);
+      }
+      package = PackageView{parsed.cmd(), parsed.protocol()};
     }
     SessionContext context(session, dispatcher->directory());
-    switch (dispatcher->dispatch(context, package)) {
+    switch (dispatcher->dispatch(context, *package)) {
       case Dispatcher::Outcome::handled:
         counters->packages.fetch_add(1, std::memory_order_relaxed);
         break;
@@ -75,12 +81,12 @@ websocket::Handlers websocket_handlers(std::shared_ptr<const Dispatcher> dispatc
         counters->unknown.fetch_add(1, std::memory_order_relaxed);
         if (options.unknown == UnknownCommands::close) {
           refuse(session, websocket::close_code::kPolicyViolation,
-                 "command " + std::to_string(package.cmd()) + " has no handler", *counters);
+                 "command " + std::to_string(package->cmd) + " has no handler", *counters);
         }
         break;
       case Dispatcher::Outcome::malformed:
         refuse(session, websocket::close_code::kInvalidPayload,
-               "the message of command " + std::to_string(package.cmd()) +
+               "the message of command " + std::to_string(package->cmd) +
                    " does not parse as its handler's type",
                *counters);
         break;

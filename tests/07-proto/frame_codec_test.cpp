@@ -3,6 +3,7 @@
 // length refused on the head alone; a truncated stream; garbage; 100 frames in one read; bytes
 // fields carrying NULs; a body that is not a ProtoPackage.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -265,8 +266,8 @@ TEST(FrameCodec, AnAnswerFramedFromItsMessageIsTheSameBytesAsFromItsPackage) {
 }
 
 TEST(FrameCodec, ParsingAgreesWithProtobufOnCanonicalAndOtherEncodings) {
-  // parse_package reads the usual encoding by hand and leaves the rest to protobuf: both must
-  // give the same answer on every kind of body.
+  // parse_package (and view_package, which it may use) reads the usual encoding by hand and
+  // leaves the rest to protobuf: both must give the same answer on every kind of body.
   for (const std::string& body : {
            std::string(),
            bytes({0x08, 0x01}),
@@ -294,6 +295,22 @@ TEST(FrameCodec, ParsingAgreesWithProtobufOnCanonicalAndOtherEncodings) {
       EXPECT_EQ(ours.protocol(), theirs.protocol()) << ::testing::PrintToString(body);
       EXPECT_EQ(ours.SerializeAsString(), theirs.SerializeAsString());
     }
+    // The in-place reader takes only the usual encoding, and reads it as protobuf does.
+    if (const std::optional<PackageView> view = view_package(body)) {
+      ASSERT_TRUE(parsed) << ::testing::PrintToString(body);
+      EXPECT_EQ(view->cmd, theirs.cmd()) << ::testing::PrintToString(body);
+      EXPECT_EQ(view->protocol, theirs.protocol()) << ::testing::PrintToString(body);
+    }
+  }
+  // ... and views the inner bytes where they are.
+  const std::string usual = bytes({0x08, 0x01, 0x12, 0x02, 'h', 'i'});
+  const std::optional<PackageView> view = view_package(usual);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->protocol.data(), usual.data() + 4);
+  for (const std::string& other :
+       {bytes({0x12, 0x02, 'h', 'i', 0x08, 0x01}), bytes({0x08, 0x01, 0x08, 0x02}),
+        bytes({0x08, 0x01, 0x1a, 0x01, 'x'})}) {
+    EXPECT_FALSE(view_package(other).has_value()) << "left to protobuf's parser";
   }
 }
 

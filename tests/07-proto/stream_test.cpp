@@ -1,10 +1,11 @@
 // Chapter 07 — ProtoPackages over TCP streams, with real sockets: the original's echo example byte
 // for byte, 100 frames in one write answered in order, a frame dribbled a byte at a time, an
-// empty frame, many clients at once on two worker loops, a package sent to another connection by
-// its id (from a handler and from any thread; a stale id dropped), and the peers that are closed with one
-// logged reason while another client keeps being served: a length over the limit (before its
-// body arrives), a body that is not a ProtoPackage, a malformed inner message, an unknown command
-// under the close policy (ignored and counted under the default one).
+// empty frame, a package in an unusual field order, answers larger than the read's batch, many
+// clients at once on two worker loops, a package sent to another connection by its id (from a
+// handler and from any thread; a stale id dropped), and the peers that are closed with one logged
+// reason while another client keeps being served: a length over the limit (before its body
+// arrives), a body that is not a ProtoPackage, a malformed inner message, an unknown command under
+// the close policy (ignored and counted under the default one).
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -137,6 +138,54 @@ TEST(ProtoStream, AnEmptyFrameIsCommandZeroWithNothingInIt) {
   // The answer of an empty request: cmd 1 and an empty ProtoCSResExample, which proto3 does not
   // write at all (an empty bytes field is its default): 2 bytes.
   EXPECT_EQ(c.receive(10), bytes({0, 0, 0, 0, 0, 0, 0, 2, 0x08, 0x01}));
+}
+
+TEST(ProtoStream, APackageInAnyFieldOrderIsAnsweredLikeTheUsualOne) {
+  // `protocol` before `cmd`, and the 0 command written out: protobuf's parser takes it, the
+  // in-place reader of the usual encoding does not; the answer is the same.
+  const std::string inner = bytes({0x0a, 0x08}) + std::string(8, 'a');
+  const std::string body = bytes({0x12, 0x0a}) + inner + bytes({0x08, 0x00});
+  std::string frame;
+  append_frame(frame, body);
+  EchoServer server;
+  harness::Client c(server.address());
+  ASSERT_TRUE(c.send_all(frame + echo_request));
+  EXPECT_EQ(c.receive(2 * echo_answer.size()), echo_answer + echo_answer);
+  EXPECT_EQ(server.stats().refused, 0u);
+}
+
+TEST(ProtoStream, AnswersLargerThanTheBatchGoOutWholeAndInOrder) {
+  // Each answer is 40 KiB: the read's batch is handed to the connection whenever it reaches
+  // 64 KiB, mid-read, and the answers must still arrive whole, once each, in order; every other
+  // one is a package reply (framed apart, then batched), the others typed replies.
+  constexpr std::size_t kAnswer = 40u << 10;
+  auto dispatcher = std::make_shared<Dispatcher>();
+  dispatcher->on<ProtoCSReqExample>(
+      PROTO_CMD_CS_REQ_EXAMPLE, [](Context& context, const ProtoCSReqExample& request) {
+        ProtoCSResExample answer;
+        answer.set_testcontext(std::string(kAnswer, request.testcontext().at(0)));
+        if (request.testcontext().at(0) % 2 == 0) {
+          context.reply(PROTO_CMD_CS_RES_EXAMPLE, answer);
+        } else {
+          ProtoPackage package;
+          package.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
+          package.set_protocol(answer.SerializeAsString());
+          context.reply(package);
+        }
+      });
+  EchoServer server({}, dispatcher);
+  harness::Client c(server.address());
+  std::string requests;
+  std::string answers;
+  for (char letter = 'a'; letter < 'a' + 12; ++letter) {
+    requests += request_frame(std::string(1, letter));
+    answers += answer_frame(std::string(kAnswer, letter));
+  }
+  ASSERT_TRUE(c.send_all(requests));  // 12 small frames: one read, almost always
+  const std::string got = c.receive(answers.size());
+  ASSERT_EQ(got.size(), answers.size());
+  EXPECT_TRUE(got == answers) << "the answers are not the 12 frames in order";
+  EXPECT_EQ(server.stats().packages, 12u);
 }
 
 TEST(ProtoStream, ManyClientsOnTwoLoopsEachGetTheirOwnAnswers) {

@@ -2,7 +2,8 @@
 // encoders and the body's parse. Contract, with the frame drawn and the decoder's members:
 // src/proto/include/avant/proto/frame_codec.hpp. Given, in src/proto/frame_codec_support.cpp:
 // fail(consumed, length), which records the over-the-limit error and returns {consumed, error},
-// storage() and release_storage(). The schema's generated classes are in <avant/proto/avant.pb.h>.
+// storage(), release_storage() and view_package(), which reads the usual encoding of a package in
+// place (your parse_package may start with it). The schema's generated classes are in <avant/proto/avant.pb.h>.
 // Tests: ctest -L ch07 (07.FrameCodec*, then every test that sends a frame).
 #include <cstdio>
 #include <cstdlib>

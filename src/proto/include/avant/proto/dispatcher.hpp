@@ -9,6 +9,10 @@
 //                           });
 //   d.dispatch(context, package)  -> handled | unknown | malformed
 //
+// A package is dispatched as a ProtoPackage or as a PackageView (frame_codec.hpp: its command
+// and a view of its inner bytes, read in place from the frame), so that a stream parses only the
+// inner message, straight from the bytes it read.
+//
 // A handler gets its typed inner message (`protocol` parsed as the type it registered) and a
 // Context: the package's connection, through which it answers. It reaches any other connection
 // by id with Context::send_to, through the dispatcher's Directory (directory.hpp), where the
@@ -27,10 +31,14 @@
 // valid during its handler's call only.
 #pragma once
 
+#include <array>
+#include <climits>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 
@@ -38,6 +46,7 @@
 
 #include <avant/proto/avant.pb.h>
 #include <avant/proto/directory.hpp>
+#include <avant/proto/frame_codec.hpp>
 
 namespace avant::proto {
 
@@ -92,11 +101,13 @@ class Dispatcher {
   enum class Outcome : std::uint8_t { handled, unknown, malformed };
   using PackageHandler = std::function<void(Context&, const ProtoPackage&)>;
 
-  // The handler of `cmd`, given the inner message parsed as `Message`. Replaces an earlier one.
-  template <class Message>
-  void on(ProtoCmd cmd, std::function<void(Context&, const Message&)> handler) {
-    handlers_[static_cast<int>(cmd)] = [h = std::move(handler)](Context& context,
-                                                                const ProtoPackage& package) {
+  // The handler of `cmd`, given the inner message parsed as `Message`: a callable taking
+  // (Context&, const Message&), or (Context&, Message&) to take from the message (swap a string
+  // out of it) during its call. Replaces an earlier one.
+  template <class Message, class Handler>
+  void on(ProtoCmd cmd, Handler handler) {
+    slot(static_cast<int>(cmd)) = [h = std::move(handler)](Context& context,
+                                                           const PackageView& package) {
       // One message per thread and type, parsed again (cleared) for each package: its strings
       // keep their capacity, so a steady stream of packages parses without allocating. A
       // handler that dispatches again on its thread (nested) gets a fresh one.
@@ -104,11 +115,11 @@ class Dispatcher {
       thread_local bool in_use = false;
       if (in_use) {
         Message fresh;
-        if (!fresh.ParseFromString(package.protocol())) return false;
+        if (!parse_inner(fresh, package.protocol)) return false;
         h(context, fresh);
         return true;
       }
-      if (!reused.ParseFromString(package.protocol())) return false;  // clears it first
+      if (!parse_inner(reused, package.protocol)) return false;
       // (A handler that throws leaves it marked: that thread then parses into fresh ones.)
       in_use = true;
       h(context, reused);
@@ -116,20 +127,42 @@ class Dispatcher {
       return true;
     };
   }
-  // The handler of `cmd`, given the package as it came (its inner bytes unparsed).
+  // The handler of `cmd`, given the package: its command and inner bytes, unparsed.
   void on_package(ProtoCmd cmd, PackageHandler handler);
 
-  // Runs the handler of package.cmd().
-  Outcome dispatch(Context& context, const ProtoPackage& package) const;
-  [[nodiscard]] bool handles(int cmd) const { return handlers_.contains(cmd); }
+  // Runs the handler of package.cmd with package.protocol, the inner bytes. const: many loops
+  // call it at once.
+  Outcome dispatch(Context& context, const PackageView& package) const;
+  Outcome dispatch(Context& context, const ProtoPackage& package) const {
+    return dispatch(context, PackageView{package.cmd(), package.protocol()});
+  }
+  [[nodiscard]] bool handles(int cmd) const { return find(cmd) != nullptr; }
   // Where Context::send_to looks ids up: the application adds a route per transport
   // (directory.hpp). Any thread.
   [[nodiscard]] Directory& directory() const noexcept { return *directory_; }
 
  private:
-  // True when the inner message parsed and the handler ran.
-  using Entry = std::function<bool(Context&, const ProtoPackage&)>;
-  std::unordered_map<int, Entry> handlers_;
+  // An entry: true when the inner message parsed and the handler ran.
+  using Entry = std::function<bool(Context&, const PackageView&)>;
+  // Commands 0 .. kDirect-1 (the original's all are) have their entry at direct_[cmd], found by
+  // an index; any other int32 in others_. An empty std::function is no entry.
+  static constexpr int kDirect = 64;
+
+  // Parses `bytes` into `message` (cleared first): false when they are not one, or are more than
+  // protobuf's int size.
+  static bool parse_inner(google::protobuf::MessageLite& message, std::string_view bytes) {
+    return bytes.size() <= static_cast<std::size_t>(INT_MAX) &&
+           message.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
+  }
+  // The entry of `cmd`, to be set (made empty if it was not there).
+  Entry& slot(int cmd) {
+    return cmd >= 0 && cmd < kDirect ? direct_[static_cast<std::size_t>(cmd)] : others_[cmd];
+  }
+  // The entry of `cmd`, or null when it has none.
+  [[nodiscard]] const Entry* find(int cmd) const noexcept;
+
+  std::array<Entry, kDirect> direct_;
+  std::unordered_map<int, Entry> others_;
   std::shared_ptr<Directory> directory_ = std::make_shared<Directory>();
 };
 

@@ -26,6 +26,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -35,6 +36,9 @@ class ProtoPackage;  // proto/avant.proto, generated into <avant/proto/avant.pb.
 }
 namespace google::protobuf {
 class MessageLite;
+}
+namespace avant::net {
+class Buffer;  // <avant/net/buffer.hpp>
 }
 
 namespace avant::proto {
@@ -102,8 +106,26 @@ void append_frame(std::string& out, const ProtoPackage& package);
 // field tags (the bytes are those of append_frame(out, package) for the same package). How an
 // answer goes out with no allocation but `out`'s own growth. (Given code: frame_codec_support.cpp.)
 void append_frame(std::string& out, int cmd, const google::protobuf::MessageLite& message);
+// The same into a Buffer, written in its free room (a string's resize would zero it first):
+// false, with nothing written, when the frame would take the buffer past its max_size().
+// (Given code: frame_codec_support.cpp.)
+[[nodiscard]] bool append_frame(net::Buffer& out, int cmd,
+                                const google::protobuf::MessageLite& message);
 // Parses a frame's body: false when the bytes are not a ProtoPackage (the connection is then to
 // be closed).
 [[nodiscard]] bool parse_package(std::string_view body, ProtoPackage& package);
+
+// A package read in place: its command and a view of its inner bytes (the `protocol` field),
+// valid as long as the bytes it was read from.
+struct PackageView {
+  int cmd = 0;
+  std::string_view protocol;
+};
+// Reads a body written the way every encoder writes a ProtoPackage — [08 cmd] [12 length
+// protocol], each optional, in this order, nothing else — without protobuf's parser and without
+// copying the inner bytes. Anything else (a field repeated or out of order, an unknown field, a
+// varint cut short) is nullopt: parse_package(), protobuf's full parser, has the last word on it.
+// (Given code: frame_codec_support.cpp.)
+[[nodiscard]] std::optional<PackageView> view_package(std::string_view body) noexcept;
 
 }  // namespace avant::proto

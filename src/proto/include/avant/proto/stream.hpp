@@ -3,14 +3,17 @@
 //   StreamService service(dispatcher, options);
 //   server.set_protocol(service.factory());     // a tcp::TcpServer or thread::ThreadedTcpServer
 //
-//   bytes ── FrameDecoder ── parse_package ── Dispatcher ── handler ── Context::reply
-//                                                                           │ framed into the
-//   one write per read  <── the read's batch  <──────────────────────────────┘ read's batch
+//   bytes ── FrameDecoder ── view_package ── Dispatcher ── handler ── Context::reply
+//                                                                          │ framed into the
+//   one write per read  <── the read's batch  <─────────────────────────────┘ read's batch
 //
-// Each connection gets a StreamSession (a tcp::Protocol): it reads frames as they arrive, parses
-// each body as a ProtoPackage and dispatches it. Answers made while the frames of one read are
+// Each connection gets a StreamSession (a tcp::Protocol): it reads frames as they arrive, reads
+// each body as a ProtoPackage and dispatches it. The usual encoding is read in place
+// (view_package: the handler's message is parsed straight from the bytes read); any other goes
+// through protobuf's parser (parse_package). Answers made while the frames of one read are
 // handled are framed into one batch, handed to the connection in one write when the read is done
-// (a client that pipelines costs a write per read, not per package).
+// (a client that pipelines costs a write per read, not per package), or as soon as it holds
+// 64 KiB.
 //
 // What closes a connection at once, with one logged line naming the peer and the reason (the
 // others keep being served): a frame over options.limits.max_body (refused on its 8-byte head,
