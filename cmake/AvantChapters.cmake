@@ -38,6 +38,7 @@ avant_chapter(04 tls MODULES tls)
 avant_chapter(05 http MODULES http)
 avant_chapter(06 websocket MODULES websocket)
 avant_chapter(07 protobuf-framing MODULES proto)
+avant_chapter(08 udp MODULES udp)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)
