@@ -259,7 +259,7 @@ def avant_stream_config(folder: str, port: int) -> str:
     `port`, one loop (worker_cnt = 0), like the ceiling's one thread."""
     conf = Path(folder) / "main.ini"
     conf.write_text(f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\n"
-                    f"task_type = STREAM_TASK\nlog_level = 2\n")
+                    f"task_type = STREAM_TASK\nlog_level = 2\nother_udp_svr_port = 0\n")
     return str(conf)
 
 
@@ -284,7 +284,7 @@ def avant_static_config(folder: str, port: int, tls: bool = False) -> str:
     """A main.ini for `avant` serving bench_site() on `port`, one loop, like nginx's one process;
     with `tls`, over TLS with the run's certificate (bench_pki)."""
     conf = Path(folder) / "main.ini"
-    text = (f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\n"
+    text = (f"[server]\nip = 127.0.0.1\nport = {port}\nworker_cnt = 0\nother_udp_svr_port = 0\n"
             f"http_static_dir = {bench_site()}\nlog_level = 2\n")
     if tls:
         cert, key = bench_pki()

@@ -1,7 +1,9 @@
 // avant — the assembled server: the original Avant's main.ini, a static site over HTTP and HTTPS
 // (chapter 05) with WebSocket on [websocket] path, or WebSocket alone with WEBSOCKET_TASK (chapter
 // 06; binary messages are ProtoPackages since chapter 07), or the protobuf stream with STREAM_TASK
-// (chapter 07); both serve the original's echo example. Later chapters add UDP, IPC and Lua.
+// (chapter 07); both serve the original's echo example. Beside them, on the `other` thread, the
+// original's UDP listener (chapter 08): ProtoPackages in datagrams, the echo example and the safe
+// stop. Later chapters add IPC and Lua.
 //
 //   avant [-c main.ini] [--set section.key=value ...] [--check]
 //
@@ -16,6 +18,8 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <functional>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,6 +42,8 @@
 #include <avant/thread/threaded_tcp_server.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
+#include <avant/udp/datagram_service.hpp>
+#include <avant/udp/udp_endpoint.hpp>
 #include <avant/websocket/server.hpp>
 
 #include "config.hpp"
@@ -118,6 +124,14 @@ avant::thread::ThreadedServerOptions stream_options(const Config& c, std::uint16
   return o;
 }
 
+// Runs `f` on `loop`'s thread and waits for it; what it throws is thrown here.
+void call_on(avant::reactor::EventLoop& loop, const std::function<void()>& f) {
+  auto task = std::make_shared<std::packaged_task<void()>>(f);
+  std::future<void> done = task->get_future();
+  loop.run_in_loop([task] { (*task)(); });
+  done.get();
+}
+
 std::string url(const char* scheme, const avant::net::SocketAddress& a, const std::string& ip) {
   // A wildcard listener is reached on loopback from this machine.
   const std::string host = ip == "0.0.0.0" ? "127.0.0.1" : ip;
@@ -176,6 +190,23 @@ int serve(const Config& config) {
   stream_settings.unknown = unknown;
   avant::proto::WebSocketOptions package_settings;
   package_settings.unknown = unknown;
+  // How the server stops, once: on SIGINT/SIGTERM, or on a UDP safe stop naming this app_id.
+  // Main loop thread (set below, once the servers exist).
+  std::function<void(const std::string& why)> stop_all;
+  // UDP (chapter 08): the original's other_udp_svr, on the `other` thread. Its socket is bound
+  // here, before daemon() and before any thread starts: a port in use stops start-up.
+  const auto udp_address =
+      avant::net::SocketAddress::from_ip_port(config.other_udp_svr_ip, config.other_udp_svr_port);
+  if (!udp_address.ok()) throw StartupError("'" + config.other_udp_svr_ip + "' is not an address");
+  avant::udp::UdpOptions udp_options;
+  udp_options.max_per_event = config.other_udp_svr_max_loop;
+  avant::net::Socket udp_socket = avant::udp::bind_udp(udp_address.address, udp_options);
+  const avant::net::SocketAddress udp_bound = udp_socket.local_address();
+  // The safe stop answers on the `other` thread; the stop itself runs on the main loop.
+  avant::udp::add_safe_stop(*dispatcher, config.app_id, [&loop, &stop_all] {
+    loop.queue_in_loop([&stop_all] { stop_all("a UDP safe stop"); });
+  });
+  avant::udp::DatagramService udp_service(dispatcher);  // outlives the endpoint
   // WebSocket. WEBSOCKET_TASK: each binary message is a ProtoPackage, dispatched (text is
   // echoed); the site's [websocket] path (HTTP_TASK) echoes every message, text as text and
   // binary as binary, for the browser page. Made before the servers and destroyed after them:
@@ -209,23 +240,25 @@ int serve(const Config& config) {
   // Signals arrive as events on the main loop, never as code inside a handler. Before any thread
   // starts, so that every thread inherits the blocked mask (reactor/signals.hpp).
   std::size_t running = 0;
+  bool stopping = false;
+  stop_all = [&](const std::string& why) {
+    if (stopping) return;  // a signal after a safe stop, or the other way round
+    stopping = true;
+    log::info("avant", why + ": stopping; requests in flight finish first");
+    running = servers.size() + streams.size();
+    for (auto& server : servers) {
+      server->stop([&] {
+        if (--running == 0) loop.quit();
+      });
+    }
+    for (auto& stream : streams) {
+      stream->stop([&] {
+        if (--running == 0) loop.quit();
+      });
+    }
+  };
   const avant::reactor::SignalWatcher signals(
-      loop, {.stop =
-                 [&](int signo) {
-                   log::info("avant", std::string(signo == SIGINT ? "SIGINT" : "SIGTERM") +
-                                          ": stopping; requests in flight finish first");
-                   running = servers.size() + streams.size();
-                   for (auto& server : servers) {
-                     server->stop([&] {
-                       if (--running == 0) loop.quit();
-                     });
-                   }
-                   for (auto& stream : streams) {
-                     stream->stop([&] {
-                       if (--running == 0) loop.quit();
-                     });
-                   }
-                 },
+      loop, {.stop = [&](int signo) { stop_all(signo == SIGINT ? "SIGINT" : "SIGTERM"); },
              .reload =
                  [] {
                    log::info("avant",
@@ -313,6 +346,14 @@ int serve(const Config& config) {
     server->start();
   for (auto& stream : streams)
     stream->start();
+  avant::thread::EventLoopThread other("other");
+  avant::reactor::EventLoop& other_loop = other.start();
+  std::unique_ptr<avant::udp::UdpEndpoint> udp;
+  call_on(other_loop, [&] {
+    udp = std::make_unique<avant::udp::UdpEndpoint>(other_loop, std::move(udp_socket), udp_options);
+    udp_service.serve(*udp);
+    udp->start();
+  });
   if (stream_only) {
     std::printf(
         "avant: serving the protobuf stream (the echo example) on %s (%zu worker%s)\n",
@@ -353,9 +394,13 @@ int serve(const Config& config) {
     std::printf("avant: listener %s: ProtoPackages (the echo example) on %s\n", l.name.c_str(),
                 url(scheme, address, l.ip.empty() ? config.ip : l.ip).c_str());
   }
+  std::printf("avant: UDP: ProtoPackages (the echo example, the safe stop) on %s\n",
+              url("udp", udp_bound, config.other_udp_svr_ip).c_str());
   std::fflush(stdout);
 
   loop.run();
+  call_on(other_loop, [&] { udp.reset(); });
+  other.stop();
   for (const auto route : routes)
     dispatcher->directory().remove(route);
   std::uint64_t requests = 0;

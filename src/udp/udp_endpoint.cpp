@@ -27,10 +27,7 @@ struct UdpEndpoint::Slots {
   std::vector<iovec> send_buffers;
 };
 
-namespace {
-
-// The family's socket, bound to `address`, with the options that must precede bind.
-net::Socket bound_socket(const net::SocketAddress& address, const UdpOptions& options) {
+net::Socket bind_udp(const net::SocketAddress& address, const UdpOptions& options) {
   net::Socket socket = net::Socket::create(address.family(), net::SocketType::udp);
   if (address.is_ipv6()) socket.set_v6_only(options.v6_only);
   if (options.receive_buffer > 0) socket.set_receive_buffer(options.receive_buffer);
@@ -39,14 +36,12 @@ net::Socket bound_socket(const net::SocketAddress& address, const UdpOptions& op
   return socket;
 }
 
-}  // namespace
-
 UdpEndpoint::UdpEndpoint(reactor::EventLoop& loop, const net::SocketAddress& address,
                          UdpOptions options)
-    : loop_(loop),
-      options_(options),
-      socket_(bound_socket(address, options_)),
-      channel_(loop, socket_.fd()) {
+    : UdpEndpoint(loop, bind_udp(address, options), options) {}
+
+UdpEndpoint::UdpEndpoint(reactor::EventLoop& loop, net::Socket bound, UdpOptions options)
+    : loop_(loop), options_(options), socket_(std::move(bound)), channel_(loop, socket_.fd()) {
   loop_.assert_in_loop_thread();
   if (options_.batch == 0 || options_.max_per_event == 0 || options_.max_datagram == 0) {
     throw std::invalid_argument("UdpOptions: batch, max_per_event and max_datagram must be > 0");
@@ -62,7 +57,11 @@ UdpEndpoint::~UdpEndpoint() {
 
 void UdpEndpoint::start() {
   loop_.assert_in_loop_thread();
-  if (receive_storage_.empty()) receive_storage_.resize(options_.batch * options_.max_datagram);
+  if (!receive_storage_) {
+    // NOLINTNEXTLINE(*-avoid-c-arrays): default-initialised, so not written until a read is
+    receive_storage_ =
+        std::make_unique_for_overwrite<char[]>(options_.batch * options_.max_datagram);
+  }
   if (!slots_) slots_ = std::make_unique<Slots>(options_.batch);
   channel_.enable_reading();
 }
@@ -118,7 +117,7 @@ void UdpEndpoint::on_readable() {
 int UdpEndpoint::receive_batch(std::size_t want) {
   Slots& s = *slots_;
   for (std::size_t i = 0; i < want; ++i) {
-    s.buffers[i] = {.iov_base = receive_storage_.data() + i * options_.max_datagram,
+    s.buffers[i] = {.iov_base = receive_storage_.get() + i * options_.max_datagram,
                     .iov_len = options_.max_datagram};
     msghdr& h = s.headers[i].msg_hdr;
     h = {};

@@ -71,13 +71,14 @@ def test_example_site(binary: str, source: str) -> None:
         conn.close()
 
         # One pool of worker_cnt loops serves both listeners (HTTP and HTTPS): the threads are
-        # main + worker_cnt, never a pool per listener.
+        # main + worker_cnt + other (UDP, chapter 08), never a pool per listener.
         task_dir = f"/proc/{avant.process.pid}/task"
         names = sorted(open(os.path.join(task_dir, t, "comm")).read().strip()
                        for t in os.listdir(task_dir))
         extra = int(os.environ.get("AVANT_SANITIZER_THREADS", "0"))  # TSan's own thread
         workers = [n for n in names if n.startswith("worker-")]
-        check(workers == ["worker-0", "worker-1"] and len(names) == 3 + extra,
+        check(workers == ["worker-0", "worker-1"] and "other" in names and
+              len(names) == 4 + extra,
               f"threads of avant with worker_cnt = 2 and two listeners: {names}")
 
         base = f"http://127.0.0.1:{avant.port}"

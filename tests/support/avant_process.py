@@ -5,9 +5,9 @@
     ... avant.port, avant.match (the banner's match), avant.stderr (lines so far) ...
     code = avant.stop()   # SIGTERM, then its exit status
 
-The ports are moved to ephemeral ones (`--set server.port=0 server.https_port=0` and
-`listener.NAME.port=0` for each [listener.NAME] of the config, before the caller's own --set
-values, which may override them). When a listener of the config uses TLS, its certificate is an
+The ports are moved to ephemeral ones (`--set server.port=0 server.https_port=0
+server.other_udp_svr_port=0` and `listener.NAME.port=0` for each [listener.NAME] of the config,
+before the caller's own --set values, which may override them). When a listener of the config uses TLS, its certificate is an
 example one made for this process by scripts/example-cert.sh (a caller's server.crt.pem and
 server.key.pem replace it). The banner is avant's first line on standard
 output; `banner` must match it, and its group `port_group` is the port. The process's standard
@@ -53,7 +53,8 @@ class Avant:
         with open(config, encoding="utf-8") as f:
             text = f.read()
         listeners = re.findall(r"^\s*\[listener\.([A-Za-z0-9_-]+)\]", text, re.M)
-        moved = ["server.port=0", "server.https_port=0"] + [f"listener.{n}.port=0" for n in listeners]
+        moved = (["server.port=0", "server.https_port=0", "server.other_udp_svr_port=0"] +
+                 [f"listener.{n}.port=0" for n in listeners])
         if listeners and re.search(r"^\s*use_ssl\s*=\s*1", text, re.M):
             moved += example_certificate()
         for s in (*moved, *sets):
@@ -92,7 +93,16 @@ class Avant:
 
     def listener_port(self, name: str, deadline: float = DEADLINE) -> int:
         """The port of [listener.NAME], from its banner line ("avant: listener NAME: ... :PORT/")."""
-        pattern = re.compile(r"avant: listener " + re.escape(name) + r": .*:(\d+)/$")
+        return self.line_port(re.compile(r"avant: listener " + re.escape(name) + r": .*:(\d+)/$"),
+                              f"listener {name}", deadline)
+
+    def udp_port(self, deadline: float = DEADLINE) -> int:
+        """The UDP listener's port, from its line ("avant: UDP: ... on udp://IP:PORT/")."""
+        return self.line_port(re.compile(r"avant: UDP: .* on udp://[0-9.]+:(\d+)/$"), "UDP",
+                              deadline)
+
+    def line_port(self, pattern: re.Pattern, what: str, deadline: float = DEADLINE) -> int:
+        """The port (group 1) of the first standard output line that `pattern` matches."""
 
         def found():
             for line in self.lines:
@@ -104,8 +114,15 @@ class Avant:
         with self.changed:
             port = self.changed.wait_for(found, deadline)
         if port is None:
-            raise RuntimeError(f"no banner line for listener {name}: {self.lines}")
+            raise RuntimeError(f"no line for {what}: {self.lines}")
         return port
+
+    def wait(self, deadline: float = DEADLINE) -> int | None:
+        """The exit status once avant ends by itself within `deadline`, else None."""
+        try:
+            return self.process.wait(deadline)
+        except subprocess.TimeoutExpired:
+            return None
 
     def stop(self) -> int:
         """SIGTERM, then the exit status; kills it and raises when it does not stop in time."""

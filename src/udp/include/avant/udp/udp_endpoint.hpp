@@ -91,6 +91,10 @@ struct UdpStats {
   std::uint64_t send_calls = 0;      // sendmmsg/sendto calls that sent something
 };
 
+// A UDP socket of `address`'s family with `options`' buffer sizes and v6_only, bound to it (any
+// thread; throws std::system_error naming bind and the address).
+[[nodiscard]] net::Socket bind_udp(const net::SocketAddress& address, const UdpOptions& options);
+
 class UdpEndpoint final : private reactor::Channel::Handler {
  public:
   using MessageCallback =
@@ -101,6 +105,9 @@ class UdpEndpoint final : private reactor::Channel::Handler {
   // Loop thread. A socket of `address`'s family bound to it (throws std::system_error naming
   // bind and the address); not yet reading (start()).
   UdpEndpoint(reactor::EventLoop& loop, const net::SocketAddress& address, UdpOptions options = {});
+  // Loop thread. The same on a socket bound already (bind_udp), for a process that binds its
+  // ports before its threads start.
+  UdpEndpoint(reactor::EventLoop& loop, net::Socket bound, UdpOptions options = {});
   ~UdpEndpoint() override;
   UdpEndpoint(const UdpEndpoint&) = delete;
   UdpEndpoint& operator=(const UdpEndpoint&) = delete;
@@ -176,9 +183,10 @@ class UdpEndpoint final : private reactor::Channel::Handler {
   bool in_batch_ = false;  // handling a receive batch: answers join the queue, sent after it
   bool blocked_ = false;   // the send buffer was full: waiting for EPOLLOUT
 
-  // The receive batch's storage: options_.batch slots of max_datagram bytes, made at start();
-  // the batch's headers and addresses (to receive and to send), made at the first use.
-  std::vector<char> receive_storage_;
+  // The receive batch's storage: options_.batch slots of max_datagram bytes, made at start()
+  // and not zeroed (a page costs memory once a datagram is written into it); the batch's
+  // headers and addresses (to receive and to send), made at the first use.
+  std::unique_ptr<char[]> receive_storage_;  // NOLINT(*-avoid-c-arrays): raw, uninitialised
   struct Slots;
   std::unique_ptr<Slots> slots_;
 
