@@ -411,7 +411,8 @@ def run_wrk(core: int | str, address: str, server_pid: int, case: dict, warmup: 
 
 # Names that stand for several scenarios, run one after the other in one report.
 GROUPS = {"echo-mt": ["echo-w1", "echo-w2"], "http": ["http-nginx", "http-ceiling"],
-          "ws": ["ws-node", "ws-ceiling"], "static": ["static", "static-untuned"]}
+          "ws": ["ws-node", "ws-ceiling"], "static": ["static", "static-untuned"],
+          "udp": ["udp-raw", "udp-proto", "udp-batch"]}
 
 
 def scenarios(build: Path) -> dict[str, Scenario]:
@@ -441,6 +442,15 @@ def scenarios(build: Path) -> dict[str, Scenario]:
              for size in (64, 4096) for conns in (1, 50, 256)]
     mt_cases = [{"mode": "raw", "size": size, "connections": conns, "pipeline": 1}
                 for size, conns in ((64, 50), (64, 256), (4096, 50))]
+    # UDP (chapter 08): request/response datagrams, 50 senders with 1 or 8 in flight each,
+    # 64 B and 1200 B (about a datagram of a game or a VPN), avant-udp-load; the ceiling echoes
+    # raw datagrams of the same size (for the proto cases too, as the stream's ceiling does).
+    udp_echo = str(build / "examples/udp-echo/avant-udp-echo")
+    udp_ceiling = str(build / "bench/ceiling/avant-ceiling-udp")
+    udp_cases = [{"mode": "udp", "size": size, "connections": 50, "pipeline": depth}
+                 for size in (64, 1200) for depth in (1, 8)]
+    udp_proto_cases = [dict(c, mode="udp-proto", b_mode="udp", b_size=c["size"])
+                       for c in udp_cases]
     both = "0-1" if (os.cpu_count() or 1) > 1 else "0"
     mt_cores = {"server": both, "load": both}
     return {
@@ -553,6 +563,30 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             b=("ceiling", [ceiling, "--mode", "framed", "--threads", "1"]),
             cases=proto_cases, goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15},
             default=False),
+        # Chapter 08: datagrams on the reactor (UdpEndpoint) against the C recvmmsg echo.
+        "udp-raw": Scenario(
+            name="udp-raw",
+            description="UDP echo, request/response (50 senders, 1 or 8 datagrams in flight "
+                        "each): avant-udp-echo (one loop, recvmmsg/sendmmsg batches of 16) "
+                        "against the C ceiling (one thread, recvmmsg/sendmmsg batches of 16)",
+            a=("avant udp", [udp_echo]), b=("ceiling", [udp_ceiling]),
+            cases=udp_cases, load="udp", unit="datagram",
+            goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15}, default=False),
+        "udp-proto": Scenario(
+            name="udp-proto",
+            description="the original's echo example over UDP (one ProtoPackage per datagram, "
+                        "chapter 07's dispatcher): avant-udp-echo --proto against the C ceiling "
+                        "echoing raw datagrams of the same size",
+            a=("avant udp proto", [udp_echo, "--proto"]), b=("ceiling", [udp_ceiling]),
+            cases=udp_proto_cases, load="udp", unit="datagram",
+            goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15}, default=False),
+        "udp-batch": Scenario(
+            name="udp-batch",
+            description="whether batching pays: avant-udp-echo with recvmmsg/sendmmsg batches of "
+                        "16 against the same with one datagram per system call (recvfrom, "
+                        "sendto)",
+            a=("batch 16", [udp_echo]), b=("batch 1", [udp_echo, "--batch", "1"]),
+            cases=udp_cases, load="udp", unit="datagram", default=False),
         "http-refs": Scenario(
             name="http-refs",
             description="the HTTP references against each other with wrk (keep-alive, fixed "
@@ -590,7 +624,7 @@ def case_label(case: dict) -> str:
 
 def uses(s: Scenario) -> list[str]:
     """The executables a scenario needs."""
-    tools = [{"http": "wrk", "tls": "openssl"}.get(s.load, "avant-load")]
+    tools = [{"http": "wrk", "tls": "openssl", "udp": "avant-udp-load"}.get(s.load, "avant-load")]
     for _, argv in (s.a, s.b):
         tools.append("nginx" if argv[0].startswith("nginx") else argv[0])
         if argv[0] in AVANT_CONFIGURED:
@@ -621,7 +655,8 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
                         run = run_wrk(cores["load"], server.address, server.pid, case, warmup,
                                       duration)
                     else:
-                        run = run_load(load, cores["load"], server.address, server.pid,
+                        tool = load.parent / "avant-udp-load" if s.load == "udp" else load
+                        run = run_load(tool, cores["load"], server.address, server.pid,
                                        case_for(case, key), warmup, duration)
                     run["client_bound"] = is_client_bound(run)
                     runs[key].append(run)
@@ -648,6 +683,9 @@ def summarize_case(case: dict, runs: dict) -> dict:
     p99 = {k: series(k, lambda r: r["latency_us"]["p99"]) for k in runs}
     user_share = {k: series(k, lambda r: r["server_user_s"] /
                             ((r["server_user_s"] + r["server_system_s"]) or 1)) for k in runs}
+    # Datagrams (avant-udp-load): the share not answered within its deadline.
+    loss = {k: series(k, lambda r: r["lost"] / ((r["messages"] + r["lost"]) or 1)
+                      if "lost" in r else None) for k in runs}
     return {
         "case": case,
         "label": case_label(case),
@@ -660,6 +698,7 @@ def summarize_case(case: dict, runs: dict) -> dict:
                   "cpu_us_per_msg": summary(pairwise_ratios(cpu["A"], cpu["B"]))
                   if len(cpu["A"]) == len(cpu["B"]) else summary([])},
         "client_bound": any(r["client_bound"] for k in runs for r in runs[k]),
+        "loss": {k: summary(loss[k]) for k in runs} if loss["A"] or loss["B"] else None,
     }
 
 
@@ -928,6 +967,10 @@ def render_markdown(report: dict) -> str:
         for c in s["cases"]:
             r, cr = c["ratio"]["msgs_per_s"], c["ratio"]["cpu_us_per_msg"]
             note = "client-bound" if c["client_bound"] else ""
+            if c.get("loss"):
+                lost = [c["loss"][k]["median"] for k in ("A", "B")]
+                note += (" " if note else "") + "lost " + " / ".join(
+                    "-" if v is None else f"{100 * v:.2f}%" for v in lost)
             lines.append(
                 f"| {c['label']} | {fmt(c['A']['msgs_per_s']['median'], 0)} | "
                 f"{fmt(c['B']['msgs_per_s']['median'], 0)} | {fmt(r['median'])} "

@@ -59,6 +59,19 @@ class Arithmetic(unittest.TestCase):
                                                         "n": 3})
         self.assertEqual(case["label"], "raw 64 B x 1 conn")
         self.assertFalse(case["client_bound"])
+        self.assertIsNone(case["loss"], "a stream loses nothing: no loss column")
+
+    def test_datagram_loss_is_summarized_and_rendered(self):
+        runs = {"A": [dict(run(990), lost=10), dict(run(1000), lost=0)],
+                "B": [dict(run(1000), lost=0), dict(run(1000), lost=0)]}
+        for r in runs["A"] + runs["B"]:
+            r["client_bound"] = harness.is_client_bound(r)
+        case = harness.summarize_case({"mode": "udp", "size": 64, "connections": 50}, runs)
+        self.assertAlmostEqual(case["loss"]["A"]["median"], 0.005)
+        self.assertEqual(case["loss"]["B"]["median"], 0.0)
+        report = sample_report()
+        report["scenarios"][0]["cases"] = [case]
+        self.assertIn("lost 0.50% / 0.00%", harness.render_markdown(report))
 
 
 WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8080/

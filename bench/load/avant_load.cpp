@@ -62,10 +62,14 @@
 #include <avant/net/socket.hpp>
 
 #include "histogram.hpp"
+#include "process_cpu.hpp"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using avant::bench::cpu_seconds;
+using avant::bench::CpuTimes;
+using avant::bench::process_cpu;
 using avant::net::IoStatus;
 
 struct Options {
@@ -84,36 +88,6 @@ struct Options {
   long server_pid = 0;      // >0: also measure that process's CPU time over the window
 };
 
-// CPU seconds (user, system) of a whole process, from /proc/<pid>/stat fields 14 and 15.
-struct CpuTimes {
-  double user = 0;
-  double system = 0;
-};
-
-CpuTimes process_cpu(long pid) {
-  CpuTimes times;
-  if (pid <= 0) return times;
-  const std::string path = "/proc/" + std::to_string(pid) + "/stat";
-  const avant::net::FileDescriptor file{::open(path.c_str(), O_RDONLY | O_CLOEXEC)};
-  if (!file) return times;
-  std::array<char, 1024> text{};
-  const auto r = avant::net::read_some(file.get(), std::span<char>(text.data(), text.size() - 1));
-  if (!r.ok()) return times;
-  // The command name (field 2) may hold spaces; fields 3.. follow its closing parenthesis.
-  const char* rest = std::strrchr(text.data(), ')');
-  if (rest == nullptr) return times;
-  unsigned long long utime = 0;
-  unsigned long long stime = 0;
-  // NOLINTNEXTLINE(cert-err34-c): the kernel's own numbers; a mismatch leaves zeros
-  if (std::sscanf(rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
-                  &stime) == 2) {
-    const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
-    times.user = static_cast<double>(utime) / tick;
-    times.system = static_cast<double>(stime) / tick;
-  }
-  return times;
-}
-
 struct Connection {
   avant::net::Socket socket{avant::net::FileDescriptor{}};
   std::uint64_t sent = 0;      // bytes written so far
@@ -125,17 +99,6 @@ struct Connection {
   bool want_write = false;
   bool alive = true;
 };
-
-double seconds_of(const rusage& r) {
-  return static_cast<double>(r.ru_utime.tv_sec + r.ru_stime.tv_sec) +
-         static_cast<double>(r.ru_utime.tv_usec + r.ru_stime.tv_usec) / 1e6;
-}
-
-double cpu_seconds() {
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  return seconds_of(usage);
-}
 
 // Appends a protobuf varint.
 void put_varint(std::string& out, std::uint64_t v) {
