@@ -39,7 +39,7 @@ run: deps
 	cmake --build --preset default -j $(JOBS) --target avant avant-cli
 	@scripts/example-cert.sh
 	@echo "make run: open http://127.0.0.1:20023/  (HTTPS: curl --cacert examples/tls/example-cert.pem https://localhost:20443/)"
-	@echo "make run: protobuf echo: build/default/clients/cpp/avant-cli echo  (--port 20024; TLS 20444, WebSocket 20026)"
+	@echo "make run: protobuf echo: build/default/clients/cpp/avant-cli echo  (--port 20024; TLS 20444, WebSocket 20026; UDP 20025)"
 	@echo "make run: Ctrl-C stops it: no new clients; requests in flight finish first"
 	build/default/apps/avant -c examples/main.ini
 

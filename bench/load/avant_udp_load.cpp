@@ -12,7 +12,7 @@
 // what avant's UDP listener answers (docs/original-avant.md). Each datagram starts its payload
 // with a sequence number, so an answer is matched to its request whatever the order.
 //
-// UDP loses datagrams: one not answered within --lost-after-ms (default 200) is counted lost and
+// UDP loses datagrams: one not answered within --lost-after-ms (default 50) is counted lost and
 // replaced by a new one, so the load keeps K in flight. An answer that comes after that is counted
 // late and ignored. The measured window and the JSON are avant-load's (the harness reads both),
 // plus "lost" and "late":
@@ -59,7 +59,7 @@ struct Options {
   double duration = 5;
   std::uint64_t count = 0;
   long server_pid = 0;
-  long lost_after_ms = 200;
+  long lost_after_ms = 50;
 };
 
 // A datagram in flight: its sequence number and when it left.

@@ -11,6 +11,7 @@
 //   where:  --host H (127.0.0.1) --port P (20024: make run's [listener.proto])
 //           --tls [--ca FILE] [--insecure] [--server-name NAME]     TLS (make run: port 20444)
 //           --ws [--path /]                                         WebSocket (make run: port 20026)
+//           --udp                                                   UDP datagrams (make run: 20025)
 //           --output text|json   --timeout MS (5000): for a connection and for each answer
 //
 // JSON is protobuf's own mapping of the command's message (bytes fields in base64); output is one
@@ -68,7 +69,8 @@ struct Options {
 
 constexpr const char* kUsage =
     "usage: avant-cli echo|send|watch|bench [--host H] [--port P] [--tls [--ca FILE] [--insecure]\n"
-    "                 [--server-name N]] [--ws [--path /]] [--output text|json] [--timeout MS]\n"
+    "                 [--server-name N]] [--ws [--path /]] [--udp] [--output text|json]\n"
+    "                 [--timeout MS]\n"
     "  echo  [--text TEXT] [--count N]\n"
     "  send  --cmd N|NAME --json '{...}'\n"
     "  watch [--cmd N|NAME --json '{...}'] [--count N] [--seconds S]\n"
@@ -125,6 +127,8 @@ Options parse(int argc, char** argv) {
       o.endpoint.server_name = value();
     } else if (flag == "--ws") {
       o.endpoint.websocket = true;
+    } else if (flag == "--udp") {
+      o.endpoint.udp = true;
     } else if (flag == "--path") {
       o.endpoint.path = value();
     } else if (flag == "--output") {

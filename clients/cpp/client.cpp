@@ -1,6 +1,8 @@
-// client.cpp — the stream and WebSocket transports of the client, and its blocking form
+// client.cpp — the stream, WebSocket and UDP transports of the client, and its blocking form
 // (client.hpp).
+#include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <future>
 #include <string_view>
 #include <system_error>
@@ -16,6 +18,7 @@
 #include <avant/tcp/tcp_client.hpp>
 #include <avant/tls/tls_context.hpp>
 #include <avant/tls/tls_filter.hpp>
+#include <avant/udp/udp_endpoint.hpp>
 #include <avant/websocket/client.hpp>
 
 namespace avant::client {
@@ -295,10 +298,94 @@ class WebSocketTransport final : public Client::Transport {
   std::unique_ptr<websocket::WebSocketClient> ws_;
 };
 
+// One datagram per package, on a UdpEndpoint connected to the server (chapter 08).
+class UdpTransport final : public Client::Transport {
+ public:
+  UdpTransport(reactor::EventLoop& loop, Client& owner, Endpoint endpoint,
+               Client::Handlers handlers)
+      : Transport(owner, std::move(endpoint), std::move(handlers)),
+        loop_(loop),
+        server_(resolve(this->endpoint().host, this->endpoint().port)),
+        life_(std::make_shared<UdpTransport*>(this)) {}
+  // Loop thread (the Client's rule).
+  ~UdpTransport() override {
+    *life_ = nullptr;  // tasks still queued find nothing
+    udp_.reset();
+  }
+  UdpTransport(const UdpTransport&) = delete;
+  UdpTransport& operator=(const UdpTransport&) = delete;
+  UdpTransport(UdpTransport&&) = delete;
+  UdpTransport& operator=(UdpTransport&&) = delete;
+
+  void connect() override {
+    loop_.run_in_loop([life = life_] {
+      if (*life != nullptr) (*life)->open();
+    });
+  }
+  // Handed to the loop, which sends it at once: `ok`; a datagram may still be lost on the way.
+  tcp::SendStatus send(const ProtoPackage& package) override {
+    loop_.run_in_loop([life = life_, bytes = package.SerializeAsString()] {
+      UdpTransport* self = *life;
+      if (self != nullptr && self->udp_) (void)self->udp_->send(bytes);
+    });
+    return tcp::SendStatus::ok;
+  }
+  void close() override {
+    loop_.run_in_loop([life = life_] {
+      if (*life != nullptr) (*life)->shut("closed");
+    });
+  }
+
+ private:
+  // Loop thread.
+  void open() {
+    if (udp_) return;
+    try {
+      udp::UdpOptions options;
+      options.max_datagram = static_cast<std::size_t>(
+          std::min<std::uint64_t>(endpoint().max_frame, std::uint64_t{65535}));
+      options.batch = 4;
+      const net::SocketAddress any =
+          server_.is_ipv6() ? net::SocketAddress::ipv6_any(0) : net::SocketAddress::ipv4_any(0);
+      udp_ = std::make_unique<udp::UdpEndpoint>(loop_, any, options);
+      udp_->set_message_callback([this](std::string_view datagram, const net::SocketAddress&) {
+        ProtoPackage p;
+        if (proto::parse_package(datagram, p)) package(p);  // anything else is dropped
+      });
+      udp_->set_error_callback([this](int error, const char* what) {
+        // Not from inside the endpoint's own callback: it is destroyed after it returns.
+        loop_.queue_in_loop([life = life_, reason = std::string(what) + " " + server_.to_string() +
+                                                    ": " + std::strerror(error)] {
+          if (*life != nullptr) (*life)->shut(reason);
+        });
+      });
+      udp_->connect(server_);
+      udp_->start();
+    } catch (const std::exception& e) {
+      udp_.reset();
+      down(std::string("udp ") + server_.to_string() + ": " + e.what());
+      return;
+    }
+    up();
+  }
+  void shut(const std::string& reason) {
+    udp_.reset();
+    down(reason);
+  }
+
+  reactor::EventLoop& loop_;
+  const net::SocketAddress server_;
+  std::shared_ptr<UdpTransport*> life_;  // the queued tasks' way back (cleared by the destructor)
+  std::unique_ptr<udp::UdpEndpoint> udp_;
+};
+
 }  // namespace
 
 Client::Client(reactor::EventLoop& loop, Endpoint endpoint, Handlers handlers) {
-  if (endpoint.websocket) {
+  if (endpoint.udp) {
+    transport_ =
+        std::make_unique<UdpTransport>(loop, *this, std::move(endpoint), std::move(handlers));
+  } else if (endpoint.websocket) {
     transport_ =
         std::make_unique<WebSocketTransport>(loop, *this, std::move(endpoint), std::move(handlers));
   } else {

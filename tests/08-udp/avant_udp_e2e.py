@@ -1,14 +1,17 @@
 """The assembled server's UDP listener end to end, with python3's socket module.
 
-    /usr/bin/python3 avant_udp_e2e.py <avant binary> <source folder>
+    /usr/bin/python3 avant_udp_e2e.py <avant binary> <source folder> <avant-cli binary>
 
 Checked, on `make run`'s configuration (examples/main.ini, ports moved to ephemeral ones): the
 original's echo example over UDP byte for byte (docs/original-avant.md: the answer datagram is
 `08 01 12 0a 0a 08` and the eight `a`s), a datagram that is not a package changes nothing for the
 next sender, a safe stop naming another app is answered and stops nothing, and a safe stop naming
 this app (examples/main.ini's app_id, 0.0.0.1) is answered and then stops the server, which exits
-with status 0 (the original answered and went on serving).
+with status 0 (the original answered and went on serving). And `avant-cli echo --udp` gets the
+echo, and against a port where nobody listens says so at once (the ICMP "port unreachable"),
+with exit status 1.
 """
+import subprocess
 import os
 import re
 import socket
@@ -57,7 +60,18 @@ def ask(port: int, datagram: bytes) -> bytes | None:
         return answer
 
 
-def body(binary: str, source: str) -> None:
+def closed_udp_port() -> int:
+    """A UDP port nobody listens on: bound, then closed again."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(binary: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([binary, *args], capture_output=True, text=True, timeout=DEADLINE)
+
+
+def body(binary: str, source: str, cli_binary: str) -> None:
     avant = avant_process.Avant(binary, os.path.join(source, "examples", "main.ini"), SITE)
     stopped_by_itself = None
     try:
@@ -69,6 +83,13 @@ def body(binary: str, source: str) -> None:
         check(ask(port, safe_stop(b"9.9.9.9")) == STOPPED, "a safe stop for another app")
         check(ask(port, REQUEST) == ANSWER, "the echo after a safe stop for another app")
         check(avant.process.poll() is None, "a safe stop for another app stopped the server")
+        echo = cli(cli_binary, "echo", "--udp", "--port", str(port), "--text", "over udp",
+                   "--count", "3")
+        check(echo.returncode == 0 and echo.stdout.count('testContext: "over udp"') == 3,
+              f"avant-cli echo --udp: {echo.returncode} {echo.stdout!r} {echo.stderr!r}")
+        refused = cli(cli_binary, "echo", "--udp", "--port", str(closed_udp_port()))
+        check(refused.returncode == 1 and "Connection refused" in refused.stderr,
+              f"avant-cli echo --udp to a closed port: {refused.returncode} {refused.stderr!r}")
         check(ask(port, safe_stop(b"0.0.0.1")) == STOPPED, "the safe stop for this app")
         stopped_by_itself = avant.wait(DEADLINE)
         check(stopped_by_itself == 0, f"after the safe stop: exit status {stopped_by_itself}")
@@ -77,12 +98,12 @@ def body(binary: str, source: str) -> None:
             avant.stop()
     check(any("a UDP safe stop: stopping" in line for line in avant.stderr),
           f"no log line for the safe stop: {avant.stderr[-5:]}")
-    print("ok: the echo example over UDP, garbage survived, the safe stop answered and obeyed "
-          "only for this app")
+    print("ok: the echo example over UDP (python3 and avant-cli --udp), garbage survived, a "
+          "closed port reported, the safe stop answered and obeyed only for this app")
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
+    if len(sys.argv) != 4:
         print(__doc__)
         sys.exit(2)
-    server_log.main(lambda: body(sys.argv[1], sys.argv[2]))
+    server_log.main(lambda: body(sys.argv[1], sys.argv[2], sys.argv[3]))

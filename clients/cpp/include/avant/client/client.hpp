@@ -1,5 +1,5 @@
-// client.hpp — a client of Avant's ProtoPackages, over a TCP stream (plain or TLS) or WebSocket
-// (ws or wss), in two styles:
+// client.hpp — a client of Avant's ProtoPackages, over a TCP stream (plain or TLS), WebSocket
+// (ws or wss) or UDP, in two styles:
 //
 //   // Callback style, on a loop the caller runs (the runtime's connector: tcp::TcpClient, and
 //   // websocket::WebSocketClient for ws):
@@ -12,7 +12,10 @@
 //   std::optional<ProtoPackage> p = c.receive(2s);   // the next package, or nothing in time
 //
 // On a stream each package is one frame (an 8-byte big-endian length, then the package: the
-// original's format, docs/original-avant.md); on WebSocket one binary message. What the server
+// original's format, docs/original-avant.md); on WebSocket one binary message; on UDP one
+// datagram (chapter 08: a socket connected to the server, so only its datagrams are taken; no
+// handshake, so the client is up at once; a datagram may be lost, and an answer not come: the
+// caller's timeout says so; an ICMP "port unreachable" ends the client with the reason). What the server
 // sends is read with the same rules the server applies: a frame longer than endpoint.max_frame
 // ends the connection (before its body is kept), and so does a body that is not a ProtoPackage.
 // Unlike the original's C++ client, nothing is hard-coded (address, port, buffer) and the
@@ -49,6 +52,7 @@ struct Endpoint {
   std::string server_name;             // TLS: SNI and the name checked; empty: host
   bool websocket = false;              // ws (wss with tls) instead of the stream
   std::string path = "/";              // WebSocket: the request target
+  bool udp = false;                    // datagrams instead of the stream (make run: port 20025)
   std::uint64_t max_frame = 1u << 20;  // bytes of one package from the server
   std::chrono::milliseconds connect_timeout{5000};
 };
@@ -92,7 +96,7 @@ class Client {
   void close();
   [[nodiscard]] const Endpoint& endpoint() const noexcept;
 
-  class Transport;  // the stream's or WebSocket's (client.cpp)
+  class Transport;  // the stream's, WebSocket's or UDP's (client.cpp)
 
  private:
   std::unique_ptr<Transport> transport_;
