@@ -1,9 +1,9 @@
-// avant-client.mjs — a Node.js client for Avant's ProtoPackages over TCP, TLS and WebSocket.
+// avant-client.mjs — a Node.js client for Avant's ProtoPackages over TCP, TLS, WebSocket, UDP.
 //
 //   import { connect } from "./avant-client.mjs";
-//   const client = await connect("tcp://127.0.0.1:20023");       // or tls://, ws://, wss://
-//   client.on("package", ({ cmd, protocol }) => { ... });        // every package that arrives
-//   const bytes = await client.echo("hello");                    // the echo example
+//   const client = await connect("tcp://127.0.0.1:20023");  // or tls://, ws://, wss://, udp://
+//   client.on("package", ({ cmd, protocol }) => { ... });   // every package that arrives
+//   const bytes = await client.echo("hello");               // the echo example
 //   await client.close();
 //
 // An ES module. The schema is proto/avant.proto, parsed at run time by protobufjs (npm, pinned by
@@ -12,7 +12,11 @@
 // length and then the package (docs/original-avant.md, "Frames on the wire"); on WebSocket one
 // binary message is one package. A frame or message over `maxFrame` (10240 bytes, the server's
 // default limit) closes the connection: a peer's length is untrusted, and is refused on the head
-// alone, before any of its body is kept.
+// alone, before any of its body is kept. On UDP one datagram is one package, with no length and
+// no connection (chapter 08): the socket is connected to the server's address, so the kernel
+// hands it the server's datagrams only; a datagram that is not a package is reported and
+// skipped, and nothing is delivered for sure or in order.
+import dgram from "node:dgram";
 import { EventEmitter } from "node:events";
 import fs from "node:fs";
 import net from "node:net";
@@ -23,6 +27,8 @@ import protobuf from "protobufjs";
 import WebSocket from "ws";
 
 export const MAX_FRAME = 10240;
+// The largest UDP payload over IPv4 (65535 less the IP and UDP heads): a package must fit in one.
+export const MAX_DATAGRAM = 65507;
 const HEAD = 8;
 const DEFAULT_PROTO = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "..", "proto",
   "avant.proto");
@@ -44,6 +50,10 @@ export function loadSchema(protoPath = DEFAULT_PROTO) {
 }
 
 export class FrameError extends Error {}
+// A request that had no answer in time; the client is closed by then.
+export class TimeoutError extends Error {}
+// A datagram that is not a ProtoPackage: reported by an 'error' event, and the client goes on.
+export class DatagramError extends Error {}
 
 // The stream framing, sans IO: bytes in, package bodies out, however the bytes were cut.
 export class FrameDecoder {
@@ -93,7 +103,8 @@ export function encodeFrame(body) {
 
 // A connection to an Avant server. Events: 'package' ({ cmd, protocol }: the command's number and
 // the inner message's bytes) for every package, 'close' (error or null) once, 'error' only when
-// someone listens to it (a failure also closes, and rejects what is pending).
+// someone listens to it (a failure also closes, and rejects what is pending; over UDP, a
+// DatagramError for a datagram that is not a package closes nothing).
 export class AvantClient extends EventEmitter {
   constructor(schema, transport, options) {
     super();
@@ -132,13 +143,14 @@ export class AvantClient extends EventEmitter {
   // requests in the order they were sent, which holds for a server that answers each
   // connection's packages in order, as Avant does. Rejects when the connection closes first. A
   // timeout closes the connection (and so rejects every pending request): without request ids, an
-  // answer that came late could not be told from the answer to the next request.
+  // answer that came late could not be told from the answer to the next request. Over UDP too: a
+  // new client has a port of its own, where the late answer never arrives.
   request(cmd, messageType, object, { answer, answerType, timeout = this.timeout }) {
     return new Promise((resolve, reject) => {
       const waiter = { cmd: this.command(answer), type: this.schema.type(answerType), resolve,
         reject };
       waiter.timer = setTimeout(() => {
-        this.transport.destroy(new Error(`no answer ${answer} within ${timeout} ms`), 1000);
+        this.transport.destroy(new TimeoutError(`no answer ${answer} within ${timeout} ms`), 1000);
       }, timeout);
       this.waiting.push(waiter);
       try {
@@ -173,6 +185,14 @@ export class AvantClient extends EventEmitter {
     try {
       pkg = this.schema.Package.decode(body);
     } catch (error) {
+      if (this.transport.datagrams) {
+        // One datagram lost, not a stream out of step: the next datagram is a package again.
+        if (this.listenerCount("error") > 0) {
+          this.emit("error", new DatagramError(`a datagram of ${body.length} bytes is not a ` +
+            `ProtoPackage: ${error.message}`));
+        }
+        return;
+      }
       this.transport.destroy(new Error(`not a ProtoPackage: ${error.message}`));
       return;
     }
@@ -256,21 +276,65 @@ class WebSocketTransport {
   }
 }
 
+const EMPTY_PACKAGE = Buffer.from([0x12, 0x00]);  // field 2 (protocol), 0 bytes long
+
+// UDP: one datagram is one package; no frames, no connection. The socket is connected to the
+// server's address: the kernel filters out datagrams from anyone else, and an ICMP "port
+// unreachable" comes back as ECONNREFUSED, which closes the client (no server is there).
+class DatagramTransport {
+  constructor(socket) {
+    this.socket = socket;
+    this.datagrams = true;
+    this.closing = false;
+    this.failure = null;
+    socket.on("message", (datagram) => this.onPackage(datagram));
+    socket.on("error", (error) => this.destroy(error));
+    socket.on("close", () => this.onClose(this.failure));
+  }
+
+  // A package that does not fit in a datagram is refused here, before anything is sent. A package
+  // whose encoding is empty (command 0 with nothing in it: the echo of an empty testContext) goes
+  // as `12 00`, the same package with its empty protocol written out: a datagram of zero bytes is
+  // dropped by the server, as by many.
+  send(body) {
+    if (body.length === 0) body = EMPTY_PACKAGE;
+    if (body.length > MAX_DATAGRAM) {
+      throw new Error(`a package of ${body.length} bytes is over the largest datagram, ` +
+        `${MAX_DATAGRAM}`);
+    }
+    this.socket.send(body, (error) => { if (error) this.destroy(error); });
+  }
+
+  close() {
+    if (this.closing) return;
+    this.closing = true;
+    this.socket.close();
+  }
+
+  destroy(error) {
+    this.failure ??= error;
+    this.close();
+  }
+}
+
 function opened(emitter, event, timeout, what) {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       reject(new Error(`${what}: not connected within ${timeout} ms`));
-      if (emitter.terminate) emitter.terminate(); else emitter.destroy();
+      if (emitter.terminate) emitter.terminate();
+      else if (emitter.destroy) emitter.destroy();
+      else emitter.close();  // a dgram socket
     }, timeout);
     emitter.once(event, () => { clearTimeout(timer); resolve(); });
     emitter.once("error", (error) => { clearTimeout(timer); reject(error); });
   });
 }
 
-// Connects to `url`: tcp://host:port, tls://host:port, ws://host:port/path or wss://...
-// Options: ca (a PEM file the server's certificate is checked against, for tls:// and wss://),
-// servername (the name checked, when not the URL's host), maxFrame (MAX_FRAME), timeout (ms, for
-// the connect and each request; 10000), proto (the .proto file; proto/avant.proto).
+// Connects to `url`: tcp://host:port, tls://host:port, ws://host:port/path, wss://... or
+// udp://host:port. Options: ca (a PEM file the server's certificate is checked against, for
+// tls:// and wss://), servername (the name checked, when not the URL's host), maxFrame
+// (MAX_FRAME; not for udp://, whose limit is MAX_DATAGRAM), timeout (ms, for the connect and each
+// request; 10000), proto (the .proto file; proto/avant.proto).
 export async function connect(url, options = {}) {
   const target = new URL(url);
   const schema = await loadSchema(options.proto);
@@ -304,8 +368,26 @@ export async function connect(url, options = {}) {
       transport = new WebSocketTransport(socket);
       break;
     }
+    case "udp:": {
+      // "Connected" is local only: the address is set, nothing is sent. A name is looked up for
+      // IPv4 unless it is an IPv6 address.
+      const socket = dgram.createSocket(net.isIPv6(host) ? "udp6" : "udp4");
+      socket.connect(port, host);
+      try {
+        await opened(socket, "connect", timeout, url);
+      } catch (error) {
+        try {
+          socket.close();  // a failed lookup leaves it open
+        } catch {
+          // closed by the timeout already
+        }
+        throw error;
+      }
+      transport = new DatagramTransport(socket);
+      break;
+    }
     default:
-      throw new Error(`${url}: not tcp://, tls://, ws:// or wss://`);
+      throw new Error(`${url}: not tcp://, tls://, ws://, wss:// or udp://`);
   }
   return new AvantClient(schema, transport, { timeout });
 }

@@ -4,15 +4,18 @@
 //   import { startAvant, fail, check, within } from "../support/avant_process.mjs";
 //   const avant = await startAvant(binary, config, BANNER, ["server.task_type=STREAM_TASK"]);
 //   ... avant.port, avant.match (the banner's match), avant.stderr (what it wrote so far) ...
+//   const udp = await avant.udpPort();  // the UDP listener's port, from its line on stdout
 //   const code = await avant.stop();   // SIGTERM, then its exit status
 //
-// The ports are moved to ephemeral ones by avant_ports.mjs (server.port, server.https_port and
-// every [listener.NAME]'s port, with an example certificate when a listener uses TLS), before the
-// caller's own --set values, which may override them; exampleCertificate() gives a caller one for
-// its own TLS servers. The banner is avant's first line on standard output; `banner` must match
-// it, and its group `portGroup` is the port. fail() prints the standard error of every avant
-// started here and exits 1, so a failing script shows why the server did what it did. Every wait
-// has a deadline.
+// The ports are moved to ephemeral ones by avant_ports.mjs (server.port, server.https_port,
+// server.other_udp_svr_port and every [listener.NAME]'s port, with an example certificate when a
+// listener uses TLS), before the caller's own --set values, which may override them;
+// exampleCertificate() gives a caller one for its own TLS servers. The banner is avant's first line
+// on standard output; `banner` must match it, and its group `portGroup` is the port; avant.lines
+// keeps every line of standard output, and avant.linePort(pattern, what) waits for the first one
+// `pattern` matches (its group 1 is the port), as line_port() does in avant_process.py. fail()
+// prints the standard error of every avant started here and exits 1, so a failing script shows why
+// the server did what it did. Every wait has a deadline.
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -67,7 +70,8 @@ export function startAvant(binary, config, banner, sets = [], { portGroup = 2 } 
   const argv = [binary, "-c", config];
   for (const s of [...movedPorts(config), ...sets]) argv.push("--set", s);
   const child = spawn(argv[0], argv.slice(1), { stdio: ["ignore", "pipe", "pipe"] });
-  const avant = { argv, process: child, stderr: "", stopping: false };
+  const avant = { argv, process: child, stderr: "", stopping: false, lines: [] };
+  const lineWaiters = new Set();  // each called with every new line of standard output
   started.push(avant);
   child.stderr.on("data", (chunk) => { avant.stderr += chunk; });
   child.once("exit", (code, signal) => {
@@ -82,6 +86,20 @@ export function startAvant(binary, config, banner, sets = [], { portGroup = 2 } 
     child.kill("SIGTERM");
     return within(exited, "avant's exit after SIGTERM");
   };
+  avant.linePort = (pattern, what, ms = DEADLINE) => {
+    let look;
+    const found = new Promise((resolve) => {
+      look = (line) => {
+        const m = pattern.exec(line);
+        if (m) resolve(Number(m[1]));
+      };
+      avant.lines.forEach(look);
+      lineWaiters.add(look);
+    });
+    return within(found, `avant's line for ${what}`, ms).finally(() => lineWaiters.delete(look));
+  };
+  avant.udpPort = (ms = DEADLINE) =>
+    avant.linePort(/^avant: UDP: .* on udp:\/\/[0-9.]+:(\d+)\/$/, "UDP", ms);
   const ready = new Promise((resolve) => {
     const lines = readline.createInterface({ input: child.stdout });
     lines.once("line", (line) => {
@@ -89,8 +107,12 @@ export function startAvant(binary, config, banner, sets = [], { portGroup = 2 } 
       avant.match = banner.exec(line);
       check(avant.match !== null, `unexpected banner ${JSON.stringify(line)}`);
       avant.port = Number(avant.match[portGroup]);
-      lines.on("line", () => {});  // keep reading: the pipe must not fill
       resolve(avant);
+    });
+    // Every line kept (the banner too), and read on: the pipe must not fill.
+    lines.on("line", (line) => {
+      avant.lines.push(line);
+      for (const look of lineWaiters) look(line);
     });
   });
   return within(ready, "avant's banner");

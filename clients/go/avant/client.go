@@ -1,13 +1,15 @@
-// Package avant is a Go client for Avant's ProtoPackages on a TCP stream, plain or over TLS:
-// task_type = STREAM_TASK.
+// Package avant is a Go client for Avant's ProtoPackages on a TCP stream, plain or over TLS
+// (task_type = STREAM_TASK), and in UDP datagrams (server.other_udp_svr_port).
 //
 //	c, err := avant.Dial("127.0.0.1:20023", avant.Options{})   // Options{TLS: cfg} for TLS
+//	c, err := avant.DialUDP("127.0.0.1:20025", avant.Options{}) // or over UDP (datagram.go)
 //	answer, err := c.Echo([]byte("hello"))                       // the echo example
 //	c.Close()
 //
 // The messages are Go code that protoc-gen-go generates from proto/avant.proto at build time
 // (clients/go/build.sh), never committed. A Client is synchronous and is used by one goroutine
-// at a time: Send writes one frame, Receive reads the next package, Request does both.
+// at a time: Send writes one frame (over UDP one datagram), Receive reads the next package,
+// Request does both.
 package avant
 
 import (
@@ -30,6 +32,9 @@ type Options struct {
 	Timeout  time.Duration // for the connect, each write and each wait for a package; 0: 10 s
 	// OnPackage, when set, sees every package received, the answers Request returns included.
 	OnPackage func(*pb.ProtoPackage)
+	// OnError, when set, sees every datagram that is not a package (a *DatagramError; UDP only:
+	// the client goes on), those Receive returns included.
+	OnError func(error)
 }
 
 // ErrClosed is what a Client returns once its connection is closed, by either side.
@@ -40,10 +45,12 @@ type Client struct {
 	conn    net.Conn
 	opts    Options
 	decoder *Decoder
-	buf     []byte             // what one read fills
+	buf     []byte             // what one read fills: 64 KiB, more than any datagram
 	queue   []*pb.ProtoPackage // received, not yet returned by Receive
 	out     []byte             // the frame being written, reused
 	err     error              // set once: every later call returns it
+	// datagrams: each read and each write is one whole package, with no frame (UDP).
+	datagrams bool
 }
 
 // Dial connects to addr ("host:port").
@@ -82,7 +89,9 @@ func defaults(opts Options) Options {
 }
 
 // Send writes one package: message m under command cmd. The server's limit (10240 bytes by
-// default) is the server's to enforce: a larger package makes it close the connection.
+// default) is the server's to enforce: a larger package makes it close the connection. Over UDP
+// the package is one datagram, and one over MaxDatagram is refused before anything is sent (the
+// Client stays open).
 func (c *Client) Send(cmd pb.ProtoCmd, m proto.Message) error {
 	if c.err != nil {
 		return c.err
@@ -95,7 +104,17 @@ func (c *Client) Send(cmd pb.ProtoCmd, m proto.Message) error {
 	if err != nil {
 		return err
 	}
-	c.out = AppendFrame(c.out[:0], body)
+	switch {
+	case !c.datagrams:
+		c.out = AppendFrame(c.out[:0], body)
+	case len(body) == 0:
+		c.out = emptyPackage
+	case len(body) > MaxDatagram:
+		return fmt.Errorf("a package of %d bytes is over the largest datagram, %d", len(body),
+			MaxDatagram)
+	default:
+		c.out = body
+	}
 	if err := c.conn.SetWriteDeadline(time.Now().Add(c.opts.Timeout)); err != nil {
 		return c.fail(fmt.Errorf("%w: %v", ErrClosed, err)) // a closed connection refuses deadlines
 	}
@@ -107,7 +126,8 @@ func (c *Client) Send(cmd pb.ProtoCmd, m proto.Message) error {
 	return nil
 }
 
-// Receive returns the next package from the server, waiting at most the timeout for it.
+// Receive returns the next package from the server, waiting at most the timeout for it. Over
+// UDP a datagram that is not a package is returned as a *DatagramError, and the Client stays open.
 func (c *Client) Receive() (*pb.ProtoPackage, error) {
 	for len(c.queue) == 0 {
 		if c.err != nil {
@@ -119,8 +139,17 @@ func (c *Client) Receive() (*pb.ProtoPackage, error) {
 			return nil, c.fail(fmt.Errorf("%w: %v", ErrClosed, err))
 		}
 		n, err := c.conn.Read(c.buf)
-		// The bytes that came with an error are frames too: handled first.
-		if n > 0 {
+		if c.datagrams {
+			if err == nil {
+				// One read, one whole datagram. Zero bytes are a datagram too: the package of
+				// command 0 with nothing in it.
+				if derr := c.datagram(c.buf[:n]); derr != nil {
+					return nil, derr
+				}
+				continue
+			}
+		} else if n > 0 {
+			// The bytes that came with an error are frames too: handled first.
 			bodies, ferr := c.decoder.Feed(c.buf[:n])
 			for _, body := range bodies {
 				p := &pb.ProtoPackage{}
@@ -162,10 +191,12 @@ func (c *Client) Receive() (*pb.ProtoPackage, error) {
 
 // Request sends m under cmd and waits for the next package of command answerCmd, whose message
 // it parses into answer. Packages of other commands that come first are skipped (OnPackage sees
-// them). The protocol carries no request id: a server that answers a connection's packages in
-// order, as Avant does, answers this request with the first such package. A failure, a timeout
-// included, closes the connection: an answer that came late could not be told from the answer to
-// the next request.
+// them), and so are datagrams that are not packages (OnError sees them). The protocol carries no
+// request id: a server that answers a connection's packages in order, as Avant does, answers this
+// request with the first such package. A failure, a timeout included, closes the connection: an
+// answer that came late could not be told from the answer to the next request. Over UDP, where a
+// request or its answer may be lost, a new Client (DialUDP again: another port, where the late
+// answer never arrives) may ask again; errors.Is(err, os.ErrDeadlineExceeded) says a timeout.
 func (c *Client) Request(cmd pb.ProtoCmd, m proto.Message, answerCmd pb.ProtoCmd,
 	answer proto.Message) error {
 	if err := c.Send(cmd, m); err != nil {
@@ -173,6 +204,10 @@ func (c *Client) Request(cmd pb.ProtoCmd, m proto.Message, answerCmd pb.ProtoCmd
 	}
 	for {
 		p, err := c.Receive()
+		var notAPackage *DatagramError
+		if errors.As(err, &notAPackage) {
+			continue
+		}
 		if err != nil {
 			return c.fail(err)
 		}
@@ -202,6 +237,23 @@ func (c *Client) Close() error {
 	}
 	c.err = ErrClosed
 	return c.conn.Close()
+}
+
+// datagram takes one datagram: a package is queued, anything else is a *DatagramError.
+func (c *Client) datagram(d []byte) error {
+	p := &pb.ProtoPackage{}
+	if err := proto.Unmarshal(d, p); err != nil {
+		derr := &DatagramError{Length: len(d), Err: err}
+		if c.opts.OnError != nil {
+			c.opts.OnError(derr)
+		}
+		return derr
+	}
+	if c.opts.OnPackage != nil {
+		c.opts.OnPackage(p)
+	}
+	c.queue = append(c.queue, p)
+	return nil
 }
 
 // fail closes the connection on the first failure and keeps that failure for every later call.

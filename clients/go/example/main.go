@@ -1,13 +1,18 @@
-// The echo example against an Avant server (task_type = STREAM_TASK), with the Go client.
+// The echo example against an Avant server (task_type = STREAM_TASK, or its UDP listener), with
+// the Go client.
 //
-//	example [-tls] [-ca FILE] [-hex] [-fill N] HOST PORT [TEXT...]
+//	example [-tls] [-ca FILE] [-udp] [-timeout D] [-hex] [-fill N] HOST PORT [TEXT...]
 //
 // Sends each TEXT (default: hello-avant) as the testContext of a ProtoCSReqExample and prints the
 // answer's testContext with its round-trip time. -hex: each TEXT is hex, and the answers are
 // printed in hex, for bytes a shell argument cannot hold (NUL). -fill N: then echo N bytes of 'x'
-// (over the server's limit, the connection is closed: see what that prints). -tls: over TLS,
-// checked against -ca (a PEM file; the system's roots without it). Exits 1 when an answer differs
-// from what was sent or the connection fails.
+// (over the server's limit, the connection is closed: see what that prints; over UDP, a package
+// over the largest datagram is refused before it is sent). -tls: over TLS, checked against -ca (a
+// PEM file; the system's roots without it). -udp: over UDP, to the port of
+// server.other_udp_svr_port; a request or its answer may be lost, so after a timeout the example
+// asks once more, from a new socket (the late answer to the first one goes to the old socket's
+// port, never taken for the second one's). -timeout: the wait for each answer (10s; over UDP 1s).
+// Exits 1 when an answer differs from what was sent or does not come, or the connection fails.
 package main
 
 import (
@@ -15,6 +20,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -27,17 +33,20 @@ import (
 
 func main() {
 	useTLS := flag.Bool("tls", false, "connect over TLS")
+	useUDP := flag.Bool("udp", false, "send datagrams over UDP")
+	timeout := flag.Duration("timeout", 0, "the wait for each answer (0: 10s; over UDP 1s)")
 	caFile := flag.String("ca", "",
 		"with -tls: the PEM file the server's certificate is checked against")
 	useHex := flag.Bool("hex", false, "TEXTs are hex, answers are printed in hex")
 	fill := flag.Int("fill", -1, "then echo this many bytes of 'x'")
 	flag.Usage = func() {
-		fmt.Fprintln(os.Stderr, "usage: example [-tls] [-ca FILE] [-hex] [-fill N] HOST PORT [TEXT...]")
+		fmt.Fprintln(os.Stderr,
+			"usage: example [-tls] [-ca FILE] [-udp] [-timeout D] [-hex] [-fill N] HOST PORT [TEXT...]")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
 	args := flag.Args()
-	if len(args) < 2 {
+	if len(args) < 2 || (*useTLS && *useUDP) || *timeout < 0 {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -66,7 +75,12 @@ func main() {
 		messages = append(messages, bytes.Repeat([]byte("x"), *fill))
 	}
 
-	opts := avant.Options{}
+	opts := avant.Options{Timeout: *timeout}
+	if *useUDP && opts.Timeout == 0 {
+		opts.Timeout = time.Second
+	}
+	// Over UDP a datagram that is not a package is reported, and the client goes on.
+	opts.OnError = func(err error) { fmt.Fprintf(os.Stderr, "example: %s: %v\n", addr, err) }
 	if *useTLS {
 		opts.TLS = &tls.Config{ServerName: args[0], MinVersion: tls.VersionTLS12}
 		if *caFile != "" {
@@ -83,16 +97,33 @@ func main() {
 		}
 	}
 
-	client, err := avant.Dial(addr, opts)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "example: %s: %v\n", addr, err)
-		os.Exit(1)
+	dial := func() *avant.Client {
+		var client *avant.Client
+		var err error
+		if *useUDP {
+			client, err = avant.DialUDP(addr, opts)
+		} else {
+			client, err = avant.Dial(addr, opts)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "example: %s: %v\n", addr, err)
+			os.Exit(1)
+		}
+		return client
 	}
-	defer client.Close()
+	client := dial()
+	defer func() { client.Close() }()
 	status := 0
 	for _, m := range messages {
 		started := time.Now()
 		answer, err := client.Echo(m)
+		if *useUDP && errors.Is(err, os.ErrDeadlineExceeded) {
+			// The timeout closed the client: once more from a new one.
+			fmt.Fprintf(os.Stderr, "example: %s: the echo of %d bytes: %v; once more\n", addr,
+				len(m), err)
+			client = dial()
+			answer, err = client.Echo(m)
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "example: %s: the echo of %d bytes: %v\n", addr, len(m), err)
 			os.Exit(1)
