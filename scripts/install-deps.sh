@@ -31,8 +31,9 @@ packages=(
   chromium
   # load tools for bench/ (callgrind counts instructions)
   wrk nginx valgrind
-  # the chapters' experiments: nc clients, system-call traces, socket tables
-  netcat-openbsd strace iproute2 xxd
+  # the chapters' experiments: nc clients, system-call traces, socket tables; chapter 08's
+  # send-queue test: unshare (util-linux) and tc (iproute2) shape a private loopback
+  netcat-openbsd strace iproute2 xxd util-linux
   # chapter 07's Go client: built offline from Debian's Go sources (clients/go/build.sh)
   golang-go golang-google-protobuf-dev protoc-gen-go
 )

@@ -11,8 +11,8 @@
 //   --set S.K=V  overrides one key after the file (e.g. --set server.port=0 for any free port)
 //   --check      reads and checks the configuration, prints it, and exits
 //
-// Exit status: 0 after a stop by SIGINT/SIGTERM (requests in flight finish first, up to
-// [http] drain_timeout_ms), 2 for a configuration mistake (named with file:line), 1 when the
+// Exit status: 0 after a stop by SIGINT/SIGTERM or by a UDP safe stop naming this app_id
+// (requests in flight finish first, up to [http] drain_timeout_ms), 2 for a configuration mistake (named with file:line), 1 when the
 // system refuses (a port in use, ...).
 #include <algorithm>
 #include <csignal>

@@ -32,6 +32,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sys/epoll.h>
@@ -302,6 +303,9 @@ class Load {
   avant::bench::Histogram histogram_;
 };
 
+// A mistake on the command line: main() prints the usage and exits 2.
+struct UsageError {};
+
 [[noreturn]] void usage(const char* self) {
   std::fprintf(stderr,
                "usage: %s --connect IP:PORT [--mode udp|udp-proto] [--connections N]\n"
@@ -309,12 +313,12 @@ class Load {
                "--count N]\n"
                "          [--server-pid PID] [--lost-after-ms MS]\n",
                self);
-  std::exit(2);
+  throw UsageError{};
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -352,4 +356,6 @@ int main(int argc, char** argv) {
     usage(argv[0]);
   }
   return Load(std::move(o)).run();
+} catch (const UsageError&) {
+  return 2;
 }

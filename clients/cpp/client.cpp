@@ -2,7 +2,6 @@
 // (client.hpp).
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <future>
 #include <string_view>
 #include <system_error>
@@ -13,6 +12,7 @@
 
 #include <avant/client/client.hpp>
 #include <avant/net/buffer.hpp>
+#include <avant/net/io.hpp>
 #include <avant/proto/frame_codec.hpp>
 #include <avant/tcp/protocol.hpp>
 #include <avant/tcp/tcp_client.hpp>
@@ -355,7 +355,7 @@ class UdpTransport final : public Client::Transport {
       udp_->set_error_callback([this](int error, const char* what) {
         // Not from inside the endpoint's own callback: it is destroyed after it returns.
         loop_.queue_in_loop([life = life_, reason = std::string(what) + " " + server_.to_string() +
-                                                    ": " + std::strerror(error)] {
+                                                    ": " + net::error_text(error)] {
           if (*life != nullptr) (*life)->shut(reason);
         });
       });

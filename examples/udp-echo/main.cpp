@@ -24,17 +24,20 @@
 
 namespace {
 
+// A mistake on the command line: main() prints the usage and exits 2.
+struct UsageError {};
+
 [[noreturn]] void usage(const char* self) {
   std::fprintf(stderr,
                "usage: %s [--listen IP:PORT] [--proto] [--batch N] [--max-per-event N]\n"
                "          [--receive-buffer BYTES]\n",
                self);
-  std::exit(2);
+  throw UsageError{};
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   std::string listen = "127.0.0.1:20025";
   bool proto = false;
   avant::udp::UdpOptions options;
@@ -101,4 +104,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "avant-udp-echo: %s\n", e.what());
     return 1;
   }
+} catch (const UsageError&) {
+  return 2;
 }

@@ -18,7 +18,7 @@ class DatagramContext final : public proto::Context {
   DatagramContext(const proto::Dispatcher& dispatcher, UdpEndpoint& endpoint,
                   const net::SocketAddress& from)
       : Context(&dispatcher.directory()), endpoint_(endpoint), from_(from) {}
-  ~DatagramContext() = default;
+  virtual ~DatagramContext() = default;  // public and virtual, as a class with virtual members
   DatagramContext(const DatagramContext&) = delete;
   DatagramContext& operator=(const DatagramContext&) = delete;
   DatagramContext(DatagramContext&&) = delete;

@@ -3,13 +3,13 @@
 // headers), connect(), the statistics, EPOLLERR, send_to()/send() (which call the data path's
 // send_datagram) and how an error is reported. The data path — reading batches under the cap,
 // handing datagrams over, sending, queueing and flushing — is in udp_endpoint.cpp.
-#include <cstring>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
 #include <utility>
 
+#include <avant/net/io.hpp>
 #include <avant/reactor/log.hpp>
 #include <avant/udp/udp_endpoint.hpp>
 
@@ -100,6 +100,6 @@ void UdpEndpoint::report(int error, const char* what) {
     return;
   }
   reactor::log::warn("udp", std::string(what) + " on " + local_address().to_string() + ": " +
-                                std::strerror(error));
+                                net::error_text(error));
 }
 }  // namespace avant::udp

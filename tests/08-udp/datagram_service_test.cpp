@@ -34,8 +34,8 @@ std::string bytes(std::initializer_list<int> values) {
 }
 
 // The echo example's request and answer datagrams (docs/original-avant.md): no length in front.
-const std::string kEchoRequest = bytes({0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
-const std::string kEchoAnswer = bytes({0x08, 0x01, 0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
+const std::string echo_request = bytes({0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
+const std::string echo_answer = bytes({0x08, 0x01, 0x12, 0x0a, 0x0a, 0x08}) + std::string(8, 'a');
 
 // A DatagramService on an endpoint of its own loop, with the echo example and the safe stop of
 // app "0.0.0.1" (which counts its stops).
@@ -88,8 +88,8 @@ std::string package(ProtoCmd cmd, const google::protobuf::MessageLite& message) 
 TEST(ProtoUdp, TheEchoExampleIsAnsweredByteForByte) {
   ProtoUdpServer server;
   Peer p;
-  ASSERT_TRUE(p.send_to(kEchoRequest, server.address()));
-  EXPECT_EQ(p.receive(), kEchoAnswer);
+  ASSERT_TRUE(p.send_to(echo_request, server.address()));
+  EXPECT_EQ(p.receive(), echo_answer);
   EXPECT_EQ(server.stats().packages, 1u);
 }
 
@@ -147,8 +147,8 @@ TEST(ProtoUdp, WhatIsNotAPackageIsCountedAndTheNextSenderIsServed) {
   ASSERT_TRUE(bad.send_to(malformed.SerializeAsString(), server.address()));
 
   Peer good;
-  ASSERT_TRUE(good.send_to(kEchoRequest, server.address()));
-  EXPECT_EQ(good.receive(), kEchoAnswer);
+  ASSERT_TRUE(good.send_to(echo_request, server.address()));
+  EXPECT_EQ(good.receive(), echo_answer);
   EXPECT_TRUE(harness::eventually([&] {
     const DatagramService::Stats s = server.stats();
     return s.garbage == 1 && s.unknown == 1 && s.malformed == 1;

@@ -1,5 +1,5 @@
-// peer.hpp — chapter 08's test peer: a plain blocking UDP socket on the test's thread, bound to
-// an ephemeral loopback port, that sends datagrams and waits for them with poll(2) deadlines.
+// peer.hpp — chapter 08's test peer: a plain UDP socket on the test's thread (non-blocking, as
+// every Socket; it waits with poll(2) and a deadline), bound to an ephemeral loopback port.
 #pragma once
 
 #include <chrono>

@@ -96,6 +96,7 @@ TEST(UdpSendQueue, AFullSocketQueuesThenDropsTheNewest) {
   EXPECT_EQ(run.results, want);
   // What was sent or queued arrives, in order; what was dropped does not.
   std::vector<int> indices;
+  indices.reserve(sent + kMaxQueued);
   for (int i = 0; i < static_cast<int>(sent + kMaxQueued); ++i)
     indices.push_back(i);
   EXPECT_EQ(run.arrived, indices);
@@ -116,6 +117,7 @@ TEST(UdpSendQueue, AFullSocketQueuesThenDropsTheOldest) {
       << "the newest is always taken";
   // The first ones went; of the queued ones, the last max_queued arrive, in order.
   std::vector<int> indices;
+  indices.reserve(sent + kMaxQueued);
   for (int i = 0; i < static_cast<int>(sent); ++i)
     indices.push_back(i);
   for (int i = kDatagrams - static_cast<int>(kMaxQueued); i < kDatagrams; ++i)

@@ -8,15 +8,16 @@
 //   });
 //   endpoint.start();
 //
-// In: on readiness, recvmmsg(2) reads up to options.batch datagrams per call (recvfrom with a
-// batch of 1), until the socket is empty or options.max_per_event datagrams have been handled:
+// In: on readiness, recvmmsg(2) reads up to options.batch datagrams per call (recvmsg with a
+// batch of 1: it reports truncation as recvmmsg does), until the socket is empty or options.max_per_event datagrams have been handled:
 // the loop then serves its other descriptors and timers before it comes back (the socket is
 // still readable; epoll is level-triggered), so a flood cannot starve them. A datagram longer
 // than options.max_datagram is truncated by the kernel (MSG_TRUNC): it is counted and dropped,
 // never handed over as a shorter one. A zero-length datagram is counted and ignored.
 //
 // Out: send_to() sends at once when nothing is queued. Answers made while the datagrams of one
-// receive batch are handled go out together after it, with one sendmmsg(2). When the socket's
+// receive batch are handled go out together after it, with sendmmsg(2) calls of up to
+// options.batch datagrams (sendmsg for a single one). When the socket's
 // send buffer is full (EAGAIN: backpressure, not an error) datagrams wait in a queue of at most
 // options.max_queued, sent as soon as the socket is writable; over that, options.when_full says
 // which one is dropped, and it is counted. A send that fails for another reason is counted and
@@ -58,7 +59,7 @@ struct UdpOptions {
   std::size_t max_datagram = 65535;
   // Datagrams handled per readiness event at most (the original's other_udp_svr_max_loop).
   std::size_t max_per_event = 1000;
-  // Datagrams per recvmmsg/sendmmsg call; 1 reads with recvfrom and writes with sendto.
+  // Datagrams per recvmmsg/sendmmsg call; 1 reads with recvmsg and writes with sendto/sendmsg.
   std::size_t batch = 16;
   // SO_RCVBUF and SO_SNDBUF, in bytes (the kernel doubles them); 0 keeps the system's default.
   int receive_buffer = 0;
@@ -87,8 +88,8 @@ struct UdpStats {
   std::uint64_t dropped = 0;         // dropped by the full queue's policy
   std::uint64_t send_errors = 0;     // sends the kernel refused (not EAGAIN)
   std::uint64_t receive_errors = 0;  // errors a receive reported (ICMP errors among them)
-  std::uint64_t receive_calls = 0;   // recvmmsg/recvfrom calls that returned datagrams
-  std::uint64_t send_calls = 0;      // sendmmsg/sendto calls that sent something
+  std::uint64_t receive_calls = 0;   // recvmmsg/recvmsg calls that returned datagrams
+  std::uint64_t send_calls = 0;      // sendmmsg/sendmsg/sendto calls that sent something
 };
 
 // A UDP socket of `address`'s family with `options`' buffer sizes and v6_only, bound to it (any
