@@ -450,6 +450,9 @@ def scenarios(build: Path) -> dict[str, Scenario]:
     udp_ceiling = str(build / "bench/ceiling/avant-ceiling-udp")
     udp_cases = [{"mode": "udp", "size": size, "connections": 50, "pipeline": depth}
                  for size in (64, 1200) for depth in (1, 4)]
+    # One-way: 4 senders flooding (avant-udp-load --pipeline 0), the answers counted.
+    udp_cases += [{"mode": "udp", "size": size, "connections": 4, "pipeline": 0}
+                  for size in (64, 1200)]
     udp_proto_cases = [dict(c, mode="udp-proto", b_mode="udp", b_size=c["size"])
                        for c in udp_cases]
     both = "0-1" if (os.cpu_count() or 1) > 1 else "0"
@@ -568,7 +571,8 @@ def scenarios(build: Path) -> dict[str, Scenario]:
         "udp-raw": Scenario(
             name="udp-raw",
             description="UDP echo, request/response (50 senders, 1 or 4 datagrams in flight "
-                        "each): avant-udp-echo (one loop, recvmmsg/sendmmsg batches of 16) "
+                        "each) and one-way (4 senders flooding, the answers counted): "
+                        "avant-udp-echo (one loop, recvmmsg/sendmmsg batches of 16) "
                         "against the C ceiling (one thread, recvmmsg/sendmmsg batches of 16)",
             a=("avant udp", [udp_echo]), b=("ceiling", [udp_ceiling]),
             cases=udp_cases, load="udp", unit="datagram",
@@ -584,7 +588,7 @@ def scenarios(build: Path) -> dict[str, Scenario]:
         "udp-batch": Scenario(
             name="udp-batch",
             description="whether batching pays: avant-udp-echo with recvmmsg/sendmmsg batches of "
-                        "16 against the same with one datagram per system call (recvfrom, "
+                        "16 against the same with one datagram per system call (recvmsg, "
                         "sendto)",
             a=("batch 16", [udp_echo]), b=("batch 1", [udp_echo, "--batch", "1"]),
             cases=udp_cases, load="udp", unit="datagram", default=False),
@@ -620,7 +624,7 @@ def case_label(case: dict) -> str:
         return f"{what} x {case['connections']} conn" + (f" pipelined {depth}" if depth > 1 else "")
     depth = case.get("pipeline", 1)
     return (f"{case['mode']} {case['size']} B x {case['connections']} conn"
-            + (f" pipelined {depth}" if depth > 1 else ""))
+            + (f" pipelined {depth}" if depth > 1 else " flood" if depth == 0 else ""))
 
 
 def uses(s: Scenario) -> list[str]:

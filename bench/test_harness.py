@@ -72,6 +72,8 @@ class Arithmetic(unittest.TestCase):
         report = sample_report()
         report["scenarios"][0]["cases"] = [case]
         self.assertIn("lost 0.50% / 0.00%", harness.render_markdown(report))
+        self.assertEqual(harness.case_label({"mode": "udp", "size": 64, "connections": 4,
+                                             "pipeline": 0}), "udp 64 B x 4 conn flood")
 
 
 WRK_OUTPUT = """Running 1s test @ http://127.0.0.1:8080/

@@ -14,7 +14,13 @@
 //
 // UDP loses datagrams: one not answered within --lost-after-ms (default 50) is counted lost and
 // replaced by a new one, so the load keeps K in flight. An answer that comes after that is counted
-// late and ignored. The measured window and the JSON are avant-load's (the harness reads both),
+// late and ignored.
+//
+// --pipeline 0 is a flood, the one-way load: every sender sends as fast as its socket takes
+// datagrams, without waiting for answers, and the answers that come back are counted (no
+// latency: the percentiles are null). More is sent than a server can take, so the figure is what it
+// takes in and gets out under a load it cannot keep up with; "lost" is what was sent in the
+// window and not answered. The measured window and the JSON are avant-load's (the harness reads both),
 // plus "lost" and "late":
 //
 //   {"messages": 1234567, "seconds": 10.0, "msgs_per_s": 123456.7, "connections": 50, "size": 64,
@@ -149,23 +155,28 @@ class Load {
         cpu_start = avant::bench::cpu_seconds();
         server_start = avant::bench::process_cpu(options_.server_pid);
         histogram_ = avant::bench::Histogram{};
-        messages_ = lost_ = late_ = 0;
+        messages_ = lost_ = late_ = flood_sent_ = 0;
       }
       measuring_ = measuring;
       if (options_.count > 0 ? messages_ >= options_.count : (measuring && now >= measure_until)) {
         break;
       }
-      if (now >= next_scan) {
+      if (flood()) {
+        for (Sender& s : senders_)
+          flood_some(s);
+      } else if (now >= next_scan) {
         replace_lost(now, lost_after);
         next_scan = now + lost_after / 4;
       }
-      const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()), 10);
+      const int n = ::epoll_wait(epoll_.get(), events.data(), static_cast<int>(events.size()),
+                                 flood() ? 0 : 10);
       for (int e = 0; e < n; ++e)
         on_readable(senders_[events[static_cast<std::size_t>(e)].data.u64]);
     }
     const double seconds = std::chrono::duration<double>(Clock::now() - measured_start).count();
     const double cpu = avant::bench::cpu_seconds() - cpu_start;
     const avant::bench::CpuTimes server_end = avant::bench::process_cpu(options_.server_pid);
+    if (flood()) lost_ = flood_sent_ > messages_ ? flood_sent_ - messages_ : 0;
     report(seconds, cpu, server_end.user - server_start.user,
            server_end.system - server_start.system);
     return errors_ > 0 ? 1 : 0;
@@ -227,8 +238,39 @@ class Load {
     }
   }
 
+  [[nodiscard]] bool flood() const noexcept { return options_.pipeline == 0; }
+
+  // Flood: up to 16 datagrams, fewer when the socket's buffer is full.
+  void flood_some(Sender& s) {
+    for (int i = 0; i < 16; ++i) {
+      put_seq(request_.data() + seq_at_, next_seq_++);
+      if (!s.socket.write(request_).ok()) return;
+      ++flood_sent_;
+    }
+  }
+
+  // Flood: an answer is right when it is the expected one for the sequence number it carries.
+  void on_flood_answers(Sender& s, std::array<char, 70000>& buffer) {
+    for (int i = 0; i < 64; ++i) {
+      const ssize_t n = ::recv(s.socket.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
+      if (n < 0) return;
+      const auto size = static_cast<std::size_t>(n);
+      if (size != answer_.size()) {
+        ++errors_;
+        continue;
+      }
+      put_seq(answer_.data() + answer_seq_at_, get_seq(buffer.data() + answer_seq_at_));
+      if (std::memcmp(buffer.data(), answer_.data(), size) != 0) {
+        ++errors_;
+        continue;
+      }
+      ++messages_;
+    }
+  }
+
   void on_readable(Sender& s) {
-    std::array<char, 70000> buffer{};
+    static std::array<char, 70000> buffer{};
+    if (flood()) return on_flood_answers(s, buffer);
     for (int i = 0; i < 64; ++i) {
       const ssize_t n = ::recv(s.socket.fd(), buffer.data(), buffer.size(), MSG_DONTWAIT);
       if (n < 0) return;  // EAGAIN, or an ICMP error: nothing more now
@@ -272,18 +314,23 @@ class Load {
 
   void report(double seconds, double cpu, double server_user, double server_system) const {
     const auto us = [this](double q) { return static_cast<double>(histogram_.quantile(q)) / 1e3; };
+    const std::string latency =
+        flood()
+            ? std::string(R"({"p50": null, "p99": null, "p999": null, "max": null})")
+            : "{\"p50\": " + std::to_string(us(0.50)) + ", \"p99\": " + std::to_string(us(0.99)) +
+                  ", \"p999\": " + std::to_string(us(0.999)) +
+                  ", \"max\": " + std::to_string(static_cast<double>(histogram_.max()) / 1e3) + "}";
     std::printf(
         "{\"messages\": %llu, \"seconds\": %.3f, \"msgs_per_s\": %.1f, \"connections\": %zu, "
-        "\"size\": %zu, \"mode\": \"%s\", \"pipeline\": %zu, \"latency_us\": {\"p50\": %.1f, "
-        "\"p99\": %.1f, \"p999\": %.1f, \"max\": %.1f}, \"client_cpu_s\": %.3f, "
+        "\"size\": %zu, \"mode\": \"%s\", \"pipeline\": %zu, \"latency_us\": %s, "
+        "\"client_cpu_s\": %.3f, "
         "\"server_user_s\": %.3f, \"server_system_s\": %.3f, \"errors\": %llu, \"lost\": %llu, "
         "\"late\": %llu}\n",
         static_cast<unsigned long long>(messages_), seconds,
         seconds > 0 ? static_cast<double>(messages_) / seconds : 0.0, options_.connections,
-        options_.size, options_.proto ? "udp-proto" : "udp", options_.pipeline, us(0.50), us(0.99),
-        us(0.999), static_cast<double>(histogram_.max()) / 1e3, cpu, server_user, server_system,
-        static_cast<unsigned long long>(errors_), static_cast<unsigned long long>(lost_),
-        static_cast<unsigned long long>(late_));
+        options_.size, options_.proto ? "udp-proto" : "udp", options_.pipeline, latency.c_str(),
+        cpu, server_user, server_system, static_cast<unsigned long long>(errors_),
+        static_cast<unsigned long long>(lost_), static_cast<unsigned long long>(late_));
   }
 
   Options options_;
@@ -299,6 +346,7 @@ class Load {
   std::uint64_t late_ = 0;
   std::uint64_t errors_ = 0;  // answers that are not the expected bytes
   std::uint64_t send_failures_ = 0;
+  std::uint64_t flood_sent_ = 0;  // flood: datagrams the socket took in the window
   bool measuring_ = false;
   avant::bench::Histogram histogram_;
 };
@@ -307,12 +355,13 @@ class Load {
 struct UsageError {};
 
 [[noreturn]] void usage(const char* self) {
-  std::fprintf(stderr,
-               "usage: %s --connect IP:PORT [--mode udp|udp-proto] [--connections N]\n"
-               "          [--size BYTES] [--pipeline K] [--warmup SEC] [--duration SEC | "
-               "--count N]\n"
-               "          [--server-pid PID] [--lost-after-ms MS]\n",
-               self);
+  std::fprintf(
+      stderr,
+      "usage: %s --connect IP:PORT [--mode udp|udp-proto] [--connections N]\n"
+      "          [--size BYTES] [--pipeline K (0: flood)] [--warmup SEC] [--duration SEC | "
+      "--count N]\n"
+      "          [--server-pid PID] [--lost-after-ms MS]\n",
+      self);
   throw UsageError{};
 }
 
@@ -352,7 +401,7 @@ int main(int argc, char** argv) try {
       usage(argv[0]);
     }
   }
-  if (o.connect.empty() || o.connections == 0 || o.pipeline == 0 || o.pipeline > 0xFFFF) {
+  if (o.connect.empty() || o.connections == 0 || o.pipeline > 0xFFFF) {
     usage(argv[0]);
   }
   return Load(std::move(o)).run();
