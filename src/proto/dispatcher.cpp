@@ -11,14 +11,19 @@ void Dispatcher::on_package(ProtoCmd cmd, PackageHandler handler) {
     // of packages does not allocate; a nested dispatch on the thread gets a fresh one.
     thread_local ProtoPackage reused;
     thread_local bool in_use = false;
-    ProtoPackage fresh;
-    ProtoPackage& package = in_use ? fresh : reused;
-    package.set_cmd(static_cast<ProtoCmd>(view.cmd));
-    package.mutable_protocol()->assign(view.protocol.data(), view.protocol.size());
-    const bool outer = &package == &reused;
-    if (outer) in_use = true;
-    h(context, package);
-    if (outer) in_use = false;
+    const auto fill = [&view](ProtoPackage& package) -> ProtoPackage& {
+      package.set_cmd(static_cast<ProtoCmd>(view.cmd));
+      package.mutable_protocol()->assign(view.protocol.data(), view.protocol.size());
+      return package;
+    };
+    if (in_use) {
+      ProtoPackage fresh;
+      h(context, fill(fresh));
+      return true;
+    }
+    in_use = true;  // (a handler that throws leaves it marked: that thread then uses fresh ones)
+    h(context, fill(reused));
+    in_use = false;
     return true;
   };
 }

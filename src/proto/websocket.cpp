@@ -62,15 +62,15 @@ websocket::Handlers websocket_handlers(std::shared_ptr<const Dispatcher> dispatc
     }
     // The usual encoding read in place; any other through protobuf's parser.
     std::optional<PackageView> package = view_package(payload);
-    ProtoPackage parsed;
+    std::optional<ProtoPackage> parsed;  // made only for an unusual encoding
     if (!package) {
-      if (!parse_package(payload, parsed)) {
+      if (!parse_package(payload, parsed.emplace())) {
         return refuse(session, websocket::close_code::kInvalidPayload,
                       "a binary message of " + std::to_string(payload.size()) +
                           " bytes is not a ProtoPackage",
                       *counters);
       }
-      package = PackageView{parsed.cmd(), parsed.protocol()};
+      package = PackageView{parsed->cmd(), parsed->protocol()};
     }
     SessionContext context(session, dispatcher->directory());
     switch (dispatcher->dispatch(context, *package)) {

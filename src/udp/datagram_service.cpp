@@ -69,13 +69,13 @@ void DatagramService::on_datagram(UdpEndpoint& endpoint, std::string_view datagr
                                   const net::SocketAddress& from) {
   // The usual encoding read in place; any other through protobuf's parser.
   std::optional<proto::PackageView> package = proto::view_package(datagram);
-  ProtoPackage parsed;
+  std::optional<ProtoPackage> parsed;  // made only for an unusual encoding
   if (!package) {
-    if (!proto::parse_package(datagram, parsed)) {
+    if (!proto::parse_package(datagram, parsed.emplace())) {
       garbage_.fetch_add(1, std::memory_order_relaxed);
       return;
     }
-    package = proto::PackageView{parsed.cmd(), parsed.protocol()};
+    package = proto::PackageView{parsed->cmd(), parsed->protocol()};
   }
   DatagramContext context(*dispatcher_, endpoint, from);
   switch (dispatcher_->dispatch(context, *package)) {
