@@ -39,6 +39,7 @@ avant_chapter(05 http MODULES http)
 avant_chapter(06 websocket MODULES websocket)
 avant_chapter(07 protobuf-framing MODULES proto)
 avant_chapter(08 udp MODULES udp)
+avant_chapter(09 ipc MODULES ipc)
 
 # --- Resolve AVANT_LAB into the set of chapters built from their starter. ---
 get_property(_avant_chapters GLOBAL PROPERTY AVANT_CHAPTERS)

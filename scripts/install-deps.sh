@@ -23,6 +23,8 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # libraries of later chapters: TLS, protobuf, Lua, compression, the HTTP parser's C sources
   libssl-dev libprotobuf-dev protobuf-compiler liblua5.4-dev zlib1g-dev node-llhttp
+  # chapter 09's ipc.json (header-only JSON library)
+  nlohmann-json3-dev
   # fuzzing (libFuzzer) and the formatter / linter checked in CI
   clang libclang-rt-14-dev clang-format clang-tidy
   # real test peers
