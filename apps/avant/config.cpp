@@ -188,7 +188,37 @@ std::vector<ConfigKey> make_keys() {
   k.push_back(
       number_key("server.other_udp_svr_max_loop", &Config::other_udp_svr_max_loop, 1, 1000000));
   k.push_back(number_key("ipc.max_ipc_conn_num", &Config::max_ipc_conn_num, 1, 100000));
-  k.push_back(path_key("ipc.ipc_json_path", &Config::ipc_json_path));
+  k.push_back(key(
+      "ipc.ipc_json_path",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        c.ipc_json_path = path_under(ctx.base, where(ctx), "ipc.ipc_json_path", v);
+        c.ipc_json_path_set = true;
+      },
+      [](const Config& c) { return c.ipc_json_path.string(); }));
+  k.push_back(key(
+      "ipc.listen_port",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        c.ipc_listen_port =
+            v == "entry" ? -1
+                         : static_cast<int>(number(where(ctx), "ipc.listen_port", v, 0, 65535));
+      },
+      [](const Config& c) {
+        return c.ipc_listen_port < 0 ? std::string("entry") : std::to_string(c.ipc_listen_port);
+      }));
+  k.push_back(ms_key("ipc.handshake_timeout_ms", &Config::ipc_handshake_timeout, 1, kDay));
+  k.push_back(ms_key("ipc.heartbeat_ms", &Config::ipc_heartbeat, 0, kDay));
+  k.push_back(ms_key("ipc.peer_timeout_ms", &Config::ipc_peer_timeout, 0, kDay));
+  k.push_back(number_key("ipc.max_queued", &Config::ipc_max_queued, 0, 100000000));
+  k.push_back(key(
+      "ipc.when_full",
+      [](Config& c, const std::string& v, const Context& ctx) {
+        if (v != "reject" && v != "drop_oldest") {
+          bad(where(ctx), "ipc.when_full", "'" + v + "' is not reject or drop_oldest");
+        }
+        c.ipc_drop_oldest = v == "drop_oldest";
+      },
+      [](const Config& c) { return std::string(c.ipc_drop_oldest ? "drop_oldest" : "reject"); }));
+  k.push_back(number_key("ipc.max_frame_bytes", &Config::ipc_max_frame_bytes, 1, 1u << 30));
   k.push_back(ms_key("http.header_timeout_ms", &Config::header_timeout, 1, kDay));
   k.push_back(ms_key("http.body_timeout_ms", &Config::body_timeout, 1, kDay));
   k.push_back(ms_key("http.keep_alive_timeout_ms", &Config::keep_alive_timeout, 1, kDay));
@@ -438,6 +468,13 @@ void check_servable(const Config& c) {
   if (c.https_port != 0 && c.https_port == c.port) {
     throw ConfigError(c.file.string(), 0,
                       "server.https_port and server.port are both " + std::to_string(c.port));
+  }
+  if (c.ipc_heartbeat.count() > 0 && c.ipc_peer_timeout.count() > 0 &&
+      c.ipc_peer_timeout <= c.ipc_heartbeat) {
+    throw ConfigError(c.file.string(), 0,
+                      "ipc.peer_timeout_ms (" + std::to_string(c.ipc_peer_timeout.count()) +
+                          ") must be longer than ipc.heartbeat_ms (" +
+                          std::to_string(c.ipc_heartbeat.count()) + ")");
   }
   // Port 0 is any free port: never a clash.
   std::map<std::uint16_t, std::string> ports;

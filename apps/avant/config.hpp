@@ -63,6 +63,15 @@ struct Config {
   // [ipc] — the original's keys (chapter 09).
   std::size_t max_ipc_conn_num = 100;
   std::filesystem::path ipc_json_path = "./config/ipc.json";
+  bool ipc_json_path_set = false;  // named in the file or by --set: then it must exist
+  // [ipc] — ours (docs/ipc.md).
+  int ipc_listen_port = -1;  // -1: the port of our ipc.json entry; 0: any free port
+  std::chrono::milliseconds ipc_handshake_timeout{5000};
+  std::chrono::milliseconds ipc_heartbeat{1000};  // 0: none (a mesh with the original)
+  std::chrono::milliseconds ipc_peer_timeout{5000};
+  std::size_t ipc_max_queued = 10000;
+  bool ipc_drop_oldest = false;  // when_full = drop_oldest (else reject)
+  std::size_t ipc_max_frame_bytes = 16u << 20;
 
   // [http] — ours: limits and timeouts the original did not have.
   std::chrono::milliseconds header_timeout{10000};

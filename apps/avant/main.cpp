@@ -3,7 +3,8 @@
 // 06; binary messages are ProtoPackages since chapter 07), or the protobuf stream with STREAM_TASK
 // (chapter 07); both serve the original's echo example. Beside them, on the `other` thread, the
 // original's UDP listener (chapter 08): ProtoPackages in datagrams, the echo example and the safe
-// stop. Later chapters add IPC and Lua.
+// stop; and the IPC mesh of ipc.json (chapter 09), which answers the echo example too. Lua comes
+// with chapter 10.
 //
 //   avant [-c main.ini] [--set section.key=value ...] [--check]
 //
@@ -18,9 +19,11 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -30,6 +33,8 @@
 
 #include <avant/http/http_server.hpp>
 #include <avant/http/static_files.hpp>
+#include <avant/ipc/ipc_mesh.hpp>
+#include <avant/ipc/mesh_config.hpp>
 #include <avant/net/file_descriptor.hpp>
 #include <avant/proto/dispatcher.hpp>
 #include <avant/proto/stream.hpp>
@@ -138,6 +143,48 @@ std::string url(const char* scheme, const avant::net::SocketAddress& a, const st
   return std::string(scheme) + "://" + host + ":" + std::to_string(a.port()) + "/";
 }
 
+// The IPC mesh's options from [ipc] and ipc.json, or nullopt when IPC is off (no ipc.json at the
+// default path). Before daemon() and before any thread: a wrong ipc.json stops start-up (exit 2),
+// and so does a listening port in use (exit 1; the mesh binds it on the `other` thread, later).
+std::optional<avant::ipc::MeshOptions> mesh_options(const Config& config) {
+  if (!config.ipc_json_path_set && !std::filesystem::exists(config.ipc_json_path)) {
+    return std::nullopt;
+  }
+  avant::ipc::MeshOptions o;
+  try {
+    o.mesh = avant::ipc::load_mesh(config.ipc_json_path);
+  } catch (const avant::ipc::MeshConfigError& e) {
+    throw StartupError(e.what());
+  }
+  const avant::ipc::MeshEntry* own = o.mesh.find(config.app_id);
+  if (own == nullptr) {
+    throw StartupError(config.ipc_json_path.string() + ": no entry for server.app_id \"" +
+                       config.app_id + "\"");
+  }
+  o.app_id = config.app_id;
+  o.listen = own->address;
+  if (config.ipc_listen_port >= 0) {
+    o.listen = avant::net::SocketAddress::from_ip_port(
+                   own->address.ip(), static_cast<std::uint16_t>(config.ipc_listen_port))
+                   .address;
+  }
+  if (o.listen->port() != 0) {
+    avant::net::Socket probe =
+        avant::net::Socket::create(o.listen->family(), avant::net::SocketType::tcp);
+    probe.set_reuse_address(true);
+    probe.bind(*o.listen);  // "bind 127.0.0.1:20024: Address already in use"
+  }
+  o.max_connections = config.max_ipc_conn_num;
+  o.handshake_timeout = config.ipc_handshake_timeout;
+  o.heartbeat = config.ipc_heartbeat;
+  o.peer_timeout = config.ipc_peer_timeout;
+  o.max_queued = config.ipc_max_queued;
+  o.when_full =
+      config.ipc_drop_oldest ? avant::ipc::WhenFull::drop_oldest : avant::ipc::WhenFull::reject;
+  o.max_frame = config.ipc_max_frame_bytes;
+  return o;
+}
+
 int serve(const Config& config) {
   avant::app::check_servable(config);
   log::set_level(level_of(config.log_level));
@@ -207,6 +254,15 @@ int serve(const Config& config) {
     loop.queue_in_loop([&stop_all] { stop_all("a UDP safe stop"); });
   });
   avant::udp::DatagramService udp_service(dispatcher);  // outlives the endpoint
+  // IPC (chapter 09): the mesh of ipc.json, on the `other` thread, answering the echo example
+  // (its own dispatcher: a UDP safe stop is not an IPC command). On when ipc.json exists or
+  // main.ini names it; a file that is named and missing, or wrong, stops start-up.
+  std::optional<avant::ipc::MeshOptions> ipc_options = mesh_options(config);
+  const std::vector<avant::ipc::MeshEntry> ipc_peers =
+      ipc_options ? ipc_options->mesh.entries : std::vector<avant::ipc::MeshEntry>{};
+  const auto ipc_dispatcher = std::make_shared<avant::proto::Dispatcher>();
+  avant::proto::add_echo_example(*ipc_dispatcher);
+  std::unique_ptr<avant::ipc::IpcMesh> mesh;  // other thread
   // WebSocket. WEBSOCKET_TASK: each binary message is a ProtoPackage, dispatched (text is
   // echoed); the site's [websocket] path (HTTP_TASK) echoes every message, text as text and
   // binary as binary, for the browser page. Made before the servers and destroyed after them:
@@ -245,6 +301,7 @@ int serve(const Config& config) {
     if (stopping) return;  // a signal after a safe stop, or the other way round
     stopping = true;
     log::info("avant", why + ": stopping; requests in flight finish first");
+    if (mesh) mesh->stop();
     running = servers.size() + streams.size();
     for (auto& server : servers) {
       server->stop([&] {
@@ -353,6 +410,15 @@ int serve(const Config& config) {
     udp = std::make_unique<avant::udp::UdpEndpoint>(other_loop, std::move(udp_socket), udp_options);
     udp_service.serve(*udp);
     udp->start();
+    if (!ipc_options) return;
+    try {
+      mesh = std::make_unique<avant::ipc::IpcMesh>(other_loop, std::move(*ipc_options),
+                                                   ipc_dispatcher);
+      mesh->start();
+    } catch (...) {
+      udp.reset();  // on its own thread, before the error leaves serve()
+      throw;
+    }
   });
   if (stream_only) {
     std::printf(
@@ -396,10 +462,25 @@ int serve(const Config& config) {
   }
   std::printf("avant: UDP: ProtoPackages (the echo example, the safe stop) on %s\n",
               url("udp", udp_bound, config.other_udp_svr_ip).c_str());
+  if (mesh) {
+    std::string peers;
+    for (const auto& entry : ipc_peers) {
+      if (entry.app_id == config.app_id) continue;
+      peers += (peers.empty() ? "" : ", ") + entry.app_id;
+    }
+    std::printf("avant: IPC: app %s on %s (peers: %s)\n", config.app_id.c_str(),
+                url("tcp", mesh->listen_address(), mesh->listen_address().ip()).c_str(),
+                peers.empty() ? "none" : peers.c_str());
+  } else {
+    std::printf("avant: IPC off: no %s\n", config.ipc_json_path.c_str());
+  }
   std::fflush(stdout);
 
   loop.run();
-  call_on(other_loop, [&] { udp.reset(); });
+  call_on(other_loop, [&] {
+    mesh.reset();
+    udp.reset();
+  });
   other.stop();
   for (const auto route : routes)
     dispatcher->directory().remove(route);

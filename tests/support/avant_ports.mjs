@@ -4,7 +4,8 @@
 //   import { movedPorts } from "../support/avant_ports.mjs";
 //   spawn(binary, ["-c", config, ...movedPorts(config).flatMap((s) => ["--set", s]), ...]);
 //
-// server.port, server.https_port, server.other_udp_svr_port and each [listener.NAME]'s port
+// server.port, server.https_port, server.other_udp_svr_port, ipc.listen_port and each
+// [listener.NAME]'s port
 // become 0. When a listener uses
 // TLS, an example certificate made once per process by scripts/example-cert.sh is named too (a
 // caller's later server.crt.pem and server.key.pem replace it).
@@ -20,6 +21,7 @@ export function movedPorts(config) {
   const text = fs.readFileSync(config, "utf8");
   const listeners = [...text.matchAll(/^\s*\[listener\.([A-Za-z0-9_-]+)\]/gm)].map((m) => m[1]);
   const sets = ["server.port=0", "server.https_port=0", "server.other_udp_svr_port=0",
+    "ipc.listen_port=0",
     ...listeners.map((name) => `listener.${name}.port=0`)];
   if (listeners.length > 0 && /^\s*use_ssl\s*=\s*1/m.test(text)) {
     if (certificate === null) {

@@ -8,7 +8,8 @@
 //   const code = await avant.stop();   // SIGTERM, then its exit status
 //
 // The ports are moved to ephemeral ones by avant_ports.mjs (server.port, server.https_port,
-// server.other_udp_svr_port and every [listener.NAME]'s port, with an example certificate when a
+// server.other_udp_svr_port, ipc.listen_port and every [listener.NAME]'s port, with an example
+// certificate when a
 // listener uses TLS), before the caller's own --set values, which may override them;
 // exampleCertificate() gives a caller one for its own TLS servers. The banner is avant's first line
 // on standard output; `banner` must match it, and its group `portGroup` is the port; avant.lines

@@ -6,7 +6,7 @@
     code = avant.stop()   # SIGTERM, then its exit status
 
 The ports are moved to ephemeral ones (`--set server.port=0 server.https_port=0
-server.other_udp_svr_port=0` and `listener.NAME.port=0` for each [listener.NAME] of the config,
+server.other_udp_svr_port=0 ipc.listen_port=0` and `listener.NAME.port=0` for each [listener.NAME] of the config,
 before the caller's own --set values, which may override them). When a listener of the config uses TLS, its certificate is an
 example one made for this process by scripts/example-cert.sh (a caller's server.crt.pem and
 server.key.pem replace it). The banner is avant's first line on standard
@@ -53,7 +53,8 @@ class Avant:
         with open(config, encoding="utf-8") as f:
             text = f.read()
         listeners = re.findall(r"^\s*\[listener\.([A-Za-z0-9_-]+)\]", text, re.M)
-        moved = (["server.port=0", "server.https_port=0", "server.other_udp_svr_port=0"] +
+        moved = (["server.port=0", "server.https_port=0", "server.other_udp_svr_port=0",
+                  "ipc.listen_port=0"] +
                  [f"listener.{n}.port=0" for n in listeners])
         if listeners and re.search(r"^\s*use_ssl\s*=\s*1", text, re.M):
             moved += example_certificate()
@@ -79,7 +80,9 @@ class Avant:
 
         def err() -> None:
             for line in self.process.stderr:
-                self.stderr.append(line)
+                with self.changed:
+                    self.stderr.append(line)
+                    self.changed.notify_all()
 
         threading.Thread(target=out, daemon=True).start()
         threading.Thread(target=err, daemon=True).start()
@@ -116,6 +119,17 @@ class Avant:
         if port is None:
             raise RuntimeError(f"no line for {what}: {self.lines}")
         return port
+
+    def wait_log(self, pattern: re.Pattern, count: int = 1, deadline: float = DEADLINE) -> None:
+        """Waits until `count` standard error lines match `pattern` (search); raises after
+        `deadline`."""
+
+        def enough():
+            return sum(1 for line in self.stderr if pattern.search(line)) >= count
+
+        with self.changed:
+            if not self.changed.wait_for(enough, deadline):
+                raise RuntimeError(f"fewer than {count} log lines match {pattern.pattern!r}")
 
     def wait(self, deadline: float = DEADLINE) -> int | None:
         """The exit status once avant ends by itself within `deadline`, else None."""
