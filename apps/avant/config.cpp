@@ -219,6 +219,10 @@ std::vector<ConfigKey> make_keys() {
       },
       [](const Config& c) { return std::string(c.ipc_drop_oldest ? "drop_oldest" : "reject"); }));
   k.push_back(number_key("ipc.max_frame_bytes", &Config::ipc_max_frame_bytes, 1, 1u << 30));
+  k.push_back(flag_key("ipc.use_ssl", &Config::ipc_use_ssl));
+  k.push_back(path_key("ipc.crt.pem", &Config::ipc_crt_pem));
+  k.push_back(path_key("ipc.key.pem", &Config::ipc_key_pem));
+  k.push_back(path_key("ipc.ca.pem", &Config::ipc_ca_pem));
   k.push_back(ms_key("http.header_timeout_ms", &Config::header_timeout, 1, kDay));
   k.push_back(ms_key("http.body_timeout_ms", &Config::body_timeout, 1, kDay));
   k.push_back(ms_key("http.keep_alive_timeout_ms", &Config::keep_alive_timeout, 1, kDay));
@@ -431,6 +435,9 @@ Config parse_config(std::string_view text, const fs::path& file,
   config.lua_dir = (base / config.lua_dir).lexically_normal();
   config.crt_pem = (base / config.crt_pem).lexically_normal();
   config.key_pem = (base / config.key_pem).lexically_normal();
+  config.ipc_crt_pem = (base / config.ipc_crt_pem).lexically_normal();
+  config.ipc_key_pem = (base / config.ipc_key_pem).lexically_normal();
+  config.ipc_ca_pem = (base / config.ipc_ca_pem).lexically_normal();
   config.ipc_json_path = (base / config.ipc_json_path).lexically_normal();
 
   const std::string name = file.string();

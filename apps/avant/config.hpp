@@ -72,6 +72,11 @@ struct Config {
   std::size_t ipc_max_queued = 10000;
   bool ipc_drop_oldest = false;  // when_full = drop_oldest (else reject)
   std::size_t ipc_max_frame_bytes = 16u << 20;
+  // Mutual TLS between peers: our certificate and key, and the CA that signs every peer's.
+  bool ipc_use_ssl = false;
+  std::filesystem::path ipc_crt_pem = "./config/certificate.crt";
+  std::filesystem::path ipc_key_pem = "./config/private_key.pem";
+  std::filesystem::path ipc_ca_pem = "./config/ca.pem";
 
   // [http] — ours: limits and timeouts the original did not have.
   std::chrono::milliseconds header_timeout{10000};

@@ -182,6 +182,27 @@ std::optional<avant::ipc::MeshOptions> mesh_options(const Config& config) {
   o.when_full =
       config.ipc_drop_oldest ? avant::ipc::WhenFull::drop_oldest : avant::ipc::WhenFull::reject;
   o.max_frame = config.ipc_max_frame_bytes;
+  if (config.ipc_use_ssl) {
+    // Mutual TLS: the listener requires a certificate signed by ipc.ca.pem; the dialer shows
+    // ours and checks the peer's against the same CA, for the address it dials.
+    avant::tls::TlsServerOptions server;
+    server.certificate_chain_file = config.ipc_crt_pem.string();
+    server.private_key_file = config.ipc_key_pem.string();
+    server.alpn = {};
+    server.client_ca_file = config.ipc_ca_pem.string();
+    server.require_client_certificate = true;
+    o.server_filter = avant::tls::server_filter(
+        std::make_shared<const avant::tls::TlsContext>(avant::tls::TlsContext::server(server)));
+    avant::tls::TlsClientOptions client;
+    client.ca_file = config.ipc_ca_pem.string();
+    client.certificate_chain_file = config.ipc_crt_pem.string();
+    client.private_key_file = config.ipc_key_pem.string();
+    auto context =
+        std::make_shared<const avant::tls::TlsContext>(avant::tls::TlsContext::client(client));
+    o.client_filter = [context](const avant::ipc::MeshEntry& peer) {
+      return avant::tls::client_filter(context, peer.address.ip());
+    };
+  }
   return o;
 }
 

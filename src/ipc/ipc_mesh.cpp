@@ -585,7 +585,9 @@ IpcMesh::IpcMesh(reactor::EventLoop& loop, MeshOptions options,
     o.server = peer->address;
     o.connect_timeout = c.options.connect_timeout;
     o.backoff = c.options.backoff;
-    o.filter = c.options.client_filter;
+    if (c.options.client_filter) {
+      o.filter = c.options.client_filter(MeshEntry{peer->app_id, peer->address});
+    }
     peer->client = std::make_unique<tcp::TcpClient>(loop, std::move(o));
     peer->client->set_protocol(c.factory(Role::connecting, peer->app_id));
   }

@@ -13,7 +13,10 @@ and a fourth member, 0.0.0.0, which is this script. Checked:
   answer to the package behind it, and the reason is logged;
 - one process killed (SIGKILL) and started again on its port: the other two log it down and then
   up again (the lower app_id dials it again with backoff; it dials the higher one itself);
-- SIGTERM stops each process with exit status 0.
+- SIGTERM stops each process with exit status 0;
+- with mutual TLS ([ipc] use_ssl = 1; the example certificate as each process's certificate and
+  as the CA): two processes link up, python3's ssl module with that certificate gets the
+  handshake and the echo through TLS, and without a certificate it is refused.
 The ports of the three IPC listeners must be known before the processes start (each dials the
 others), so the script asks the kernel for three ephemeral ports and releases them just before.
 """
@@ -22,6 +25,7 @@ import os
 import re
 import signal
 import socket
+import ssl
 import struct
 import sys
 import tempfile
@@ -157,6 +161,48 @@ def body(binary: str, source: str) -> None:
         code = avants[i].stop()
         check(code == 0, f"{i} exited with {code} after SIGTERM")
     print("SIGTERM: each exited with 0")
+    mutual_tls(binary, config, folder)
+
+
+def mutual_tls(binary: str, config: str, folder: str) -> None:
+    cert, key = (s.split("=", 1)[1] for s in avant_process.example_certificate())
+    ports = dict(zip(IDS[:2], free_ports(2)))
+    mesh = os.path.join(folder, "ipc-tls.json")
+    with open(mesh, "w", encoding="utf-8") as f:
+        json.dump([{"app_id": "0.0.0.0", "ip": "127.0.0.1", "port": 1}] +
+                  [{"app_id": i, "ip": "127.0.0.1", "port": ports[i]} for i in ports], f)
+    tls_sets = ["ipc.use_ssl=1", f"ipc.crt.pem={cert}", f"ipc.key.pem={key}", f"ipc.ca.pem={cert}"]
+    avants = {i: avant_process.Avant(binary, config, SITE, f"server.app_id={i}",
+                                     f"ipc.ipc_json_path={mesh}", f"ipc.listen_port={ports[i]}",
+                                     "server.worker_cnt=1", "server.log_level=1", *tls_sets)
+              for i in ports}
+    avants["0.0.0.1"].wait_log(up("0.0.0.2"))
+    avants["0.0.0.2"].wait_log(up("0.0.0.1"))
+    print("mutual TLS: 0.0.0.1 and 0.0.0.2 linked")
+
+    context = ssl.create_default_context(cafile=cert)
+    context.load_cert_chain(cert, key)
+    with socket.create_connection(("127.0.0.1", ports["0.0.0.2"]), timeout=DEADLINE) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            first = receive(s, 21)
+            check(first == handshake("0.0.0.2"), f"over TLS the handshake was {first.hex(' ')}")
+            s.sendall(handshake("0.0.0.0") + frame(0, field(1, b"hello-avant")))
+            got = receive(s, 25)
+            check(got == frame(1, field(1, b"hello-avant")), f"over TLS: {got.hex(' ')}")
+    print("python3 ssl with the CA's certificate: the handshake and the echo over TLS")
+
+    bare = ssl.create_default_context(cafile=cert)  # trusts the server, shows no certificate
+    refused = False
+    try:
+        with socket.create_connection(("127.0.0.1", ports["0.0.0.2"]), timeout=DEADLINE) as raw:
+            with bare.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+                refused = receive(s, 21) == b""
+    except (ssl.SSLError, ConnectionError):
+        refused = True
+    check(refused, "a TLS client without a certificate got the handshake")
+    print("python3 ssl without a certificate: refused")
+    for i in ports:
+        check(avants[i].stop() == 0, f"{i} (TLS) did not exit with 0")
 
 
 if __name__ == "__main__":

@@ -28,8 +28,12 @@
 #include <avant/proto/dispatcher.hpp>
 #include <avant/proto/frame_codec.hpp>
 #include <avant/testing/harness.hpp>
+#include <avant/tls/tls_context.hpp>
+#include <avant/tls/tls_filter.hpp>
 
 #include <gtest/gtest.h>
+
+#include "pki.hpp"
 
 namespace avant::ipc {
 namespace {
@@ -564,6 +568,73 @@ TEST(IpcMesh, APeerKilledMidStreamLosesNothingTheApiTookAfterItsRestart) {
   EXPECT_EQ(s.acknowledged, s.sent)
       << "resent " << s.resent << ", links " << s.links << ", first b read " << first->count("req ")
       << ", second " << b->record().count("req ");
+}
+
+}  // namespace
+}  // namespace avant::ipc
+
+namespace avant::ipc {
+namespace {
+
+// Mutual TLS between peers: each side's certificate checked against the mesh's CA (the test PKI
+// of chapter 04: its server certificate names 127.0.0.1, its client certificate is the dialer's).
+struct MeshPki {
+  tls::testing::TempDir dir;
+  tls::testing::TestPki files = tls::testing::make_test_pki(dir.path());
+
+  // The listener asks for a certificate from the CA and refuses a dialer without one.
+  [[nodiscard]] tcp::FilterFactory listener() const {
+    tls::TlsServerOptions o;
+    o.certificate_chain_file = files.server_chain;
+    o.private_key_file = files.server_key;
+    o.alpn = {};
+    o.client_ca_file = files.ca;
+    o.require_client_certificate = true;
+    return tls::server_filter(std::make_shared<const tls::TlsContext>(tls::TlsContext::server(o)));
+  }
+  // The dialer checks the peer's certificate for the address it dials; `with_certificate`:
+  // whether it shows its own.
+  [[nodiscard]] std::function<tcp::FilterFactory(const MeshEntry&)> dialer(
+      bool with_certificate) const {
+    tls::TlsClientOptions o;
+    o.ca_file = files.ca;
+    if (with_certificate) {
+      o.certificate_chain_file = files.client_cert;
+      o.private_key_file = files.client_key;
+    }
+    auto context = std::make_shared<const tls::TlsContext>(tls::TlsContext::client(o));
+    return
+        [context](const MeshEntry& peer) { return tls::client_filter(context, peer.address.ip()); };
+  }
+};
+
+TEST(IpcMesh, MutualTlsLinksPeersWhoseCertificatesTheCaSigned) {
+  const MeshPki pki;
+  const auto secure = [&](bool with_certificate) {
+    return [&pki, with_certificate](MeshOptions& o) {
+      o.server_filter = pki.listener();
+      o.client_filter = pki.dialer(with_certificate);
+    };
+  };
+  Node b("0.0.0.2", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}, {"0.0.0.2", 0}}), 0, secure(true));
+  const std::uint16_t port = b.address().port();
+  Node a("0.0.0.1", mesh_of({{"0.0.0.1", 0}, {"0.0.0.2", port}}), 0, secure(true));
+  ASSERT_TRUE(eventually([&] { return a.up_with(1) && b.up_with(1); }));
+  EXPECT_EQ(a.mesh().send("0.0.0.2", request("over tls")), Delivery::queued);
+  ASSERT_TRUE(eventually([&] { return a.record().count("res 0.0.0.2 over tls") == 1; }));
+
+  // A dialer without a certificate never gets as far as the handshake: b refuses it in TLS.
+  Node c("0.0.0.0", mesh_of({{"0.0.0.0", 0}, {"0.0.0.2", port}}), 0, secure(false));
+  ASSERT_TRUE(eventually([&] { return c.mesh().peer_stats("0.0.0.2")->attempts >= 2; }));
+  EXPECT_TRUE(c.up_with(0));
+  EXPECT_EQ(b.mesh().peer_stats("0.0.0.0")->links, 0u);
+  EXPECT_EQ(b.mesh().peer_stats("0.0.0.1")->links, 1u);
+
+  // A plain TCP peer is no peer of a TLS mesh either: its bytes are not a TLS record.
+  Raw plain = Raw::dial(b.address());
+  ASSERT_TRUE(plain.send(Handshake::frame("0.0.0.0")));
+  EXPECT_TRUE(plain.closed());
+  EXPECT_EQ(b.mesh().stats().links_up, 1u);
 }
 
 }  // namespace

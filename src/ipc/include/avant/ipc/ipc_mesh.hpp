@@ -85,8 +85,11 @@ struct MeshOptions {
   std::uint64_t max_frame = 16u << 20;  // bytes of one frame's body; over it: the link is closed
   tcp::BackoffOptions backoff{};        // dialing: bounded exponential backoff, full jitter
   std::chrono::milliseconds connect_timeout{3000};
-  tcp::FilterFactory server_filter{};  // e.g. tls::server_filter(...) asking for a certificate
-  tcp::FilterFactory client_filter{};  // e.g. tls::client_filter(...) with one
+  // Mutual TLS: the listener's filter (e.g. tls::server_filter of a context that requires a
+  // client certificate from the mesh's CA), and the dialer's for one peer (e.g.
+  // tls::client_filter(context with our certificate, peer.address.ip())). Empty: plain TCP.
+  tcp::FilterFactory server_filter{};
+  std::function<tcp::FilterFactory(const MeshEntry& peer)> client_filter{};
   // Where the listener binds: empty means our ipc.json entry's address. Tests bind port 0 first
   // and then write the mesh with the port they got (listen_address()).
   std::optional<net::SocketAddress> listen{};
