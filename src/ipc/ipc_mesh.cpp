@@ -473,6 +473,14 @@ void IpcMesh::Core::transmit(Peer& peer, std::string frame) {
   if (peer.session == nullptr) return;
   peer.sent.fetch_add(1, std::memory_order_relaxed);
   if (!acks()) return peer.session->write(std::move(frame));
+  // An answer is never held back, but what waits for acknowledgement stays bounded: with a peer
+  // that does not acknowledge (the original, or a broken peer), the oldest is forgotten, counted
+  // as dropped.
+  if (peer.unacked.size() >= std::max<std::size_t>(options.max_queued, 1)) {
+    peer.unacked.pop_front();
+    ++peer.acked_on_link;  // its place in the peer's count goes with it
+    peer.dropped.fetch_add(1, std::memory_order_relaxed);
+  }
   peer.unacked.push_back(frame);
   {
     const std::lock_guard lock(peer.mutex);
@@ -482,9 +490,9 @@ void IpcMesh::Core::transmit(Peer& peer, std::string frame) {
 }
 
 bool IpcMesh::Core::acknowledged(Peer& peer, std::uint64_t received) {
-  if (received < peer.acked_on_link || received - peer.acked_on_link > peer.unacked.size()) {
-    return false;
-  }
+  // Below what is confirmed already: a count from before frames were forgotten (transmit()).
+  if (received < peer.acked_on_link) return true;
+  if (received - peer.acked_on_link > peer.unacked.size()) return false;
   const auto confirmed = static_cast<std::size_t>(received - peer.acked_on_link);
   peer.unacked.erase(peer.unacked.begin(),
                      peer.unacked.begin() + static_cast<std::ptrdiff_t>(confirmed));

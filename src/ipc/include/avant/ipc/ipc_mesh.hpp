@@ -120,7 +120,8 @@ class IpcMesh {
     std::uint64_t unacked = 0;       // handed to the link now, not yet confirmed
     std::uint64_t resent = 0;        // put back in the outbox: their link broke unconfirmed
     std::uint64_t rejected = 0;      // refused: outbox full (WhenFull::reject)
-    std::uint64_t dropped = 0;       // dropped from a full outbox (WhenFull::drop_oldest)
+    std::uint64_t dropped = 0;       // dropped from a full outbox (WhenFull::drop_oldest), or
+                                     // answers forgotten unacknowledged (max_queued of them)
     std::uint64_t received = 0;      // packages read from its links after the handshake
     std::uint64_t links = 0;         // links that came up
     std::uint64_t attempts = 0;      // connect(2) calls to it (we dial it)
