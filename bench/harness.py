@@ -241,6 +241,19 @@ class Scenario:
 
 _PKI: tempfile.TemporaryDirectory | None = None
 _SITE: tempfile.TemporaryDirectory | None = None
+_IPC: tempfile.TemporaryDirectory | None = None
+
+
+def bench_ipc_mesh() -> str:
+    """The ipc.json of the `ipc` scenario: avant-ipc-load is 0.0.0.1, the server 0.0.0.2 (which
+    listens where --listen says; nobody dials the port written here)."""
+    global _IPC
+    if _IPC is None:
+        _IPC = tempfile.TemporaryDirectory(prefix="avant-bench-ipc-")
+        (Path(_IPC.name) / "ipc.json").write_text(json.dumps(
+            [{"app_id": "0.0.0.1", "ip": "127.0.0.1", "port": 1},
+             {"app_id": "0.0.0.2", "ip": "127.0.0.1", "port": 1}]))
+    return str(Path(_IPC.name) / "ipc.json")
 
 
 def bench_site() -> str:
@@ -568,6 +581,20 @@ def scenarios(build: Path) -> dict[str, Scenario]:
             cases=proto_cases, goals={"msgs_ratio_min": 0.95, "cpu_ratio_max": 1.15},
             default=False),
         # Chapter 08: datagrams on the reactor (UdpEndpoint) against the C recvmmsg echo.
+        # Chapter 09: request/response over an IPC link (both ends IpcMesh: the handshake, the
+        # acknowledgements) against the same package over chapter 07's stream.
+        "ipc": Scenario(
+            name="ipc",
+            description="the echo example over IPC, one link, 1 or 16 requests in flight: "
+                        "avant-ipc-load (app 0.0.0.1) against avant-ipc-node (app 0.0.0.2, one "
+                        "loop), against avant-load --mode proto on one connection to avant with "
+                        "task_type = STREAM_TASK (one loop): the same 64-byte frames",
+            a=("avant ipc", [str(build / "examples/ipc/avant-ipc-node"), "--ipc",
+                             bench_ipc_mesh(), "--app", "0.0.0.2"]),
+            b=("avant stream", ["avant-stream", avant]),
+            cases=[{"mode": "ipc", "size": 64, "connections": 1, "pipeline": depth,
+                    "b_mode": "proto", "b_size": 64} for depth in (1, 16)],
+            goals={"msgs_ratio_min": 0.9, "cpu_ratio_max": 1.2}),
         "udp-raw": Scenario(
             name="udp-raw",
             description="UDP echo, request/response (50 senders, 1 or 4 datagrams in flight "
@@ -630,6 +657,8 @@ def case_label(case: dict) -> str:
 def uses(s: Scenario) -> list[str]:
     """The executables a scenario needs."""
     tools = [{"http": "wrk", "tls": "openssl", "udp": "avant-udp-load"}.get(s.load, "avant-load")]
+    if any(c.get("mode") == "ipc" for c in s.cases):
+        tools.append("avant-ipc-load")
     for _, argv in (s.a, s.b):
         tools.append("nginx" if argv[0].startswith("nginx") else argv[0])
         if argv[0] in AVANT_CONFIGURED:
@@ -660,9 +689,12 @@ def measure_scenario(s: Scenario, load: Path, cores: dict, rounds: int, warmup: 
                         run = run_wrk(cores["load"], server.address, server.pid, case, warmup,
                                       duration)
                     else:
-                        tool = load.parent / "avant-udp-load" if s.load == "udp" else load
-                        run = run_load(tool, cores["load"], server.address, server.pid,
-                                       case_for(case, key), warmup, duration)
+                        driven = case_for(case, key)
+                        tool = (load.parent / "avant-udp-load" if s.load == "udp" else
+                                load.parent / "avant-ipc-load" if driven["mode"] == "ipc" else
+                                load)
+                        run = run_load(tool, cores["load"], server.address, server.pid, driven,
+                                       warmup, duration)
                     run["client_bound"] = is_client_bound(run)
                     runs[key].append(run)
                     p99 = run["latency_us"]["p99"]
@@ -1129,8 +1161,8 @@ def main(argv: list[str] | None = None) -> int:
         if all_scenarios[name].pending:
             continue
         for tool in uses(all_scenarios[name]):
-            path = {"avant-load": load, "avant-udp-load": load.parent / "avant-udp-load"}.get(
-                tool, Path(tool))
+            path = {"avant-load": load, "avant-udp-load": load.parent / "avant-udp-load",
+                    "avant-ipc-load": load.parent / "avant-ipc-load"}.get(tool, Path(tool))
             if not (path.exists() if path.is_absolute() else shutil.which(tool)):
                 parser.error(f"{tool} is missing: build the release preset and run "
                              f"scripts/install-deps.sh (make bench does both)")

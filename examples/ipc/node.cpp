@@ -2,7 +2,8 @@
 // for the fault tests and for bench/run ipc. It answers the original's echo example over IPC, as
 // avant does, and it can send.
 //
-//   avant-ipc-node --ipc ipc.json --app 0.0.0.1 [--listen-port P] [--send N] [--interval-ms M]
+//   avant-ipc-node --ipc ipc.json --app 0.0.0.1 [--listen-port P | --listen IP:PORT] [--send N]
+//                  [--interval-ms M]
 //                  [--to ID,ID] [--log-received] [--heartbeat-ms M] [--peer-timeout-ms M]
 //                  [--handshake-timeout-ms M] [--backoff-max-ms M] [--ping N] [--window W]
 //
@@ -51,7 +52,8 @@ struct UsageError {};
 [[noreturn]] void usage(const char* self) {
   std::fprintf(
       stderr,
-      "usage: %s --ipc FILE --app ID [--listen-port P] [--send N] [--interval-ms M]\n"
+      "usage: %s --ipc FILE --app ID [--listen-port P | --listen IP:PORT] [--send N]\n"
+      "          [--interval-ms M]\n"
       "          [--to ID,ID] [--log-received] [--heartbeat-ms M] [--peer-timeout-ms M]\n"
       "          [--handshake-timeout-ms M] [--backoff-max-ms M] [--ping N] [--window W]\n",
       self);
@@ -71,6 +73,7 @@ struct Settings {
   std::string ipc;
   std::string app;
   long listen_port = -1;
+  std::string listen;
   long send = 0;
   long interval_ms = 10;
   std::vector<std::string> to;
@@ -104,6 +107,8 @@ Settings parse(int argc, char** argv) {
       s.app = text();
     } else if (arg == "--listen-port") {
       s.listen_port = number();
+    } else if (arg == "--listen") {
+      s.listen = text();
     } else if (arg == "--send") {
       s.send = number();
     } else if (arg == "--interval-ms") {
@@ -174,7 +179,11 @@ int main(int argc, char** argv) try {
                    settings.app.c_str());
       return 2;
     }
-    if (settings.listen_port >= 0) {
+    if (!settings.listen.empty()) {
+      const auto parsed = avant::net::SocketAddress::parse(settings.listen);
+      if (!parsed.ok()) usage(argv[0]);
+      o.listen = parsed.address;
+    } else if (settings.listen_port >= 0) {
       o.listen = avant::net::SocketAddress::from_ip_port(
                      own->address.ip(), static_cast<std::uint16_t>(settings.listen_port))
                      .address;
@@ -252,7 +261,7 @@ int main(int argc, char** argv) try {
       });
     }
     mesh.start();
-    std::printf("avant-ipc-node: %s on %s\n", settings.app.c_str(),
+    std::printf("avant-ipc-node: %s listening on %s\n", settings.app.c_str(),
                 mesh.listen_address().to_string().c_str());
     std::fflush(stdout);
 

@@ -54,9 +54,15 @@ struct Peer {
   tcp::TcpConnectionPtr link;
   IpcSession* session = nullptr;  // the link's
   bool link_dialed_by_us = false;
-  // With acknowledgements: the frames sent on the link that the peer has not confirmed yet, and
-  // how many packages it had confirmed on this link before the first of them.
-  std::deque<std::string> unacked;
+  // With acknowledgements: the packages of send() handed to the link and not yet confirmed, each
+  // with its place among every package sent on the link (answers count there too, but are not
+  // kept: an answer is sent once); what the peer confirmed so far.
+  struct Unconfirmed {
+    std::uint64_t place;
+    std::string frame;
+  };
+  std::deque<Unconfirmed> unacked;
+  std::uint64_t sent_on_link = 0;
   std::uint64_t acked_on_link = 0;
 
   // Any thread.
@@ -155,6 +161,22 @@ class IpcSession final : public tcp::Protocol, public proto::Context {
 
   void on_message(const tcp::TcpConnectionPtr& connection, net::Buffer& input) override {
     last_read_ = core_->loop.poll_time();
+    // What this read makes (answers, the handshake's reply, outbox frames, acknowledgements)
+    // leaves in one write when the read is handled, as chapter 07's stream does.
+    batching_ = true;
+    read_frames(connection, input);
+    batching_ = false;
+    if (!closing_ && peer_ != nullptr && core_->acks() && received_ - acked_sent_ >= kAckEvery) {
+      heartbeat();
+    }
+    if (!batch_.empty()) {
+      std::string out;
+      out.swap(batch_);
+      write(std::move(out));
+    }
+  }
+
+  void read_frames(const tcp::TcpConnectionPtr& connection, net::Buffer& input) {
     while (!input.empty() && !closing_) {
       const auto r = decoder_.feed({input.data(), input.readable_bytes()});
       if (r.event == proto::FrameDecoder::Event::need_more) {
@@ -179,9 +201,6 @@ class IpcSession final : public tcp::Protocol, public proto::Context {
       }
       handle(connection, *package);
       input.retrieve(r.consumed);
-    }
-    if (!closing_ && peer_ != nullptr && core_->acks() && received_ - acked_sent_ >= kAckEvery) {
-      heartbeat();
     }
   }
 
@@ -216,8 +235,16 @@ class IpcSession final : public tcp::Protocol, public proto::Context {
   }
 
   void write(std::string bytes) {
-    if (connection_ == nullptr) return;
+    if (connection_ == nullptr || closing_) return;
     last_sent_ = core_->loop.poll_time();
+    if (batching_) {
+      if (batch_.empty()) {
+        batch_ = std::move(bytes);
+      } else {
+        batch_ += bytes;
+      }
+      return;
+    }
     (void)connection_->send(std::move(bytes));
   }
 
@@ -322,6 +349,8 @@ class IpcSession final : public tcp::Protocol, public proto::Context {
   reactor::TimePoint last_sent_{};
   std::uint64_t received_ = 0;    // packages read on this link after the handshake
   std::uint64_t acked_sent_ = 0;  // the count our last heartbeat told the peer
+  std::string batch_;             // a read's writes (on_message)
+  bool batching_ = false;
   bool closing_ = false;
   bool counted_ = false;
 };
@@ -357,6 +386,7 @@ bool IpcMesh::Core::link_up(IpcSession& session, const tcp::TcpConnectionPtr& co
     return false;
   }
   const bool dialed_by_us = session.role() == Role::connecting;
+  const bool was_up = peer->link != nullptr;  // a replaced link: the peer never went down
   if (peer->link != nullptr && peer->link != connection) {
     const bool keep_new =
         keeps_new_link(options.app_id, peer->app_id, dialed_by_us, peer->link_dialed_by_us);
@@ -376,7 +406,6 @@ bool IpcMesh::Core::link_up(IpcSession& session, const tcp::TcpConnectionPtr& co
     requeue(*peer);
     old->force_close();
   }
-  const bool was_up = peer->link != nullptr;
   peer->link = connection;
   peer->session = &session;
   peer->link_dialed_by_us = dialed_by_us;
@@ -455,7 +484,8 @@ void IpcMesh::Core::flush(Peer& peer) {
       while (!peer.outbox.empty() && batch.size() < kFlushBatch && window_open()) {
         std::string& frame = peer.outbox.front();
         batch += frame;
-        if (acks()) peer.unacked.push_back(std::move(frame));
+        if (acks()) peer.unacked.push_back({peer.sent_on_link, std::move(frame)});
+        ++peer.sent_on_link;
         peer.outbox.pop_front();
         ++count;
       }
@@ -471,32 +501,19 @@ void IpcMesh::Core::flush(Peer& peer) {
 
 void IpcMesh::Core::transmit(Peer& peer, std::string frame) {
   if (peer.session == nullptr) return;
-  peer.sent.fetch_add(1, std::memory_order_relaxed);
-  if (!acks()) return peer.session->write(std::move(frame));
-  // An answer is never held back, but what waits for acknowledgement stays bounded: with a peer
-  // that does not acknowledge (the original, or a broken peer), the oldest is forgotten, counted
-  // as dropped.
-  if (peer.unacked.size() >= std::max<std::size_t>(options.max_queued, 1)) {
-    peer.unacked.pop_front();
-    ++peer.acked_on_link;  // its place in the peer's count goes with it
-    peer.dropped.fetch_add(1, std::memory_order_relaxed);
-  }
-  peer.unacked.push_back(frame);
-  {
-    const std::lock_guard lock(peer.mutex);
-    peer.unacked_now = peer.unacked.size();
-  }
+  ++peer.sent_on_link;  // counted by the peer like any package; not kept (sent once)
   peer.session->write(std::move(frame));
 }
 
 bool IpcMesh::Core::acknowledged(Peer& peer, std::uint64_t received) {
-  // Below what is confirmed already: a count from before frames were forgotten (transmit()).
-  if (received < peer.acked_on_link) return true;
-  if (received - peer.acked_on_link > peer.unacked.size()) return false;
-  const auto confirmed = static_cast<std::size_t>(received - peer.acked_on_link);
-  peer.unacked.erase(peer.unacked.begin(),
-                     peer.unacked.begin() + static_cast<std::ptrdiff_t>(confirmed));
+  if (received > peer.sent_on_link) return false;   // more than was sent: a broken peer
+  if (received <= peer.acked_on_link) return true;  // nothing new (or an older count)
   peer.acked_on_link = received;
+  std::size_t confirmed = 0;
+  while (!peer.unacked.empty() && peer.unacked.front().place < received) {
+    peer.unacked.pop_front();
+    ++confirmed;
+  }
   {
     const std::lock_guard lock(peer.mutex);
     peer.unacked_now = peer.unacked.size();
@@ -507,13 +524,15 @@ bool IpcMesh::Core::acknowledged(Peer& peer, std::uint64_t received) {
 }
 
 void IpcMesh::Core::requeue(Peer& peer) {
+  peer.sent_on_link = 0;
   peer.acked_on_link = 0;
   if (peer.unacked.empty()) return;
   const std::lock_guard lock(peer.mutex);
   peer.resent.fetch_add(peer.unacked.size(), std::memory_order_relaxed);
   peer.sent.fetch_sub(peer.unacked.size(), std::memory_order_relaxed);
-  peer.outbox.insert(peer.outbox.begin(), std::make_move_iterator(peer.unacked.begin()),
-                     std::make_move_iterator(peer.unacked.end()));
+  for (auto it = peer.unacked.rbegin(); it != peer.unacked.rend(); ++it) {
+    peer.outbox.push_front(std::move(it->frame));
+  }
   peer.unacked.clear();
   peer.unacked_now = 0;
 }

@@ -25,14 +25,20 @@
 // per peer, in order); the loop hands them to the link. While the peer is down they wait there,
 // up to `max_queued` packages; over that, `when_full` rejects the new one (send() says
 // `rejected`) or drops the oldest (counted in the peer's stats). When the link comes up the
-// outbox goes first, in order. What was handed to a link that then breaks is not sent again:
-// the frames the link had not yet written, and the ones the peer's process did not read before it
-// died, are lost with it and counted as `lost` when the link knows them (docs/ipc.md, "Delivery").
+// outbox goes first, in order.
 //
-// Liveness: every `heartbeat` a link that sent nothing else carries the handshake frame again (an
-// Avant peer counts it; the original hands it to its Lua); a link from which nothing has been
-// read for `peer_timeout` is closed (then dialed again). Callbacks tell when a peer is up and
-// down.
+// Delivery (docs/ipc.md, "Delivery"): with heartbeats on, the peer acknowledges what it read (a
+// count on its heartbeat); a package of send() is kept until then, at most `max_queued` of them
+// in flight, and when the link breaks the unconfirmed ones go back to the front of the outbox for
+// the next link: at least once. A handler's answer (Context::reply) is sent once and not kept.
+// With `heartbeat` 0 (a mesh with the original) nothing is acknowledged or sent again.
+//
+// Liveness: every `heartbeat` a link that sent nothing else carries the handshake frame again,
+// with the count of packages read (an Avant peer takes it as the acknowledgement; the original
+// hands it to its Lua); a link from which nothing has been read for `peer_timeout` is closed
+// (then dialed again). Callbacks tell when a peer is up and down.
+//
+// A read's writes (answers, acknowledgements, outbox frames) leave in one write after the read.
 //
 // Threads: construct, start() and destroy on the loop's thread; send(), broadcast(), stop(),
 // stats() and peer_stats() from any thread. The callbacks and the dispatcher's handlers run on the
@@ -115,13 +121,12 @@ class IpcMesh {
   struct PeerStats {
     bool up = false;                 // a link is up now
     std::uint64_t queued = 0;        // packages in the outbox now
-    std::uint64_t sent = 0;          // packages handed to a link (less those sent again)
+    std::uint64_t sent = 0;          // packages of send() handed to a link (less resent ones)
     std::uint64_t acknowledged = 0;  // of those, confirmed read by the peer (acks on)
     std::uint64_t unacked = 0;       // handed to the link now, not yet confirmed
     std::uint64_t resent = 0;        // put back in the outbox: their link broke unconfirmed
     std::uint64_t rejected = 0;      // refused: outbox full (WhenFull::reject)
-    std::uint64_t dropped = 0;       // dropped from a full outbox (WhenFull::drop_oldest), or
-                                     // answers forgotten unacknowledged (max_queued of them)
+    std::uint64_t dropped = 0;       // dropped from a full outbox (WhenFull::drop_oldest)
     std::uint64_t received = 0;      // packages read from its links after the handshake
     std::uint64_t links = 0;         // links that came up
     std::uint64_t attempts = 0;      // connect(2) calls to it (we dial it)
