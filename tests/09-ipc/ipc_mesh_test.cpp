@@ -639,3 +639,36 @@ TEST(IpcMesh, MutualTlsLinksPeersWhoseCertificatesTheCaSigned) {
 
 }  // namespace
 }  // namespace avant::ipc
+
+namespace avant::ipc {
+namespace {
+
+TEST(IpcMesh, AZeroLengthFrameIsAnEmptyPackageAndAHugeLengthClosesTheLink) {
+  Node n("0.0.0.1", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}}));
+  Raw peer = Raw::dial(n.address());
+  EXPECT_EQ(peer.receive(21), Handshake::frame("0.0.0.1"));
+  // N = 0: an empty ProtoPackage, command 0 with no testContext, answered (the original stalled).
+  ASSERT_TRUE(peer.send(Handshake::frame("0.0.0.0") + std::string(8, '\0') +
+                        frame_of(request("after the empty one"))));
+  const std::string empty_answer = frame_of([] {
+    ProtoPackage p;
+    p.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
+    p.set_protocol(ProtoCSResExample().SerializeAsString());
+    return p;
+  }());
+  ProtoCSResExample after;
+  after.set_testcontext("after the empty one");
+  ProtoPackage second;
+  second.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
+  second.set_protocol(after.SerializeAsString());
+  const std::string expected = empty_answer + frame_of(second);
+  EXPECT_EQ(peer.receive(expected.size()), expected);
+  // A length of 2^63: refused on its 8 bytes, the link closed, counted.
+  ASSERT_TRUE(peer.send(std::string("\x80\0\0\0\0\0\0\0", 8)));
+  EXPECT_TRUE(peer.closed());
+  EXPECT_EQ(n.mesh().stats().bad_frames, 1u);
+  ASSERT_TRUE(eventually([&] { return n.record().count("down 0.0.0.0") == 1; }));
+}
+
+}  // namespace
+}  // namespace avant::ipc
