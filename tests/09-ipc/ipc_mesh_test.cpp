@@ -159,69 +159,9 @@ std::string frame_of(const ProtoPackage& p) {
   return f;
 }
 
-// A plain socket's side of a connection: blocking-style helpers with deadlines.
-class Raw {
- public:
-  explicit Raw(net::Socket socket) : socket_(std::move(socket)) {}
-  static Raw dial(const SocketAddress& to) {
-    harness::Client c(to);
-    return Raw(net::Socket(c.socket().release()));
-  }
-
-  bool send(std::string_view bytes) {
-    const auto until = std::chrono::steady_clock::now() + harness::kDeadline;
-    while (!bytes.empty()) {
-      const net::IoResult r = socket_.write(bytes);
-      if (r.ok()) {
-        bytes.remove_prefix(r.bytes);
-      } else if (r.status != net::IoStatus::would_block || !wait(POLLOUT, until)) {
-        return false;
-      }
-    }
-    return true;
-  }
-  // Exactly n bytes, or fewer when the peer closes or the deadline passes.
-  std::string receive(std::size_t n) {
-    std::string got;
-    const auto until = std::chrono::steady_clock::now() + harness::kDeadline;
-    std::string chunk(4096, '\0');
-    while (got.size() < n) {
-      const net::IoResult r =
-          socket_.read(std::span<char>(chunk.data(), std::min(chunk.size(), n - got.size())));
-      if (r.ok()) {
-        got.append(chunk.data(), r.bytes);
-      } else if (r.status != net::IoStatus::would_block || !wait(POLLIN, until)) {
-        break;
-      }
-    }
-    return got;
-  }
-  // True once the peer has closed (end of stream or reset), within the deadline; what it sent
-  // before goes to `collected`.
-  bool closed(std::string* collected = nullptr) {
-    const auto until = std::chrono::steady_clock::now() + harness::kDeadline;
-    std::string chunk(4096, '\0');
-    for (;;) {
-      const net::IoResult r = socket_.read(chunk);
-      if (r.ok()) {
-        if (collected != nullptr) collected->append(chunk.data(), r.bytes);
-      } else if (r.status == net::IoStatus::closed || r.status == net::IoStatus::error) {
-        return true;
-      } else if (!wait(POLLIN, until)) {
-        return false;
-      }
-    }
-  }
-
- private:
-  bool wait(short events, std::chrono::steady_clock::time_point until) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    return (net::wait_ready(socket_.fd(), events, left) & (events | POLLHUP | POLLERR)) != 0;
-  }
-  net::Socket socket_;
-};
+// A plain socket's side of a connection (send_all, receive, receive_until_closed, reset), dialed
+// by the test or accepted from a mesh that dials.
+using Raw = harness::Client;
 
 // A listening socket that plays a peer a mesh dials.
 class RawListener {
@@ -292,17 +232,17 @@ TEST(IpcMesh, TheHandshakeBytesAreTheOriginalsBothWays) {
          [](MeshOptions& o) { o.handshake_timeout = 20s; });
 
   // The accepting side speaks first: its 21 bytes as soon as it accepts.
-  Raw lower = Raw::dial(n.address());
+  Raw lower = Raw(n.address());
   EXPECT_EQ(lower.receive(21), Handshake::frame("0.0.0.1"));
-  ASSERT_TRUE(lower.send(Handshake::frame("0.0.0.0")));
+  ASSERT_TRUE(lower.send_all(Handshake::frame("0.0.0.0")));
   // After it, the original's echo example over IPC: 23 bytes in, 25 out.
-  ASSERT_TRUE(lower.send(frame_of(request("hello-avant"))));
+  ASSERT_TRUE(lower.send_all(frame_of(request("hello-avant"))));
   const std::string answer = lower.receive(25);
   EXPECT_EQ(answer, std::string("\0\0\0\0\0\0\0\x11\x08\x01\x12\x0d\x0a\x0bhello-avant", 25));
 
   // The connecting side waits, then answers with its own 21 bytes.
   Raw dialed = higher.accept();
-  ASSERT_TRUE(dialed.send(Handshake::frame("0.0.0.2")));
+  ASSERT_TRUE(dialed.send_all(Handshake::frame("0.0.0.2")));
   EXPECT_EQ(dialed.receive(21), Handshake::frame("0.0.0.1"));
   ASSERT_TRUE(eventually([&] { return n.up_with(2); }));
   EXPECT_EQ(n.mesh().stats().links_up, 2u);
@@ -313,40 +253,40 @@ TEST(IpcMesh, AnUnknownOrWrongAppIdIsRefusedAndTheMeshGoesOn) {
   Node n("0.0.0.1", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}, {"0.0.0.2", higher.port()}}), 0,
          [](MeshOptions& o) { o.handshake_timeout = 20s; });
 
-  Raw liar = Raw::dial(n.address());
+  Raw liar = Raw(n.address());
   EXPECT_EQ(liar.receive(21), Handshake::frame("0.0.0.1"));
-  ASSERT_TRUE(liar.send(Handshake::frame("9.9.9.9")));  // not in ipc.json
-  ASSERT_TRUE(liar.send(frame_of(request("served?"))));
+  ASSERT_TRUE(liar.send_all(Handshake::frame("9.9.9.9")));  // not in ipc.json
+  ASSERT_TRUE(liar.send_all(frame_of(request("served?"))));
   std::string after;
-  EXPECT_TRUE(liar.closed(&after));
+  EXPECT_TRUE(liar.receive_until_closed(&after));
   EXPECT_TRUE(after.empty()) << "a refused peer was answered";
 
-  Raw self = Raw::dial(n.address());
+  Raw self = Raw(n.address());
   EXPECT_EQ(self.receive(21), Handshake::frame("0.0.0.1"));
-  ASSERT_TRUE(self.send(Handshake::frame("0.0.0.1")));  // our own id
-  EXPECT_TRUE(self.closed());
+  ASSERT_TRUE(self.send_all(Handshake::frame("0.0.0.1")));  // our own id
+  EXPECT_TRUE(self.receive_until_closed());
 
   // The entry dialed must say it is the one dialed.
   Raw impostor = higher.accept();
-  ASSERT_TRUE(impostor.send(Handshake::frame("0.0.0.0")));
-  EXPECT_TRUE(impostor.closed());
+  ASSERT_TRUE(impostor.send_all(Handshake::frame("0.0.0.0")));
+  EXPECT_TRUE(impostor.receive_until_closed());
   EXPECT_EQ(n.mesh().stats().refused, 3u);
   EXPECT_TRUE(n.up_with(0));
   EXPECT_TRUE(n.record().lines().empty());
 
   // It dials again (backoff), and an honest peer gets its link.
   Raw honest = higher.accept();
-  ASSERT_TRUE(honest.send(Handshake::frame("0.0.0.2")));
+  ASSERT_TRUE(honest.send_all(Handshake::frame("0.0.0.2")));
   EXPECT_EQ(honest.receive(21), Handshake::frame("0.0.0.1"));
   ASSERT_TRUE(eventually([&] { return n.up_with(1); }));
 }
 
 TEST(IpcMesh, ASilentConnectionIsClosedAtTheHandshakeTimeout) {
   Node n("0.0.0.1", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}}));
-  Raw silent = Raw::dial(n.address());
+  Raw silent = Raw(n.address());
   const auto start = std::chrono::steady_clock::now();
   EXPECT_EQ(silent.receive(21), Handshake::frame("0.0.0.1"));
-  ASSERT_TRUE(silent.closed());
+  ASSERT_TRUE(silent.receive_until_closed());
   const auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_GE(
       waited,
@@ -357,10 +297,10 @@ TEST(IpcMesh, ASilentConnectionIsClosedAtTheHandshakeTimeout) {
 
 TEST(IpcMesh, PackagesBeforeTheHandshakeAreDroppedAndCounted) {
   Node n("0.0.0.1", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}}));
-  Raw peer = Raw::dial(n.address());
+  Raw peer = Raw(n.address());
   EXPECT_EQ(peer.receive(21), Handshake::frame("0.0.0.1"));
-  ASSERT_TRUE(peer.send(frame_of(request("early 1")) + frame_of(request("early 2")) +
-                        Handshake::frame("0.0.0.0") + frame_of(request("on time"))));
+  ASSERT_TRUE(peer.send_all(frame_of(request("early 1")) + frame_of(request("early 2")) +
+                            Handshake::frame("0.0.0.0") + frame_of(request("on time"))));
   const std::string answer = peer.receive(21);  // 8 + 6 + "on time"
   EXPECT_NE(answer.find("on time"), std::string::npos);
   EXPECT_EQ(n.mesh().stats().before_handshake, 2u);
@@ -373,10 +313,10 @@ TEST(IpcMesh, ASecondConnectionOfAPairIsClosedAndTheLowersDialKept) {
   ASSERT_TRUE(eventually([&] { return a.up_with(1) && b.up_with(1); }));
 
   // The higher one dials too, as the original does: both keep the link the lower dialed.
-  Raw second = Raw::dial(a.address());
+  Raw second = Raw(a.address());
   EXPECT_EQ(second.receive(21), Handshake::frame("0.0.0.1"));
-  ASSERT_TRUE(second.send(Handshake::frame("0.0.0.2")));
-  EXPECT_TRUE(second.closed());
+  ASSERT_TRUE(second.send_all(Handshake::frame("0.0.0.2")));
+  EXPECT_TRUE(second.receive_until_closed());
   EXPECT_EQ(a.mesh().stats().duplicates, 1u);
   EXPECT_EQ(a.mesh().peer_stats("0.0.0.2")->links, 1u);
   EXPECT_TRUE(a.up_with(1));
@@ -391,10 +331,10 @@ TEST(IpcMesh, ASecondConnectionOfAPairIsClosedAndTheLowersDialKept) {
 TEST(IpcMesh, MaxConnectionsIsEnforcedOnAcceptedConnections) {
   Node n("0.0.0.1", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}}), 0,
          [](MeshOptions& o) { o.max_connections = 1; });
-  Raw first = Raw::dial(n.address());
+  Raw first = Raw(n.address());
   EXPECT_EQ(first.receive(21), Handshake::frame("0.0.0.1"));
-  Raw second = Raw::dial(n.address());
-  EXPECT_TRUE(second.closed());
+  Raw second = Raw(n.address());
+  EXPECT_TRUE(second.receive_until_closed());
   EXPECT_EQ(n.mesh().stats().over_limit, 1u);
 }
 
@@ -452,7 +392,7 @@ TEST(IpcMesh, AFullOutboxRejectsTheNewOneOrDropsTheOldestAsTold) {
   EXPECT_EQ(drop.mesh().peer_stats("0.0.0.3")->dropped, 3u);
   // The peer comes up: the five newest, in order.
   Raw peer = later.accept();
-  ASSERT_TRUE(peer.send(Handshake::frame("0.0.0.3")));
+  ASSERT_TRUE(peer.send_all(Handshake::frame("0.0.0.3")));
   EXPECT_EQ(peer.receive(21), Handshake::frame("0.0.0.1"));
   std::string expected;
   for (int i = 3; i < 8; ++i)
@@ -470,10 +410,10 @@ TEST(IpcMesh, HeartbeatsKeepAnIdleLinkUpAndASilentOneIsClosed) {
   EXPECT_EQ(a.mesh().stats().silent + b.mesh().stats().silent, 0u);
 
   // A peer that does its handshake and then says nothing more is closed after the timeout.
-  Raw quiet = Raw::dial(b.address());
+  Raw quiet = Raw(b.address());
   EXPECT_EQ(quiet.receive(21), Handshake::frame("0.0.0.2"));
-  ASSERT_TRUE(quiet.send(Handshake::frame("0.0.0.3")));
-  ASSERT_TRUE(quiet.closed());
+  ASSERT_TRUE(quiet.send_all(Handshake::frame("0.0.0.3")));
+  ASSERT_TRUE(quiet.receive_until_closed());
   EXPECT_EQ(b.mesh().stats().silent, 1u);
   EXPECT_TRUE(eventually([&] { return b.record().count("down 0.0.0.3") == 1; }));
 }
@@ -489,7 +429,7 @@ TEST(IpcMesh, WhatALinkDidNotConfirmIsSentAgainOnTheNextOne) {
   Node a("0.0.0.1", mesh_of({{"0.0.0.1", 0}, {"0.0.0.2", b.port()}}), 0,
          [](MeshOptions& o) { o.handshake_timeout = 20s; });
   Raw first = b.accept();
-  ASSERT_TRUE(first.send(Handshake::frame("0.0.0.2")));
+  ASSERT_TRUE(first.send_all(Handshake::frame("0.0.0.2")));
   EXPECT_EQ(first.receive(21), Handshake::frame("0.0.0.1"));
   std::string all;
   for (int i = 0; i < 10; ++i) {
@@ -498,14 +438,14 @@ TEST(IpcMesh, WhatALinkDidNotConfirmIsSentAgainOnTheNextOne) {
   }
   // It reads all ten, confirms four (its heartbeat's count), and the connection breaks.
   EXPECT_EQ(first.receive(all.size()), all);
-  ASSERT_TRUE(first.send(Handshake::frame("0.0.0.2", 4)));
+  ASSERT_TRUE(first.send_all(Handshake::frame("0.0.0.2", 4)));
   ASSERT_TRUE(eventually([&] { return a.mesh().peer_stats("0.0.0.2")->acknowledged == 4; }));
   EXPECT_EQ(a.mesh().peer_stats("0.0.0.2")->unacked, 6u);
-  first = Raw(net::Socket(net::FileDescriptor{}));  // closed
+  first.reset();  // the connection breaks
 
   // The next link gets the six it did not confirm, in order, before anything newer.
   Raw second = b.accept();
-  ASSERT_TRUE(second.send(Handshake::frame("0.0.0.2")));
+  ASSERT_TRUE(second.send_all(Handshake::frame("0.0.0.2")));
   EXPECT_EQ(second.receive(21), Handshake::frame("0.0.0.1"));
   ASSERT_EQ(a.mesh().send("0.0.0.2", request("m10")), Delivery::queued);
   std::string expected;
@@ -516,8 +456,8 @@ TEST(IpcMesh, WhatALinkDidNotConfirmIsSentAgainOnTheNextOne) {
   EXPECT_EQ(s.resent, 6u);
   EXPECT_EQ(s.sent, 11u);
   // A count beyond what was sent is a broken peer: the link is closed.
-  ASSERT_TRUE(second.send(Handshake::frame("0.0.0.2", 12)));
-  EXPECT_TRUE(second.closed());
+  ASSERT_TRUE(second.send_all(Handshake::frame("0.0.0.2", 12)));
+  EXPECT_TRUE(second.receive_until_closed());
 }
 
 TEST(IpcMesh, APeerKilledMidStreamLosesNothingTheApiTookAfterItsRestart) {
@@ -631,9 +571,9 @@ TEST(IpcMesh, MutualTlsLinksPeersWhoseCertificatesTheCaSigned) {
   EXPECT_EQ(b.mesh().peer_stats("0.0.0.1")->links, 1u);
 
   // A plain TCP peer is no peer of a TLS mesh either: its bytes are not a TLS record.
-  Raw plain = Raw::dial(b.address());
-  ASSERT_TRUE(plain.send(Handshake::frame("0.0.0.0")));
-  EXPECT_TRUE(plain.closed());
+  Raw plain = Raw(b.address());
+  ASSERT_TRUE(plain.send_all(Handshake::frame("0.0.0.0")));
+  EXPECT_TRUE(plain.receive_until_closed());
   EXPECT_EQ(b.mesh().stats().links_up, 1u);
 }
 
@@ -645,11 +585,11 @@ namespace {
 
 TEST(IpcMesh, AZeroLengthFrameIsAnEmptyPackageAndAHugeLengthClosesTheLink) {
   Node n("0.0.0.1", mesh_of({{"0.0.0.0", 0}, {"0.0.0.1", 0}}));
-  Raw peer = Raw::dial(n.address());
+  Raw peer = Raw(n.address());
   EXPECT_EQ(peer.receive(21), Handshake::frame("0.0.0.1"));
   // N = 0: an empty ProtoPackage, command 0 with no testContext, answered (the original stalled).
-  ASSERT_TRUE(peer.send(Handshake::frame("0.0.0.0") + std::string(8, '\0') +
-                        frame_of(request("after the empty one"))));
+  ASSERT_TRUE(peer.send_all(Handshake::frame("0.0.0.0") + std::string(8, '\0') +
+                            frame_of(request("after the empty one"))));
   const std::string empty_answer = frame_of([] {
     ProtoPackage p;
     p.set_cmd(PROTO_CMD_CS_RES_EXAMPLE);
@@ -664,8 +604,8 @@ TEST(IpcMesh, AZeroLengthFrameIsAnEmptyPackageAndAHugeLengthClosesTheLink) {
   const std::string expected = empty_answer + frame_of(second);
   EXPECT_EQ(peer.receive(expected.size()), expected);
   // A length of 2^63: refused on its 8 bytes, the link closed, counted.
-  ASSERT_TRUE(peer.send(std::string("\x80\0\0\0\0\0\0\0", 8)));
-  EXPECT_TRUE(peer.closed());
+  ASSERT_TRUE(peer.send_all(std::string("\x80\0\0\0\0\0\0\0", 8)));
+  EXPECT_TRUE(peer.receive_until_closed());
   EXPECT_EQ(n.mesh().stats().bad_frames, 1u);
   ASSERT_TRUE(eventually([&] { return n.record().count("down 0.0.0.0") == 1; }));
 }

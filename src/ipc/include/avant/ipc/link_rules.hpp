@@ -17,13 +17,13 @@
 namespace avant::ipc {
 
 // Whether the process `own` dials `peer`.
-[[nodiscard]] bool dials(std::string_view own, std::string_view peer) noexcept;
+[[nodiscard]] bool dials(std::string_view own, std::string_view peer);
 // The lower of two app ids.
-[[nodiscard]] std::string_view lower_of(std::string_view a, std::string_view b) noexcept;
+[[nodiscard]] std::string_view lower_of(std::string_view a, std::string_view b);
 // A pair (own, peer) has a link, and a second connection has done its handshake: whether the
 // new one becomes the link (and the old one is closed) rather than being closed itself.
 // `new_dialed_by_us` / `old_dialed_by_us`: whether `own` dialed the new / the old connection.
 [[nodiscard]] bool keeps_new_link(std::string_view own, std::string_view peer,
-                                  bool new_dialed_by_us, bool old_dialed_by_us) noexcept;
+                                  bool new_dialed_by_us, bool old_dialed_by_us);
 
 }  // namespace avant::ipc

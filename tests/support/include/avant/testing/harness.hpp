@@ -94,6 +94,9 @@ class Client {
     if (socket_.pending_error() != 0) throw std::runtime_error("connect refused");
   }
 
+  // Adopts a connected socket: one the test accepted, playing the server a program dials.
+  explicit Client(net::Socket socket) : socket_(std::move(socket)) {}
+
   [[nodiscard]] int fd() const { return socket_.fd(); }
   net::Socket& socket() { return socket_; }
 
