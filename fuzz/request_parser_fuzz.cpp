@@ -6,7 +6,8 @@
 //     and consumes nothing; a refusal carries one of the statuses the header lists;
 //   - the limits hold for every request accepted (target, field count and bytes, body);
 //   - the outcome is the same fed whole, cut in two at the chosen point, and (for short inputs)
-//     one byte at a time;
+//     one byte at a time, and fed whole with the fast path for the common head off (llhttp
+//     alone);
 //   - every request accepted, written out again (fields, Content-Length, body), is accepted
 //     again as the same request.
 #include <cstddef>
@@ -83,8 +84,9 @@ bool known_status(int status) {
 
 // Feeds the pieces in order as a connection does: what was not consumed stays in front.
 Outcome parse(const std::vector<std::string_view>& pieces, const ParserLimits& limits,
-              std::vector<Request>* accepted = nullptr) {
+              std::vector<Request>* accepted = nullptr, bool fast = true) {
   RequestParser parser(limits);
+  parser.set_fast_path(fast);
   Outcome out;
   std::string pending;
   for (const std::string_view piece : pieces) {
@@ -160,6 +162,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
           : ParserLimits{};
   std::vector<Request> accepted;
   const Outcome whole = parse({bytes}, limits, &accepted);
+  // The fast path for the common head (take_common_head) reads exactly as llhttp does.
+  const Outcome general = parse({bytes}, limits, nullptr, false);
+  FUZZ_CHECK_MSG(general == whole,
+                 "with the fast path:\n" + show(whole) + "llhttp alone:\n" + show(general));
 
   const std::size_t cut = bytes.empty() ? 0 : (control >> 1U) * bytes.size() / 128U;
   avant::fuzz::check_same_at_splits(

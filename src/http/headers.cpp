@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <cstring>
 #include <utility>
 
 #include <avant/http/headers.hpp>
@@ -109,11 +110,24 @@ Headers& Headers::operator=(Headers&& other) noexcept {
   return *this;
 }
 
+namespace {
+
+// A request on a keep-alive connection often repeats the fields of the one before, in the same
+// places: a slot that holds the bytes already is left alone (assign() is a call and a copy).
+void put(std::string& slot, std::string_view bytes) {
+  if (slot.size() == bytes.size() &&
+      (bytes.empty() || std::memcmp(slot.data(), bytes.data(), bytes.size()) == 0))
+    return;
+  slot.assign(bytes);
+}
+
+}  // namespace
+
 void Headers::add(std::string_view name, std::string_view value) {
   if (fields_.capacity() == 0) take_pooled();
   if (size_ < fields_.size()) {
-    fields_[size_].first.assign(name);
-    fields_[size_].second.assign(value);
+    put(fields_[size_].first, name);
+    put(fields_[size_].second, value);
   } else {
     fields_.emplace_back(std::string(name), std::string(value));
   }

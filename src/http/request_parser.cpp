@@ -33,6 +33,8 @@ int status_for(llhttp_errno_t err) noexcept {
 RequestParser::Result RequestParser::feed(std::string_view bytes) {
   if (failed_) return {0, Status::error};
   if (upgrade_) return {0, Status::complete};  // the caller has not decided about the upgrade
+  if (const std::size_t taken = take_common_head(bytes); taken != 0)
+    return {taken, Status::complete};
   complete_ = false;
   feed_begin_ = bytes.data();
   const llhttp_errno_t err = llhttp_execute(&parser_, bytes.data(), bytes.size());

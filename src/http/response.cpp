@@ -141,10 +141,6 @@ std::string_view status_line(int status) noexcept {
   }
 }
 
-bool status_allows_body(int status) noexcept {
-  return status >= 200 && status != 204 && status != 304;
-}
-
 namespace {
 
 constexpr std::array<const char*, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};

@@ -1,5 +1,6 @@
 // Chapter 05 — RequestParser from byte arrays: every split gives the same requests, limits give
 // their status, and the request-smuggling corpus is refused, never read leniently.
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -45,8 +46,12 @@ std::string describe(const Request& r) {
 }
 
 // Feeds `pieces` in order as a connection would: unconsumed bytes stay and more are appended.
-Outcome parse(const std::vector<std::string_view>& pieces, const ParserLimits& limits = {}) {
+// `fast`: whether the parser may take a common head without llhttp (take_common_head); how many
+// it took goes to `*fast_heads`.
+Outcome parse(const std::vector<std::string_view>& pieces, const ParserLimits& limits = {},
+              bool fast = true, std::uint64_t* fast_heads = nullptr) {
   RequestParser parser(limits);
+  parser.set_fast_path(fast);
   Outcome out;
   std::string pending;
   for (const std::string_view piece : pieces) {
@@ -56,13 +61,15 @@ Outcome parse(const std::vector<std::string_view>& pieces, const ParserLimits& l
       pending.erase(0, result.consumed);
       if (result.status == Status::error) {
         out.error_status = parser.error().status;
-        return out;
+        break;
       }
       if (result.status == Status::need_more) break;
       out.requests.push_back(describe(parser.request()));
       if (parser.upgrade()) parser.continue_after_upgrade();
     }
+    if (out.error_status != 0) break;
   }
+  if (fast_heads != nullptr) *fast_heads = parser.fast_heads();
   return out;
 }
 
@@ -70,9 +77,11 @@ Outcome parse_whole(std::string_view bytes, const ParserLimits& limits = {}) {
   return parse({bytes}, limits);
 }
 
-// The input split in two at every byte boundary, and fed one byte at a time.
+// The input split in two at every byte boundary, fed one byte at a time, and fed whole to llhttp
+// alone (no fast path): the same requests or the same refusal every time.
 void expect_same_at_every_split(std::string_view bytes, const ParserLimits& limits = {}) {
   const Outcome whole = parse_whole(bytes, limits);
+  ASSERT_EQ(parse({bytes}, limits, false), whole) << "llhttp alone read otherwise:\n" << bytes;
   for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
     ASSERT_EQ(parse({bytes.substr(0, cut), bytes.substr(cut)}, limits), whole)
         << "split at byte " << cut << " of:\n"
@@ -116,6 +125,58 @@ TEST(RequestParser, EverySplitOfEveryValidRequestGivesTheSameResult) {
     ASSERT_FALSE(whole.requests.empty()) << bytes;
     expect_same_at_every_split(bytes);
   }
+}
+
+// The common head is parsed without llhttp (request_parser_fast.cpp); anything else goes to
+// llhttp whole. Both ways read every request alike (and every test here compares them through
+// expect_same_at_every_split, the fuzzer on every input).
+TEST(RequestParser, TheCommonHeadTakesTheFastPathAndReadsAsLlhttpDoes) {
+  const std::vector<std::pair<std::string, std::uint64_t>> cases = {
+      {"GET / HTTP/1.1\r\nHost: bench\r\n\r\n", 1},
+      {"HEAD /a/b?c=d&e=%41 HTTP/1.1\r\nhost:h\r\nAccept: */*\r\n"
+       "User-Agent:  spaced value \t\r\nConnection: Keep-Alive\r\n\r\n",
+       1},
+      {"GET /1 HTTP/1.1\r\nHost: h\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n", 2},
+      // Declined, and llhttp reads them: a body, another version or method, a framing field, an
+      // empty value, a byte outside the tables, a cut head, a limit, a second Host.
+      {"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nok", 0},
+      {"GET / HTTP/1.0\r\n\r\n", 0},
+      {"DELETE / HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nProxy-Connection: close\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX-Empty:\r\n\r\n", 0},
+      {"GET /\"q\" HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: caf\xc3\xa9\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nX: 1\r\n 2\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\nHost: h\r\nHost: i\r\n\r\n", 0},
+      {"GET / HTTP/1.1\r\n\r\n", 0},
+      {"\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      {"GET /" + std::string(9000, 'a') + " HTTP/1.1\r\nHost: h\r\n\r\n", 0},
+      // After a request that ends the connection, llhttp refuses the next; so does the parser.
+      {"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n",
+       0},
+  };
+  for (const auto& [bytes, taken] : cases) {
+    SCOPED_TRACE(bytes.substr(0, 120));
+    std::uint64_t fast = 0;
+    const Outcome with = parse({bytes}, {}, true, &fast);
+    EXPECT_EQ(fast, taken);
+    EXPECT_EQ(with, parse({bytes}, {}, false));
+    if (bytes.size() < 400) expect_same_at_every_split(bytes);
+  }
+  // A head cut by the end of the bytes is llhttp's; the next request after it is the fast path's.
+  RequestParser parser;
+  ASSERT_EQ(parser.feed("GET /a HTTP/1.1\r\nHo").status, Status::need_more);
+  ASSERT_EQ(parser.feed("st: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\n\r\n").status,
+            Status::complete);
+  EXPECT_EQ(parser.request().target, "/a");
+  EXPECT_EQ(parser.fast_heads(), 0u);
+  ASSERT_EQ(parser.feed("GET /b HTTP/1.1\r\nHost: h\r\n\r\n").status, Status::complete);
+  EXPECT_EQ(parser.request().target, "/b");
+  EXPECT_EQ(parser.fast_heads(), 1u);
 }
 
 TEST(RequestParser, FieldsOfARequest) {

@@ -3,7 +3,8 @@
 // LAB 05 STARTER: write feed(), continue_after_upgrade() and the llhttp callbacks. Given, in
 // src/http/request_parser_checks.cpp: the settings table, the constructor, refuse(),
 // target_fits(), count_header_bytes(), starts_line(), note_consumed(), on_method(), on_span_end(),
-// on_value_end() and check_head() (the RFC 9112 refusals). The header request_parser.hpp is the contract. A callback must never
+// on_value_end() and check_head() (the RFC 9112 refusals); in request_parser_fast.cpp,
+// take_common_head() (the common head without llhttp), which feed() tries first. The header request_parser.hpp is the contract. A callback must never
 // throw (it runs inside llhttp's C code): it refuses with a status and a reason instead.
 #include <stdexcept>
 #include <utility>
@@ -30,7 +31,8 @@ RequestParser::Result RequestParser::feed(std::string_view bytes) {
   (void)bytes;
   throw std::logic_error(
       "TODO(05): RequestParser::feed: failed_ -> {0, error}; an undecided upgrade_ -> {0, "
-      "complete}; note feed_begin_; llhttp_execute; consumed = all (HPE_OK) or up to "
+      "complete}; take_common_head(bytes) (given): n > 0 -> {n, complete}; note feed_begin_; "
+      "llhttp_execute; consumed = all (HPE_OK) or up to "
       "llhttp_get_error_pos; note_consumed() (given) with the consumed bytes; HPE_PAUSED after a "
       "complete request -> "
       "llhttp_resume, complete; HPE_PAUSED_UPGRADE -> upgrade_, complete; anything else -> failed_ "

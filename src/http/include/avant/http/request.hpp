@@ -46,7 +46,10 @@ struct Request {
   [[nodiscard]] std::string_view query() const noexcept;
   // A path parameter by name, or empty.
   [[nodiscard]] std::string_view param(std::string_view name) const noexcept;
-  [[nodiscard]] bool is_head() const noexcept { return method == "HEAD"; }
+  [[nodiscard]] bool is_head() const noexcept {
+    return method.size() == 4 && method[0] == 'H' && method[1] == 'E' && method[2] == 'A' &&
+           method[3] == 'D';  // (`== "HEAD"` is a call to compare() per request)
+  }
   // Forgets everything but keeps the storage (the parser reuses one Request per connection).
   void clear() noexcept;
 };

@@ -90,6 +90,11 @@ class RequestParser {
   // The caller ignores the upgrade (RFC 9110 §7.8 allows it) and parses HTTP on.
   void continue_after_upgrade() noexcept;
   [[nodiscard]] const ParserLimits& limits() const noexcept { return limits_; }
+  // The fast path for the common head (on by default; see take_common_head): off, llhttp parses
+  // everything. Tests and the fuzzer compare the two ways.
+  void set_fast_path(bool on) noexcept { fast_path_ = on; }
+  // How many requests the fast path took.
+  [[nodiscard]] std::uint64_t fast_heads() const noexcept { return fast_heads_; }
 
  private:
   static int on_message_begin(llhttp_t* p);
@@ -108,6 +113,14 @@ class RequestParser {
   static int on_span_end(llhttp_t* p);
   static int on_value_end(llhttp_t* p);
   static const llhttp_settings_t& settings() noexcept;
+
+  // Given (request_parser_fast.cpp): the common head (GET or HEAD of an origin-form target,
+  // HTTP/1.1, plain fields with one Host, no body, nothing that llhttp or check_head() gives a
+  // meaning to), all of it in `bytes`, between two requests: parsed in one pass into request_
+  // without llhttp. Returns the bytes it took, the request then complete; or 0, and llhttp
+  // parses the bytes as if it had not looked. It takes only what llhttp would accept and read the
+  // same way. feed() calls it first.
+  std::size_t take_common_head(std::string_view bytes);
 
   // Sets error_ and returns -1, which makes llhttp stop with a callback error.
   int refuse(int status, std::string reason);
@@ -142,6 +155,8 @@ class RequestParser {
   char last_significant_ = '\n';      // the last non-blank byte fed before them
   bool cr_pending_ = false;           // the bytes fed so far end in a CR between two requests
   bool bare_cr_ = false;              // a CR not followed by LF was skipped since the last request
+  bool fast_path_ = true;
+  std::uint64_t fast_heads_ = 0;
   std::string field_;  // the header field being collected (llhttp may report it in pieces)
   std::string value_;
   // The reference's shortcut (a lab may use field_ and value_ alone): a name or value that came

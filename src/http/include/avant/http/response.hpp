@@ -60,7 +60,9 @@ struct Response {
 // http_date_now(); valid until the next call on the same thread.
 [[nodiscard]] std::string_view date_line_now();
 // Whether a response with this status can have a body (not 1xx, 204, 304).
-[[nodiscard]] bool status_allows_body(int status) noexcept;
+[[nodiscard]] constexpr bool status_allows_body(int status) noexcept {
+  return status >= 200 && status != 204 && status != 304;
+}
 // The IMF-fixdate of now, "Wed, 25 Nov 2026 12:00:00 GMT" (RFC 9110 §5.6.7). Formatted once a
 // second per thread; the view is valid until the next call on the same thread.
 [[nodiscard]] std::string_view http_date_now();
