@@ -83,15 +83,15 @@ void Session::dispatch(Request& request) {
   queue_.push_back(ex);
   shared_->requests.fetch_add(1, std::memory_order_relaxed);
   try {
-    shared_->handler(request, Responder(ex));
+    // The queue holds the exchange; the Responder takes this reference (one count less to move
+    // up and down). Answered at once, the exchange is already the spare when the Responder goes
+    // (advance() keeps it), and new_exchange() reuses it once no one else holds it.
+    shared_->handler(request, Responder(std::move(ex)));
   } catch (const std::exception& e) {
     reactor::log::error("http",
                         connection_.peer_address().to_string() + ": handler threw: " + e.what());
     // The Responder was destroyed during unwinding and answered 500 if nothing had been sent.
   }
-  // Answered at once and already out of the queue, with its Responder gone: keep it for the
-  // next request (advance() could not, the Responder still held it then).
-  if (!spare_ && ex.use_count() == 1) spare_ = std::move(ex);
 }
 
 void Session::fail(int status, const std::string& reason) {

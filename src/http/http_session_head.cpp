@@ -1,13 +1,50 @@
 // http_session_head.cpp — the given head of an answer (lab 05 does not rewrite this file): the
 // status line, the server's own fields (Server, Date) unless the handler set them, the handler's
 // fields, and the framing, which is the Session's to decide (Content-Length, chunked, Connection).
+#include <array>
 #include <cstring>
+#include <ctime>
 #include <string>
 
 #include "http_session.hpp"
 #include "numbers.hpp"
 
 namespace avant::http {
+
+namespace {
+
+// A head's first lines (the status line, Server, Date and a prebuilt Content-Type) are, in a run
+// of answers, the same as the last head's: they change with the status, the server, the type
+// and the second. The thread keeps the last ones as one piece, so a head starts with one copy
+// instead of four, and the Date line is formatted only when the second changes.
+struct HeadStart {
+  std::string_view line;  // static storage: status_line()'s
+  std::string server;     // a copy (a server's line is compared by its bytes)
+  std::string_view type;  // static storage: Response::content_type_line()'s
+  std::time_t second = -1;
+  std::string bytes;
+};
+
+std::string_view head_start(std::string_view line, std::string_view server, std::string_view type,
+                            bool date) {
+  thread_local HeadStart s;
+  const std::time_t second = date ? std::time(nullptr) : 0;
+  if (second != s.second || line.data() != s.line.data() || type.data() != s.type.data() ||
+      server.size() != s.server.size() ||
+      (!server.empty() && std::memcmp(server.data(), s.server.data(), server.size()) != 0)) {
+    s.line = line;
+    s.server.assign(server);
+    s.type = type;
+    s.second = second;
+    s.bytes.assign(line);
+    s.bytes += server;
+    if (date) s.bytes += date_line_now();
+    s.bytes += type;
+  }
+  return s.bytes;
+}
+
+}  // namespace
 
 void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
                              std::optional<std::uint64_t> length) {
@@ -42,8 +79,6 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     ex.close = true;
   if (ex.close) close_input();
 
-  // The head is written through a pointer into `out`, grown once to a bound on its size: a
-  // dozen small appends would each check the capacity and call memcpy.
   std::string_view line = status_line(response.status);
   std::string custom;
   if (line.empty()) {
@@ -58,22 +93,39 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
       response.shared_fields ? std::string_view(*response.shared_fields) : std::string_view();
   fields += shared_fields.size();
   const std::string_view type = has_type ? std::string_view() : response.content_type_line();
-  fields += type.size();
   const std::string_view server = has_server ? std::string_view() : shared_->server_line;
-  const std::string_view date = has_date ? std::string_view() : date_line_now();
+  // The status line, Server, Date and the prebuilt type, in that order (text() would have added
+  // the type first): one piece for a prebuilt status line, which is most heads.
+  std::string_view start_lines;
+  if (custom.empty()) {
+    start_lines = head_start(line, server, type, !has_date);
+    fields += start_lines.size();
+  } else {
+    fields += line.size() + server.size() + type.size() + (has_date ? 0 : date_line_now().size());
+  }
   constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
+  // The head is written through a pointer: on the stack when it fits (most heads), else into
+  // `out` grown once to a bound on its size. A dozen small appends would each check the
+  // capacity and call memcpy; a resize of `out` would fill the bytes with zeros first.
+  const std::size_t bound = fields + kFraming + 2;
+  std::array<char, 512> local;  // NOLINT(cppcoreguidelines-pro-type-member-init): written first
   const std::size_t start = out.size();
-  out.resize(start + line.size() + server.size() + date.size() + fields + kFraming + 2);
-  char* p = out.data() + start;
+  if (bound > local.size()) out.resize(start + bound);
+  char* const begin = bound > local.size() ? out.data() + start : local.data();
+  char* p = begin;
   const auto put = [&p](std::string_view v) {
     if (v.empty()) return;  // an empty view may hold no pointer, which memcpy may not be given
     std::memcpy(p, v.data(), v.size());
     p += v.size();
   };
-  put(line);
-  put(server);
-  put(date);
-  put(type);  // text() would have added it first
+  if (custom.empty()) {
+    put(start_lines);
+  } else {
+    put(line);
+    put(server);
+    if (!has_date) put(date_line_now());
+    put(type);
+  }
   for (const auto& [name, value] : response.headers) {
     // Framing is ours to decide.
     if ((name.size() == 10 && iequals(name, "Connection")) ||
@@ -102,7 +154,11 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     put("Connection: keep-alive\r\n");
   }
   put("\r\n");
-  out.resize(static_cast<std::size_t>(p - out.data()));
+  if (begin == local.data()) {
+    out.append(begin, static_cast<std::size_t>(p - begin));
+  } else {
+    out.resize(static_cast<std::size_t>(p - out.data()));
+  }
 }
 
 }  // namespace avant::http

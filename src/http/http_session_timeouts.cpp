@@ -47,17 +47,22 @@ void Session::update_timer() {
   if (closed()) return;
   compute_wait();
   reactor::TimePoint due = deadline_;
-  if (wait_ == Wait::idle && can_rest()) {
+  if (wait_ == Wait::idle) {
     // Idle: after its first answer the connection rests at once (most connections of a site go
     // quiet after one request); one that came back for more rests once it has been idle for
     // rest_after, so a busy keep-alive client's next request finds this Session still here.
     const reactor::TimePoint rest_at =
         idle_since_ + (requests_ <= 1 ? std::chrono::milliseconds(0) : options_.rest_after);
     if (rest_at <= loop_.poll_time()) {
-      rest();
-      return;
+      if (can_rest()) {
+        rest();
+        return;
+      }
+    } else if (rest_at < due && (!timer_armed_ || rest_at < timer_at_) && can_rest()) {
+      // (can_rest(), the longer test, only where the rest would move the timer earlier: on a
+      // busy connection the timer set for an earlier request's rest comes first.)
+      due = rest_at;
     }
-    due = std::min(due, rest_at);
   }
   // Lazy: a timer already set for a later moment finds the new deadline when it fires and
   // re-arms; only a deadline that moved earlier needs a new timer. (So a busy connection whose
