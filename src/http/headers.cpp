@@ -1,5 +1,4 @@
 #include <algorithm>
-#include <cstring>
 #include <utility>
 
 #include <avant/http/headers.hpp>
@@ -115,9 +114,13 @@ namespace {
 // A request on a keep-alive connection often repeats the fields of the one before, in the same
 // places: a slot that holds the bytes already is left alone (assign() is a call and a copy).
 void put(std::string& slot, std::string_view bytes) {
-  if (slot.size() == bytes.size() &&
-      (bytes.empty() || std::memcmp(slot.data(), bytes.data(), bytes.size()) == 0))
-    return;
+  if (slot.size() == bytes.size()) {
+    // Compared here: most fields are short, and memcmp is a call.
+    std::size_t i = 0;
+    while (i < bytes.size() && slot[i] == bytes[i])
+      ++i;
+    if (i == bytes.size()) return;
+  }
   slot.assign(bytes);
 }
 

@@ -33,10 +33,6 @@ void on_loop(const std::shared_ptr<detail::Exchange>& ex, Fn&& fn) {
 
 // --- Responder ---
 
-Responder::~Responder() {
-  release();
-}
-
 Responder& Responder::operator=(Responder&& other) noexcept {
   if (this != &other) {
     release();
@@ -45,13 +41,11 @@ Responder& Responder::operator=(Responder&& other) noexcept {
   return *this;
 }
 
-void Responder::release() noexcept {
-  if (!exchange_) return;
-  const std::shared_ptr<detail::Exchange> ex = std::move(exchange_);
-  // The common case, a handler that answered in full: nothing is left to do. Both flags only
-  // ever turn true while a Responder holds the exchange (it is reset only once no one does).
-  if (ex->answered.load(std::memory_order_acquire) && ex->finished.load(std::memory_order_acquire))
-    return;
+namespace {
+
+// A Responder dropped before its answer was whole: 500, or the end of a stream cut short. Apart
+// from release() (and cold), so that the common case makes no frame for it.
+[[gnu::cold]] void drop_unfinished(const std::shared_ptr<detail::Exchange>& ex) noexcept {
   try {
     if (!ex->answered.exchange(true)) {
       ex->finished.store(true, std::memory_order_release);
@@ -63,6 +57,18 @@ void Responder::release() noexcept {
     }
   } catch (...) {  // NOLINT(bugprone-empty-catch): out of memory while dropping an answer
   }
+}
+
+}  // namespace
+
+void Responder::release() noexcept {
+  if (!exchange_) return;
+  const std::shared_ptr<detail::Exchange> ex = std::move(exchange_);
+  // The common case, a handler that answered in full: nothing is left to do. Both flags only
+  // ever turn true while a Responder holds the exchange (it is reset only once no one does).
+  if (ex->answered.load(std::memory_order_acquire) && ex->finished.load(std::memory_order_acquire))
+    return;
+  drop_unfinished(ex);
 }
 
 void Responder::send(Response response) {

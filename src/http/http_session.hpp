@@ -8,6 +8,7 @@
 // Everything here runs on the connection's loop; Responders reach it through the loop's queue.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <functional>
@@ -107,6 +108,7 @@ class ExchangeQueue {
   void shrink(std::size_t kept) {
     if (empty() && items_.capacity() > kept) items_.shrink_to_fit();
   }
+  [[nodiscard]] std::size_t capacity() const noexcept { return items_.capacity(); }
 
  private:
   std::vector<Item> items_;
@@ -190,6 +192,23 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void fail(int status, const std::string& reason);
   void serialize_head(detail::Exchange& ex, Response& response, std::string& out,
                       std::optional<std::uint64_t> length);
+  // The common answer (a prebuilt status line and Content-Type, no other field, a length, the
+  // connection going on), head and `body`, appended to `out` faster than serialize_head() does;
+  // false (nothing written) for any other answer.
+  [[nodiscard]] bool write_common_answer(detail::Exchange& ex, const Response& response,
+                                         std::string& out, std::uint64_t length,
+                                         std::string_view body);
+  // A head's first lines: the status line, the server's Server line, Date, and a prebuilt
+  // Content-Type line (both views in static storage). Kept from answer to answer, so a head
+  // starts with one copy instead of four; made again when the status, the type or the second
+  // changes. Empty if they do not fit in head_start_ (a long Server line).
+  std::string_view head_start(std::string_view line, std::string_view type) {
+    if (line.data() == head_line_.data() && type.data() == head_type_.data() &&
+        loop_.poll_time() < head_until_)
+      return {head_start_.data(), head_start_size_};
+    return make_head_start(line, type);
+  }
+  std::string_view make_head_start(std::string_view line, std::string_view type);
   void emit(detail::Exchange& ex, std::string&& bytes);
   [[nodiscard]] tcp::SendStatus emit_status(detail::Exchange& ex, std::string&& bytes);
   [[nodiscard]] tcp::SendStatus emit_view(detail::Exchange& ex, std::string_view bytes);
@@ -226,7 +245,11 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   [[nodiscard]] bool at_high_water(std::size_t bytes) const noexcept;
   // Nothing in flight: frees what a big answer or a deep pipeline grew (a scratch over
   // kScratchKept, a queue over kQueueKept slots).
-  void release_idle_memory();
+  void release_idle_memory() {
+    // Inline: almost always there is nothing to give back.
+    if (scratch_.capacity() > kScratchKept || queue_.capacity() > kQueueKept) give_back_memory();
+  }
+  void give_back_memory();
   static constexpr std::size_t kScratchKept = 1024;
   static constexpr std::size_t kBatchKept = 16u << 10;  // a batch kept between requests, at most
   static constexpr std::size_t kQueueKept = 4;          // queue slots kept between requests
@@ -251,6 +274,13 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   std::string batch_;           // what the answers of the read being parsed send (batching())
   std::string scratch_;         // where an answer is formatted (kept while the pipeline is busy)
   bool continue_sent_ = false;  // "100 Continue" went out for the request being read
+  // head_start()'s lines (in place: a Session makes no allocation for them), what they were
+  // made of, and until when their Date holds.
+  std::array<char, 192> head_start_{};
+  std::size_t head_start_size_ = 0;
+  std::string_view head_line_;
+  std::string_view head_type_;
+  reactor::TimePoint head_until_{};
 
   Wait wait_ = Wait::first_request;
   reactor::TimePoint deadline_{};

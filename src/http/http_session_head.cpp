@@ -2,6 +2,7 @@
 // status line, the server's own fields (Server, Date) unless the handler set them, the handler's
 // fields, and the framing, which is the Session's to decide (Content-Length, chunked, Connection).
 #include <array>
+#include <charconv>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -11,40 +12,59 @@
 
 namespace avant::http {
 
-namespace {
-
-// A head's first lines (the status line, Server, Date and a prebuilt Content-Type) are, in a run
-// of answers, the same as the last head's: they change with the status, the server, the type
-// and the second. The thread keeps the last ones as one piece, so a head starts with one copy
-// instead of four, and the Date line is formatted only when the second changes.
-struct HeadStart {
-  std::string_view line;  // static storage: status_line()'s
-  std::string server;     // a copy (a server's line is compared by its bytes)
-  std::string_view type;  // static storage: Response::content_type_line()'s
-  std::time_t second = -1;
-  std::string bytes;
-};
-
-std::string_view head_start(std::string_view line, std::string_view server, std::string_view type,
-                            bool date) {
-  thread_local HeadStart s;
-  const std::time_t second = date ? std::time(nullptr) : 0;
-  if (second != s.second || line.data() != s.line.data() || type.data() != s.type.data() ||
-      server.size() != s.server.size() ||
-      (!server.empty() && std::memcmp(server.data(), s.server.data(), server.size()) != 0)) {
-    s.line = line;
-    s.server.assign(server);
-    s.type = type;
-    s.second = second;
-    s.bytes.assign(line);
-    s.bytes += server;
-    if (date) s.bytes += date_line_now();
-    s.bytes += type;
+std::string_view Session::make_head_start(std::string_view line, std::string_view type) {
+  head_line_ = line;
+  head_type_ = type;
+  // The Date line holds until the wall clock's next second, as the loop's clock counts (the
+  // loop's time is that of its last poll: the line may be a few milliseconds late, never early).
+  timespec wall{};
+  clock_gettime(CLOCK_REALTIME, &wall);
+  head_until_ = loop_.poll_time() + std::chrono::nanoseconds(1'000'000'000 - wall.tv_nsec);
+  head_start_size_ = 0;
+  const std::string_view date = date_line_now();
+  const std::string_view server = shared_->server_line;
+  if (line.size() + server.size() + date.size() + type.size() > head_start_.size()) return {};
+  for (const std::string_view piece : {line, server, date, type}) {
+    if (piece.empty()) continue;
+    std::memcpy(head_start_.data() + head_start_size_, piece.data(), piece.size());
+    head_start_size_ += piece.size();
   }
-  return s.bytes;
+  return {head_start_.data(), head_start_size_};
 }
 
-}  // namespace
+bool Session::write_common_answer(detail::Exchange& ex, const Response& response, std::string& out,
+                                  std::uint64_t length, std::string_view body) {
+  // The common answer: a prebuilt status line and type, no field of the handler's, a length,
+  // and the connection going on. Its head is the start lines (head_start()) and the length; with
+  // a small body it goes out in one append.
+  if (!response.headers.empty() || response.shared_fields || ex.close || ex.http10 ||
+      ex.switch_to || draining_ || !status_allows_body(response.status))
+    return false;
+  const std::string_view line = status_line(response.status);
+  const std::string_view start =
+      line.empty() ? std::string_view() : head_start(line, response.content_type_line());
+  if (start.empty()) return false;
+  constexpr std::string_view kLength = "Content-Length: ";
+  std::array<char, 512> local;  // NOLINT(*-pro-type-member-init): [0, p) written first
+  static_assert(sizeof(head_start_) + kLength.size() + 20 + 4 <= sizeof(local));
+  char* p = local.data();
+  std::memcpy(p, start.data(), start.size());
+  p += start.size();
+  std::memcpy(p, kLength.data(), kLength.size());
+  p += kLength.size();
+  p = std::to_chars(p, p + 20, length).ptr;
+  constexpr std::string_view kEnd = "\r\n\r\n";
+  std::memcpy(p, kEnd.data(), kEnd.size());
+  p += kEnd.size();
+  const bool whole = body.size() <= static_cast<std::size_t>(local.data() + local.size() - p);
+  if (whole && !body.empty()) {
+    std::memcpy(p, body.data(), body.size());
+    p += body.size();
+  }
+  out.append(local.data(), static_cast<std::size_t>(p - local.data()));
+  if (!whole) out += body;
+  return true;
+}
 
 void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
                              std::optional<std::uint64_t> length) {
@@ -96,13 +116,13 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
   const std::string_view server = has_server ? std::string_view() : shared_->server_line;
   // The status line, Server, Date and the prebuilt type, in that order (text() would have added
   // the type first): one piece for a prebuilt status line, which is most heads.
-  std::string_view start_lines;
-  if (custom.empty()) {
-    start_lines = head_start(line, server, type, !has_date);
-    fields += start_lines.size();
-  } else {
-    fields += line.size() + server.size() + type.size() + (has_date ? 0 : date_line_now().size());
-  }
+  const std::string_view start_lines =
+      custom.empty() && !has_date && server.size() == shared_->server_line.size()
+          ? head_start(line, type)
+          : std::string_view();
+  fields += start_lines.empty() ? line.size() + server.size() + type.size() +
+                                      (has_date ? 0 : date_line_now().size())
+                                : start_lines.size();
   constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
   // The head is written through a pointer: on the stack when it fits (most heads), else into
   // `out` grown once to a bound on its size. A dozen small appends would each check the
@@ -118,7 +138,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     std::memcpy(p, v.data(), v.size());
     p += v.size();
   };
-  if (custom.empty()) {
+  if (!start_lines.empty()) {
     put(start_lines);
   } else {
     put(line);

@@ -92,8 +92,11 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
   ex.state = detail::Exchange::State::done;
   if (batching() && queue_.front().get() == &ex) {
     // The common case, a synchronous answer in front: formatted straight into the read's batch.
-    serialize_head(ex, response, batch_, length);
-    if (body) batch_ += body_bytes;
+    if (!length || !write_common_answer(ex, response, batch_, *length,
+                                        body ? body_bytes : std::string_view())) {
+      serialize_head(ex, response, batch_, length);
+      if (body) batch_ += body_bytes;
+    }
     if (at_high_water(connection_.queued_output() + batch_.size())) want_writable(ex);
   } else {
     std::string& out = scratch_;
@@ -420,7 +423,7 @@ bool Session::at_high_water(std::size_t bytes) const noexcept {
   return bytes >= connection_.options().high_water_mark;
 }
 
-void Session::release_idle_memory() {
+void Session::give_back_memory() {
   // The spare exchange and a small scratch stay for the next request (they go with the Session
   // when it rests); a scratch that a big head grew is given back now.
   scratch_.clear();

@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cctype>
 #include <condition_variable>
+#include <ctime>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -317,6 +318,54 @@ TEST(HttpServer, HeadAnswersCarryNoBodyAndHttp10GetsItsKeepAlive) {
   ASSERT_TRUE(last);
   EXPECT_EQ(last->header("Connection").value_or(""), "close");
   EXPECT_TRUE(old.closed());
+}
+
+// The first lines of a common head (status, Server, Date, Content-Type) are kept from answer to
+// answer on a connection (Session::head_start): they change with the status, the type and the
+// second, and the Date stays the wall clock's.
+TEST(HttpServer, TheCommonHeadFollowsTheStatusTheTypeAndTheClock) {
+  HttpOptions o = options(1);
+  o.max_requests_per_connection = 1'000'000;  // asked until the second turns
+  Served s(o, [](Request& request, Responder responder) {
+    if (request.target == "/missing") {
+      responder.send(Response::text(404, "no\n", "application/json"));
+    } else if (request.target == "/html") {
+      responder.send(Response::text(200, "<p>", "text/html; charset=utf-8"));
+    } else {
+      responder.send(Response::text(200, "ok", "text/plain"));
+    }
+  });
+  HttpClient c(s.address());
+  const auto check = [&](const std::string& target, int status, const std::string& type,
+                         const std::string& body) -> std::string {
+    EXPECT_TRUE(c.send(get(target)));
+    const auto r = c.read();
+    if (!r) {
+      ADD_FAILURE() << target << ": " << c.error();
+      return {};
+    }
+    EXPECT_EQ(r->status, status) << target;
+    EXPECT_EQ(r->count("Content-Type"), 1u) << r->head;
+    EXPECT_EQ(r->header("Content-Type").value_or(""), type) << target;
+    EXPECT_EQ(r->header("Server").value_or(""), "avant");
+    EXPECT_EQ(r->count("Date"), 1u) << r->head;
+    EXPECT_EQ(r->body, body);
+    const std::string date(r->header("Date").value_or(""));
+    const long long at = parse_http_date(date);
+    const long long now = static_cast<long long>(std::time(nullptr));
+    EXPECT_TRUE(at >= now - 2 && at <= now) << "Date: " << date << ", now " << now;
+    return date;
+  };
+  for (int round = 0; round < 2; ++round) {
+    check("/plain", 200, "text/plain", "ok");
+    check("/missing", 404, "application/json", "no\n");
+    check("/html", 200, "text/html; charset=utf-8", "<p>");
+    check("/plain", 200, "text/plain", "ok");
+  }
+  // The Date moves on with the second, on the same connection.
+  const std::string first = check("/plain", 200, "text/plain", "ok");
+  EXPECT_TRUE(eventually([&] { return check("/plain", 200, "text/plain", "ok") != first; }, 3s))
+      << "the Date stayed " << first;
 }
 
 TEST(HttpServer, AnAnswersContentTypeIsOneFieldWhetherPrebuiltOrTheHandlers) {

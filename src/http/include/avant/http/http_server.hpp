@@ -78,7 +78,9 @@ class Responder {
   Responder() = default;
   explicit Responder(std::shared_ptr<detail::Exchange> exchange) noexcept
       : exchange_(std::move(exchange)) {}
-  ~Responder();
+  ~Responder() {
+    if (exchange_) release();  // (a moved-from Responder, as most are, costs no call)
+  }
   Responder(Responder&&) noexcept = default;
   Responder& operator=(Responder&& other) noexcept;
   Responder(const Responder&) = delete;
