@@ -109,28 +109,15 @@ Headers& Headers::operator=(Headers&& other) noexcept {
   return *this;
 }
 
-namespace {
-
-// A request on a keep-alive connection often repeats the fields of the one before, in the same
-// places: a slot that holds the bytes already is left alone (assign() is a call and a copy).
-void put(std::string& slot, std::string_view bytes) {
-  if (slot.size() == bytes.size()) {
-    // Compared here: most fields are short, and memcmp is a call.
-    std::size_t i = 0;
-    while (i < bytes.size() && slot[i] == bytes[i])
-      ++i;
-    if (i == bytes.size()) return;
-  }
+void Headers::put(std::string& slot, std::string_view bytes) {
   slot.assign(bytes);
 }
 
-}  // namespace
-
-void Headers::add(std::string_view name, std::string_view value) {
+void Headers::add_new(std::string_view name, std::string_view value) {
   if (fields_.capacity() == 0) take_pooled();
   if (size_ < fields_.size()) {
-    put(fields_[size_].first, name);
-    put(fields_[size_].second, value);
+    put_same(fields_[size_].first, name);
+    put_same(fields_[size_].second, value);
   } else {
     fields_.emplace_back(std::string(name), std::string(value));
   }

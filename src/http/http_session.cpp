@@ -137,21 +137,7 @@ void Session::advance() {
       close_after_output();
       return;
     }
-    if (!queue_.empty()) {
-      detail::Exchange& next = *queue_.front();
-      if (!next.held.empty()) {
-        std::string held = std::move(next.held);
-        next.held.clear();
-        if (send_or_close(std::move(held)) == tcp::SendStatus::backpressure) want_writable(next);
-      } else if (next.writable_wanted && next.writable_cb) {
-        // It waited for its turn (send_file) with nothing held: its turn is now.
-        loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
-          auto self = weak.lock();
-          if (!self || self->closed() || self->queue_.empty() || self->queue_.front() != ex) return;
-          self->on_write_complete();
-        });
-      }
-    }
+    if (!queue_.empty()) next_in_front();
   }
   if (!popped || output_state_ == Output::down) return;
   if (queue_.empty()) {
@@ -164,6 +150,22 @@ void Session::advance() {
   }
   if (input_state_ == Input::paused && queue_.size() < options_.max_pipeline) resume_input();
   process();  // the requests already read and waiting in the input (no-op inside process())
+}
+
+void Session::next_in_front() {
+  detail::Exchange& next = *queue_.front();
+  if (!next.held.empty()) {
+    std::string held = std::move(next.held);
+    next.held.clear();
+    if (send_or_close(std::move(held)) == tcp::SendStatus::backpressure) want_writable(next);
+  } else if (next.writable_wanted && next.writable_cb) {
+    // It waited for its turn (send_file) with nothing held: its turn is now.
+    loop_.queue_in_loop([weak = weak_from_this(), ex = queue_.front()] {
+      auto self = weak.lock();
+      if (!self || self->closed() || self->queue_.empty() || self->queue_.front() != ex) return;
+      self->on_write_complete();
+    });
+  }
 }
 
 void Session::drain() {

@@ -220,6 +220,9 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void flush_batch();
   void complete(detail::Exchange& ex);
   void advance();
+  // advance(): an answer left and another is now in front: what it held goes out, or a producer
+  // that waited for its turn is woken. (The reference's helper; a lab may inline it.)
+  void next_in_front();
   void close_after_output();
   // Between requests, with nothing in flight, nothing half-read and nothing waiting, for
   // options_.rest_after: hands the connection to a Rest (below) and ends this session. From

@@ -38,8 +38,18 @@ class Headers {
   Headers(Headers&& other) noexcept;
   Headers& operator=(Headers&& other) noexcept;
 
-  // Appends a field (a name may repeat).
-  void add(std::string_view name, std::string_view value);
+  // Appends a field (a name may repeat). Inline for the common case, a list reused from the
+  // request before: a request on a keep-alive connection often repeats that request's fields in
+  // the same places, and a slot that holds the bytes already is left alone.
+  void add(std::string_view name, std::string_view value) {
+    if (size_ < fields_.size()) {
+      put_same(fields_[size_].first, name);
+      put_same(fields_[size_].second, value);
+      ++size_;
+    } else {
+      add_new(name, value);
+    }
+  }
   // Replaces every field of that name by one.
   void set(std::string_view name, std::string_view value);
   // Removes every field of that name; returns how many were removed.
@@ -64,6 +74,20 @@ class Headers {
  private:
   // Takes a list of kept storage from this thread's pool, if it has one.
   void take_pooled() noexcept;
+  // add() into a new slot (or the first into a pooled list).
+  void add_new(std::string_view name, std::string_view value);
+  // slot = bytes, without a call when they are equal already (compared here: most fields are
+  // short, and memcmp is a call).
+  static void put_same(std::string& slot, std::string_view bytes) {
+    if (slot.size() == bytes.size()) {
+      std::size_t i = 0;
+      while (i < bytes.size() && slot[i] == bytes[i])
+        ++i;
+      if (i == bytes.size()) return;
+    }
+    put(slot, bytes);
+  }
+  static void put(std::string& slot, std::string_view bytes);
 
   std::vector<Field> fields_;  // [0, size_) are live; the rest is storage kept for reuse
   std::size_t size_ = 0;
