@@ -62,8 +62,6 @@ std::vector<std::vector<Headers::Field>>* pool() noexcept {
 
 }  // namespace
 
-Headers::Headers() noexcept = default;
-
 void Headers::take_pooled() noexcept {
   auto* lists = pool();
   if (lists != nullptr && !lists->empty()) {
@@ -72,8 +70,7 @@ void Headers::take_pooled() noexcept {
   }
 }
 
-Headers::~Headers() {
-  if (fields_.capacity() == 0) return;
+void Headers::give_back() noexcept {
   auto* lists = pool();
   if (lists != nullptr && lists->size() < kPooledLists) {
     try {

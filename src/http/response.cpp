@@ -42,11 +42,8 @@ std::string_view prebuilt_type_line(std::string_view type) noexcept {
 }  // namespace
 
 Response Response::text(int status, std::string body, std::string_view content_type) {
-  Response r;
-  r.status = status;
-  r.type_line_ = prebuilt_type_line(content_type);
+  Response r(status, std::move(body), prebuilt_type_line(content_type));
   if (r.type_line_.empty()) r.headers.add("Content-Type", content_type);
-  r.body = std::move(body);
   return r;
 }
 

@@ -31,8 +31,10 @@ class Headers {
   // destroyed before (a response per request would otherwise allocate a list per request); the
   // destructor gives it back. A list that was never added to costs nothing to make or destroy.
   // Copies copy the live fields only.
-  Headers() noexcept;
-  ~Headers();
+  Headers() noexcept = default;
+  ~Headers() {
+    if (fields_.capacity() != 0) give_back();  // (most lists never took storage: no call)
+  }
   Headers(const Headers& other);
   Headers& operator=(const Headers& other);
   Headers(Headers&& other) noexcept;
@@ -74,6 +76,8 @@ class Headers {
  private:
   // Takes a list of kept storage from this thread's pool, if it has one.
   void take_pooled() noexcept;
+  // The destructor's work for a list with storage: back to the thread's pool, or freed.
+  void give_back() noexcept;
   // add() into a new slot (or the first into a pooled list).
   void add_new(std::string_view name, std::string_view value);
   // slot = bytes, without a call when they are equal already (compared here: most fields are

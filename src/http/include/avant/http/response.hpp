@@ -17,12 +17,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include <avant/http/headers.hpp>
 
 namespace avant::http {
 
 struct Response {
+  Response() = default;
+
   int status = 200;
   Headers headers;
   std::string body;
@@ -49,6 +52,10 @@ struct Response {
   [[nodiscard]] std::string_view content_type_line() const noexcept { return type_line_; }
 
  private:
+  // text()'s: the body moved in once, not assigned over an empty one.
+  Response(int status_code, std::string&& text_body, std::string_view type_line) noexcept
+      : status(status_code), body(std::move(text_body)), type_line_(type_line) {}
+
   std::string_view type_line_;
 };
 
