@@ -15,11 +15,17 @@ namespace avant::http {
 std::string_view Session::make_head_start(std::string_view line, std::string_view type) {
   head_line_ = line;
   head_type_ = type;
-  // The Date line holds until the wall clock's next second, as the loop's clock counts (the
-  // loop's time is that of its last poll: the line may be a few milliseconds late, never early).
+  // The Date line holds until the wall clock passes the second it names, as the loop's clock
+  // counts. Its second is std::time()'s (date_line_now()), a clock that may lag the precise one
+  // by a tick: read first, so that the line's second is never earlier than `second`; a deadline
+  // already past (the tick after a second turned) makes the next answer build the lines again.
+  // The loop's clock is the time of its last poll: an answer late in a long iteration may carry
+  // the second before, as late as the iteration has run.
+  const std::time_t second = std::time(nullptr);
   timespec wall{};
   clock_gettime(CLOCK_REALTIME, &wall);
-  head_until_ = loop_.poll_time() + std::chrono::nanoseconds(1'000'000'000 - wall.tv_nsec);
+  head_until_ = loop_.poll_time() + std::chrono::seconds(second + 1 - wall.tv_sec) -
+                std::chrono::nanoseconds(wall.tv_nsec);
   head_start_size_ = 0;
   const std::string_view date = date_line_now();
   const std::string_view server = shared_->server_line;

@@ -15,6 +15,7 @@
 //   declined:  POST ..., HTTP/1.0, a Content-Length, Transfer-Encoding, Connection other than
 //              keep-alive, Upgrade, Expect, an empty value, a byte outside the tables below, a
 //              head cut by the end of `bytes`, a limit reached (llhttp refuses it with its status)
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <cstring>
@@ -90,9 +91,14 @@ std::size_t RequestParser::take_common_head(std::string_view bytes) {
   const char* p = bytes.data();
   // A head ends with an LF: the scan stops at the last one, which no class below holds, so the
   // loops over a class need no bound of their own (every loop stops on it at the latest).
+  // When the bytes do not end with one (a partial request or body behind this one), the last LF
+  // is looked for in the first kWindow bytes only: a head is rarely longer, a longer one is
+  // llhttp's, and each request of a pipeline does not scan what follows it again.
   const char* end = p + bytes.size();
   if (bytes.empty() || end[-1] != '\n') {
-    const void* lf = memrchr(p, '\n', bytes.size());  // GNU, declared by <cstring>
+    constexpr std::size_t kWindow = 8192;
+    // memrchr: GNU, declared by <cstring>.
+    const void* lf = memrchr(p, '\n', std::min(bytes.size(), kWindow));
     if (lf == nullptr) return 0;
     end = static_cast<const char*>(lf) + 1;
   }
@@ -119,7 +125,9 @@ std::size_t RequestParser::take_common_head(std::string_view bytes) {
   // again (llhttp begins a message on these bytes), so nothing of a half-read head survives.
   Request& r = request_;
   r.headers.clear();
-  std::size_t header_bytes = 0;  // at least what count_header_bytes() would count
+  // What count_header_bytes() counts on llhttp's path: each name, and each value from its first
+  // non-blank byte to the CR (trailing blanks included: llhttp's value span keeps them).
+  std::size_t header_bytes = 0;
   unsigned hosts = 0;
   for (;;) {
     if (p == end) return 0;  // cut: the rest has not arrived
@@ -133,20 +141,20 @@ std::size_t RequestParser::take_common_head(std::string_view bytes) {
       ++p;
     if (p == name_begin || *p != ':') return 0;
     const std::string_view name(name_begin, static_cast<std::size_t>(p - name_begin));
-    const char* const raw_value = ++p;
+    ++p;
     while (*p == ' ' || *p == '\t')
       ++p;
     const char* const value_begin = p;
     while (is(*p, kValue))
       ++p;
     if (*p != '\r' || p[1] != '\n') return 0;
+    header_bytes += name.size() + static_cast<std::size_t>(p - value_begin);
     const char* value_end = p;
     while (value_end > value_begin && (value_end[-1] == ' ' || value_end[-1] == '\t'))
       --value_end;
     if (value_end == value_begin) return 0;
     const std::string_view value(value_begin, static_cast<std::size_t>(value_end - value_begin));
     p += 2;
-    header_bytes += name.size() + static_cast<std::size_t>(value_end - raw_value);
     if (header_bytes > limits_.max_header_bytes || r.headers.size() >= limits_.max_headers)
       return 0;
     // The fields llhttp or check_head() give a meaning to, by length first.
