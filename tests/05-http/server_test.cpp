@@ -350,9 +350,9 @@ TEST(HttpServer, TheCommonHeadFollowsTheStatusTheTypeAndTheClock) {
     EXPECT_EQ(r->header("Server").value_or(""), "avant");
     EXPECT_EQ(r->count("Date"), 1u) << r->head;
     EXPECT_EQ(r->body, body);
-    const std::string date(r->header("Date").value_or(""));
+    std::string date(r->header("Date").value_or(""));
     const long long at = parse_http_date(date);
-    const long long now = static_cast<long long>(std::time(nullptr));
+    const auto now = static_cast<long long>(std::time(nullptr));
     EXPECT_TRUE(at >= now - 2 && at <= now) << "Date: " << date << ", now " << now;
     return date;
   };
