@@ -11,10 +11,12 @@
 #include <array>
 #include <atomic>
 #include <cstddef>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <avant/http/http_server.hpp>
@@ -115,6 +117,46 @@ class ExchangeQueue {
   std::size_t head_ = 0;  // items_[0, head_) are spent
 };
 
+// Bytes being put together for the connection: a read's batch of answers, or one answer's head
+// and body (Session::batch_, scratch_). A std::string would do, but its spare capacity can only be
+// written after a resize() that fills it with zeros first; here a head is written in place, where
+// it goes (room(), then commit()), and the storage grows without being filled.
+// Loop thread only, like its Session.
+class OutputBytes {
+ public:
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+  [[nodiscard]] std::size_t capacity() const noexcept { return capacity_; }
+  [[nodiscard]] std::string_view view() const noexcept { return {data_.get(), size_}; }
+
+  // At least `n` writable bytes after the content (growing if needed): write there, then
+  // commit() what was written.
+  [[nodiscard]] char* room(std::size_t n) {
+    if (capacity_ - size_ < n) grow(n);
+    return data_.get() + size_;
+  }
+  void commit(std::size_t n) noexcept { size_ += n; }
+  void append(std::string_view bytes) {
+    if (bytes.empty()) return;  // (an empty view may hold no pointer, which memcpy may not get)
+    std::memcpy(room(bytes.size()), bytes.data(), bytes.size());
+    size_ += bytes.size();
+  }
+  // Forgets the content, keeps the storage.
+  void clear() noexcept { size_ = 0; }
+  // Forgets the content and frees the storage.
+  void release() noexcept {
+    data_.reset();
+    size_ = capacity_ = 0;
+  }
+
+ private:
+  void grow(std::size_t n);
+
+  std::unique_ptr<char[]> data_;  // capacity_ bytes, [0, size_) written
+  std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
+};
+
 }  // namespace detail
 
 // The connection's protocol (tcp/protocol.hpp): made by HttpServer for each connection, on its
@@ -190,13 +232,13 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   void dispatch(Request& request);
   [[nodiscard]] std::shared_ptr<detail::Exchange> new_exchange();
   void fail(int status, const std::string& reason);
-  void serialize_head(detail::Exchange& ex, Response& response, std::string& out,
+  void serialize_head(detail::Exchange& ex, Response& response, detail::OutputBytes& out,
                       std::optional<std::uint64_t> length);
   // The common answer (a prebuilt status line and Content-Type, no other field, a length, the
   // connection going on), head and `body`, appended to `out` faster than serialize_head() does;
   // false (nothing written) for any other answer.
   [[nodiscard]] bool write_common_answer(detail::Exchange& ex, const Response& response,
-                                         std::string& out, std::uint64_t length,
+                                         detail::OutputBytes& out, std::uint64_t length,
                                          std::string_view body);
   // A head's first lines: the status line, the server's Server line, Date, and a prebuilt
   // Content-Type line (both views in static storage). Kept from answer to answer, so a head
@@ -209,13 +251,13 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
     return make_head_start(line, type);
   }
   std::string_view make_head_start(std::string_view line, std::string_view type);
-  void emit(detail::Exchange& ex, std::string&& bytes);
-  [[nodiscard]] tcp::SendStatus emit_status(detail::Exchange& ex, std::string&& bytes);
-  [[nodiscard]] tcp::SendStatus emit_view(detail::Exchange& ex, std::string_view bytes);
+  // An answer's bytes: to the connection (or the read's batch) when the exchange is in front,
+  // else held in the exchange until it is.
+  [[nodiscard]] tcp::SendStatus emit(detail::Exchange& ex, std::string_view bytes);
   // The exchange waits for its output to drain: on_writable fires on the next write-complete.
   void want_writable(detail::Exchange& ex);
   // connection_.send(), closing the connection when the bytes would pass max_output.
-  tcp::SendStatus send_or_close(std::string&& bytes);
+  tcp::SendStatus send_or_close(std::string_view bytes);
   // Sends what answers added to batch_ while a read was being parsed.
   void flush_batch();
   void complete(detail::Exchange& ex);
@@ -272,11 +314,11 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   std::size_t requests_ = 0;
   Input input_state_ = Input::reading;
   Output output_state_ = Output::open;
-  bool draining_ = false;       // the server is stopping: the answer in flight is the last
-  bool processing_ = false;     // inside process(): a nested call returns at once
-  std::string batch_;           // what the answers of the read being parsed send (batching())
-  std::string scratch_;         // where an answer is formatted (kept while the pipeline is busy)
-  bool continue_sent_ = false;  // "100 Continue" went out for the request being read
+  bool draining_ = false;        // the server is stopping: the answer in flight is the last
+  bool processing_ = false;      // inside process(): a nested call returns at once
+  detail::OutputBytes batch_;    // what the answers of the read being parsed send (batching())
+  detail::OutputBytes scratch_;  // where an answer is formatted (kept while the pipeline is busy)
+  bool continue_sent_ = false;   // "100 Continue" went out for the request being read
   // head_start()'s lines (in place: a Session makes no allocation for them), what they were
   // made of, and until when their Date holds.
   std::array<char, 192> head_start_{};

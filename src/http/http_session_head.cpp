@@ -38,11 +38,12 @@ std::string_view Session::make_head_start(std::string_view line, std::string_vie
   return {head_start_.data(), head_start_size_};
 }
 
-bool Session::write_common_answer(detail::Exchange& ex, const Response& response, std::string& out,
-                                  std::uint64_t length, std::string_view body) {
+bool Session::write_common_answer(detail::Exchange& ex, const Response& response,
+                                  detail::OutputBytes& out, std::uint64_t length,
+                                  std::string_view body) {
   // The common answer: a prebuilt status line and type, no field of the handler's, a length,
-  // and the connection going on. Its head is the start lines (head_start()) and the length; with
-  // a small body it goes out in one append.
+  // and the connection going on. Its head is the start lines (head_start()) and the length,
+  // written where it goes with the body behind it.
   if (!response.headers.empty() || response.shared_fields || ex.close || ex.http10 ||
       ex.switch_to || draining_ || !status_allows_body(response.status))
     return false;
@@ -51,28 +52,26 @@ bool Session::write_common_answer(detail::Exchange& ex, const Response& response
       line.empty() ? std::string_view() : head_start(line, response.content_type_line());
   if (start.empty()) return false;
   constexpr std::string_view kLength = "Content-Length: ";
-  std::array<char, 512> local;  // NOLINT(*-pro-type-member-init): [0, p) written first
-  static_assert(sizeof(head_start_) + kLength.size() + 20 + 4 <= sizeof(local));
-  char* p = local.data();
+  constexpr std::string_view kEnd = "\r\n\r\n";
+  constexpr std::size_t kDigits = 20;  // of a std::uint64_t, at most
+  char* const begin = out.room(start.size() + kLength.size() + kDigits + kEnd.size() + body.size());
+  char* p = begin;
   std::memcpy(p, start.data(), start.size());
   p += start.size();
   std::memcpy(p, kLength.data(), kLength.size());
   p += kLength.size();
-  p = std::to_chars(p, p + 20, length).ptr;
-  constexpr std::string_view kEnd = "\r\n\r\n";
+  p = std::to_chars(p, p + kDigits, length).ptr;
   std::memcpy(p, kEnd.data(), kEnd.size());
   p += kEnd.size();
-  const bool whole = body.size() <= static_cast<std::size_t>(local.data() + local.size() - p);
-  if (whole && !body.empty()) {
+  if (!body.empty()) {
     std::memcpy(p, body.data(), body.size());
     p += body.size();
   }
-  out.append(local.data(), static_cast<std::size_t>(p - local.data()));
-  if (!whole) out += body;
+  out.commit(static_cast<std::size_t>(p - begin));
   return true;
 }
 
-void Session::serialize_head(detail::Exchange& ex, Response& response, std::string& out,
+void Session::serialize_head(detail::Exchange& ex, Response& response, detail::OutputBytes& out,
                              std::optional<std::uint64_t> length) {
   // One pass over the handler's fields: what it set itself, what framing it asked for, and how
   // many bytes they take.
@@ -130,14 +129,9 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
                                       (has_date ? 0 : date_line_now().size())
                                 : start_lines.size();
   constexpr std::size_t kFraming = 40 + 30 + 26;  // Content-Length, Transfer-Encoding, Connection
-  // The head is written through a pointer: on the stack when it fits (most heads), else into
-  // `out` grown once to a bound on its size. A dozen small appends would each check the
-  // capacity and call memcpy; a resize of `out` would fill the bytes with zeros first.
-  const std::size_t bound = fields + kFraming + 2;
-  std::array<char, 512> local;  // NOLINT(cppcoreguidelines-pro-type-member-init): written first
-  const std::size_t start = out.size();
-  if (bound > local.size()) out.resize(start + bound);
-  char* const begin = bound > local.size() ? out.data() + start : local.data();
+  // The head is written through a pointer into `out`, grown once to a bound on its size: a dozen
+  // small appends would each check the capacity.
+  char* const begin = out.room(fields + kFraming + 2);
   char* p = begin;
   const auto put = [&p](std::string_view v) {
     if (v.empty()) return;  // an empty view may hold no pointer, which memcpy may not be given
@@ -180,11 +174,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, std::stri
     put("Connection: keep-alive\r\n");
   }
   put("\r\n");
-  if (begin == local.data()) {
-    out.append(begin, static_cast<std::size_t>(p - begin));
-  } else {
-    out.resize(static_cast<std::size_t>(p - out.data()));
-  }
+  out.commit(static_cast<std::size_t>(p - begin));
 }
 
 }  // namespace avant::http

@@ -95,15 +95,15 @@ void Session::answer(detail::Exchange& ex, Response&& response) {
     if (!length || !write_common_answer(ex, response, batch_, *length,
                                         body ? body_bytes : std::string_view())) {
       serialize_head(ex, response, batch_, length);
-      if (body) batch_ += body_bytes;
+      if (body) batch_.append(body_bytes);
     }
     if (at_high_water(connection_.queued_output() + batch_.size())) want_writable(ex);
   } else {
-    std::string& out = scratch_;
+    detail::OutputBytes& out = scratch_;
     out.clear();
     serialize_head(ex, response, out, length);
-    if (body) out += body_bytes;
-    (void)emit_view(ex, out);
+    if (body) out.append(body_bytes);
+    (void)emit(ex, out.view());
   }
   complete(ex);
 }
@@ -145,10 +145,11 @@ void Session::start(detail::Exchange& ex, Response&& head) {
   }
   std::string body = std::move(head.body);
   const std::shared_ptr<const std::string> shared_body = std::move(head.shared_body);
-  std::string out;
+  detail::OutputBytes& out = scratch_;
+  out.clear();
   serialize_head(ex, head, out, length);
   ex.state = detail::Exchange::State::streaming;
-  emit(ex, std::move(out));
+  (void)emit(ex, out.view());
   if (!body.empty()) (void)write(ex, body);
   if (shared_body && !shared_body->empty()) (void)write(ex, *shared_body);
 }
@@ -164,7 +165,7 @@ tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
       return tcp::SendStatus::dropped;
     }
     *ex.remaining -= bytes.size();
-    return emit_status(ex, std::string(bytes));
+    return emit(ex, bytes);
   }
   if (ex.chunked) {
     std::string chunk;
@@ -173,9 +174,9 @@ tcp::SendStatus Session::write(detail::Exchange& ex, std::string_view bytes) {
     chunk += "\r\n";
     chunk += bytes;
     chunk += "\r\n";
-    return emit_status(ex, std::move(chunk));
+    return emit(ex, chunk);
   }
-  return emit_status(ex, std::string(bytes));
+  return emit(ex, bytes);
 }
 
 tcp::SendStatus Session::send_file(detail::Exchange& ex, int file_fd, std::uint64_t& offset,
@@ -224,7 +225,7 @@ void Session::finish(detail::Exchange& ex) {
     return;
   }
   ex.state = detail::Exchange::State::done;
-  if (ex.chunked && !ex.head_only) emit(ex, "0\r\n\r\n");
+  if (ex.chunked && !ex.head_only) (void)emit(ex, "0\r\n\r\n");
   complete(ex);
 }
 
@@ -246,24 +247,14 @@ void Session::set_writable_callback(detail::Exchange& ex, std::function<void()> 
   ex.writable_cb = std::move(cb);
 }
 
-void Session::emit(detail::Exchange& ex, std::string&& bytes) {
-  (void)emit_status(ex, std::move(bytes));
-}
-
-tcp::SendStatus Session::emit_view(detail::Exchange& ex, std::string_view bytes) {
+tcp::SendStatus Session::emit(detail::Exchange& ex, std::string_view bytes) {
   if (!queue_.empty() && queue_.front().get() == &ex) {
-    tcp::SendStatus status = tcp::SendStatus::ok;
-    if (batching()) {
-      batch_ += bytes;
-      if (at_high_water(connection_.queued_output() + batch_.size()))
-        status = tcp::SendStatus::backpressure;
-    } else {
-      status = send_or_close(std::string(bytes));
-    }
+    // In front: to the read's batch or straight to the connection (send_or_close decides).
+    const tcp::SendStatus status = send_or_close(bytes);
     if (status == tcp::SendStatus::backpressure) want_writable(ex);
     return status;
   }
-  ex.held += bytes;
+  ex.held += bytes;  // held until its turn
   if (at_high_water(ex.held.size())) {
     want_writable(ex);
     return tcp::SendStatus::backpressure;
@@ -271,24 +262,15 @@ tcp::SendStatus Session::emit_view(detail::Exchange& ex, std::string_view bytes)
   return tcp::SendStatus::ok;
 }
 
-tcp::SendStatus Session::emit_status(detail::Exchange& ex, std::string&& bytes) {
-  if (!queue_.empty() && queue_.front().get() == &ex) {
-    const tcp::SendStatus status = send_or_close(std::move(bytes));
-    if (status == tcp::SendStatus::backpressure) want_writable(ex);
-    return status;
-  }
-  return emit_view(ex, bytes);  // held until its turn
-}
-
 void Session::flush_batch() {
   if (batch_.empty()) return;
   // A view: the connection copies only what the kernel does not take at once; batch_ keeps
   // its storage while the pipeline is busy.
-  const tcp::SendStatus status = connection_.send(std::string_view(batch_));
+  const tcp::SendStatus status = connection_.send(batch_.view());
   batch_.clear();
   // Idle: a batch that a big answer grew is given back; a small one stays for the next request
   // (all of it goes when the connection rests).
-  if (queue_.empty() && batch_.capacity() > kBatchKept) batch_.shrink_to_fit();
+  if (queue_.empty() && batch_.capacity() > kBatchKept) batch_.release();
   if (status == tcp::SendStatus::dropped && connection_.connected()) {
     reactor::log::warn("http", connection_.peer_address().to_string() +
                                    ": answers over the connection's max_output; closing");
@@ -313,14 +295,15 @@ void Session::want_writable(detail::Exchange& ex) {
   }
 }
 
-tcp::SendStatus Session::send_or_close(std::string&& bytes) {
+tcp::SendStatus Session::send_or_close(std::string_view bytes) {
   if (batching()) {
-    batch_ += bytes;
+    batch_.append(bytes);
     return at_high_water(connection_.queued_output() + batch_.size())
                ? tcp::SendStatus::backpressure
                : tcp::SendStatus::ok;
   }
-  const tcp::SendStatus status = connection_.send(std::move(bytes));
+  // A view: on the loop thread the connection copies only what the kernel does not take at once.
+  const tcp::SendStatus status = connection_.send(bytes);
   if (status == tcp::SendStatus::dropped && connection_.connected()) {
     // Over max_output: the answer can not go out whole, and the client would take the next
     // answer for this one. The connection ends instead.
@@ -427,8 +410,18 @@ void Session::give_back_memory() {
   // The spare exchange and a small scratch stay for the next request (they go with the Session
   // when it rests); a scratch that a big head grew is given back now.
   scratch_.clear();
-  if (scratch_.capacity() > kScratchKept) scratch_.shrink_to_fit();
+  if (scratch_.capacity() > kScratchKept) scratch_.release();
   queue_.shrink(kQueueKept);
+}
+
+void detail::OutputBytes::grow(std::size_t n) {
+  // At least doubled (appends to a batch cost amortized O(1)), and never below a small head.
+  constexpr std::size_t kFirst = 512;
+  const std::size_t capacity = std::max({size_ + n, capacity_ * 2, kFirst});
+  auto next = std::make_unique_for_overwrite<char[]>(capacity);
+  if (size_ > 0) std::memcpy(next.get(), data_.get(), size_);
+  data_ = std::move(next);
+  capacity_ = capacity;
 }
 
 void Session::on_write_complete() {

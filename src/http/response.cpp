@@ -36,7 +36,9 @@ std::string_view prebuilt_type_line(std::string_view type) noexcept {
     default:
       return {};
   }
-  return line.substr(kTypePrefix, type.size()) == type ? line : std::string_view();
+  return detail::same_bytes(line.data() + kTypePrefix, type.data(), type.size())
+             ? line
+             : std::string_view();
 }
 
 }  // namespace

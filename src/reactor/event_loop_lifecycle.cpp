@@ -19,14 +19,14 @@
 
 namespace avant::reactor {
 
-namespace {
-
 // The one loop of each thread (one loop per thread is enforced through it).
 // NOLINTNEXTLINE(*-avoid-non-const-global-variables): per-thread state by design
-thread_local EventLoop* t_loop_of_this_thread = nullptr;
+constinit thread_local EventLoop* detail::t_current_loop = nullptr;
+
+namespace {
 
 std::thread::id claim_this_thread() {
-  if (t_loop_of_this_thread != nullptr) {
+  if (detail::t_current_loop != nullptr) {
     throw std::logic_error(
         "EventLoop: this thread already has an event loop (one loop per thread)");
   }
@@ -44,7 +44,7 @@ EventLoop::EventLoop()
   wake_channel_ = std::make_unique<Channel>(*this, wake_fd_.get());
   wake_channel_->on_read([this] { drain_wake_up(); });
   wake_channel_->enable_reading();
-  t_loop_of_this_thread = this;
+  detail::t_current_loop = this;
 }
 
 EventLoop::~EventLoop() {
@@ -67,7 +67,7 @@ EventLoop::~EventLoop() {
   wake_channel_->remove();
   wake_channel_.reset();
   timers_.reset();
-  t_loop_of_this_thread = nullptr;
+  detail::t_current_loop = nullptr;
 }
 
 std::size_t EventLoop::next_local_slot() noexcept {
@@ -76,7 +76,7 @@ std::size_t EventLoop::next_local_slot() noexcept {
 }
 
 EventLoop* EventLoop::of_current_thread() noexcept {
-  return t_loop_of_this_thread;
+  return detail::t_current_loop;
 }
 
 TimerId EventLoop::run_at(TimePoint when, Task task) {

@@ -142,6 +142,43 @@ TEST(HttpServer, HundredPipelinedRequestsAnsweredLateAndBackwardsArriveInOrder) 
   EXPECT_EQ(s.server().stats().requests, 100u);
 }
 
+TEST(HttpServer, APipelineOfLongAndShortHeadsArrivesWhole) {
+  // Answered at once, a read's answers are written one behind the other into its batch: heads
+  // far longer than the batch's first storage (40 fields of 100 bytes) between short ones make
+  // it grow with answers already in it, and every byte must still be where it was written.
+  Served s(options(), [](Request& request, Responder responder) {
+    const int n = std::stoi(request.target.substr(1));
+    Response r = Response::text(200, std::string(static_cast<std::size_t>(n * 7), 'b'));
+    if (n % 2 == 1) {
+      for (int f = 0; f < 40; ++f)
+        r.headers.add("X-Field-" + std::to_string(f),
+                      std::string(100, static_cast<char>('a' + (n + f) % 26)));
+    }
+    responder.send(std::move(r));
+  });
+  HttpClient c(s.address());
+  std::string all;
+  for (int i = 0; i < 12; ++i)
+    all += get("/" + std::to_string(i));
+  ASSERT_TRUE(c.send(all));  // one write: most of them are parsed from one read
+  for (int i = 0; i < 12; ++i) {
+    const auto r = c.read();
+    ASSERT_TRUE(r) << "response " << i << ": " << c.error();
+    EXPECT_EQ(r->status, 200);
+    EXPECT_EQ(r->body, std::string(static_cast<std::size_t>(i * 7), 'b')) << "response " << i;
+    if (i % 2 == 1) {
+      for (int f = 0; f < 40; ++f) {
+        EXPECT_EQ(r->header("X-Field-" + std::to_string(f)).value_or(""),
+                  std::string(100, static_cast<char>('a' + (i + f) % 26)))
+            << "response " << i << ", field " << f;
+      }
+    } else {
+      EXPECT_FALSE(r->header("X-Field-0").has_value()) << "response " << i;
+    }
+  }
+  EXPECT_EQ(s.server().stats().requests, 12u);
+}
+
 TEST(HttpServer, BadRequestsGetTheirStatusAndCloseWhileOthersKeepServing) {
   HttpOptions o = options();
   o.limits.max_body = 1000;

@@ -7,6 +7,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,45 @@ namespace avant::http {
 // True if the comma-separated list `list` has an element equal to `token` (case-insensitive),
 // as in `Connection: keep-alive, Upgrade`.
 [[nodiscard]] bool list_contains(std::string_view list, std::string_view token) noexcept;
+
+namespace detail {
+
+// Whether the `n` bytes at `a` and at `b` are equal, in a few word compares and without a call
+// (memcmp is one): the fields and types compared on a request's path are mostly 4 to 40 bytes.
+// Words are read with memcpy (one unaligned load each); from 4 bytes up, the last word overlaps
+// the one before it rather than going byte by byte. Always inline: a call would cost as much.
+[[nodiscard, gnu::always_inline]] inline bool same_bytes(const char* a, const char* b,
+                                                         std::size_t n) noexcept {
+  if (n >= 8) {
+    std::uint64_t x = 0;
+    std::uint64_t y = 0;
+    for (std::size_t i = 0; i + 8 < n; i += 8) {
+      std::memcpy(&x, a + i, 8);
+      std::memcpy(&y, b + i, 8);
+      if (x != y) return false;
+    }
+    std::memcpy(&x, a + n - 8, 8);
+    std::memcpy(&y, b + n - 8, 8);
+    return x == y;
+  }
+  if (n >= 4) {
+    std::uint32_t x0 = 0;
+    std::uint32_t y0 = 0;
+    std::uint32_t x1 = 0;
+    std::uint32_t y1 = 0;
+    std::memcpy(&x0, a, 4);
+    std::memcpy(&y0, b, 4);
+    std::memcpy(&x1, a + n - 4, 4);
+    std::memcpy(&y1, b + n - 4, 4);
+    return x0 == y0 && x1 == y1;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace detail
 
 class Headers {
  public:
@@ -80,15 +121,10 @@ class Headers {
   void give_back() noexcept;
   // add() into a new slot (or the first into a pooled list).
   void add_new(std::string_view name, std::string_view value);
-  // slot = bytes, without a call when they are equal already (compared here: most fields are
-  // short, and memcmp is a call).
+  // slot = bytes, without a call when they are equal already.
   static void put_same(std::string& slot, std::string_view bytes) {
-    if (slot.size() == bytes.size()) {
-      std::size_t i = 0;
-      while (i < bytes.size() && slot[i] == bytes[i])
-        ++i;
-      if (i == bytes.size()) return;
-    }
+    if (slot.size() == bytes.size() && detail::same_bytes(slot.data(), bytes.data(), bytes.size()))
+      return;
     put(slot, bytes);
   }
   static void put(std::string& slot, std::string_view bytes);
