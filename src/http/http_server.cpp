@@ -37,6 +37,7 @@ Responder& Responder::operator=(Responder&& other) noexcept {
   if (this != &other) {
     release();
     exchange_ = std::move(other.exchange_);
+    sent_ = other.sent_;
   }
   return *this;
 }
@@ -74,6 +75,7 @@ void Responder::release() noexcept {
 void Responder::send(Response response) {
   if (!exchange_ || exchange_->answered.exchange(true)) return;
   exchange_->finished.store(true, std::memory_order_release);
+  sent_ = true;  // whole: the destructor has nothing to check
   detail::Exchange& ex = *exchange_;
   if (ex.loop != nullptr && ex.loop->is_in_loop_thread()) {
     // The common case, a handler answering at once: no task, and the response is not moved again.
@@ -88,6 +90,7 @@ void Responder::send(Response response) {
 void Responder::upgrade(Response head, tcp::ProtocolPtr next) {
   if (!exchange_ || exchange_->answered.exchange(true)) return;
   exchange_->finished.store(true, std::memory_order_release);
+  sent_ = true;
   on_loop(exchange_,
           [r = std::move(head), n = std::move(next)](Session& s, detail::Exchange& e) mutable {
             s.upgrade(e, std::move(r), std::move(n));

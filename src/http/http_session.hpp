@@ -240,17 +240,18 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   [[nodiscard]] bool write_common_answer(detail::Exchange& ex, const Response& response,
                                          detail::OutputBytes& out, std::uint64_t length,
                                          std::string_view body);
-  // A head's first lines: the status line, the server's Server line, Date, and a prebuilt
-  // Content-Type line (both views in static storage). Kept from answer to answer, so a head
-  // starts with one copy instead of four; made again when the status, the type or the second
-  // changes. Empty if they do not fit in head_start_ (a long Server line).
-  std::string_view head_start(std::string_view line, std::string_view type) {
-    if (line.data() == head_line_.data() && type.data() == head_type_.data() &&
+  // A head's first lines: the status's prebuilt line (status_line()), the server's Server line,
+  // Date, and a prebuilt Content-Type line (in static storage, or empty). Kept from answer to
+  // answer, so a head starts with one copy instead of four; made again when the status, the type
+  // or the second changes. Empty for a status without a prebuilt line, and if they do not fit in
+  // head_start_ (a long Server line).
+  std::string_view head_start(int status, std::string_view type) {
+    if (status == head_status_ && type.data() == head_type_.data() &&
         loop_.poll_time() < head_until_)
       return {head_start_.data(), head_start_size_};
-    return make_head_start(line, type);
+    return make_head_start(status, type);
   }
-  std::string_view make_head_start(std::string_view line, std::string_view type);
+  std::string_view make_head_start(int status, std::string_view type);
   // An answer's bytes: to the connection (or the read's batch) when the exchange is in front,
   // else held in the exchange until it is.
   [[nodiscard]] tcp::SendStatus emit(detail::Exchange& ex, std::string_view bytes);
@@ -323,7 +324,7 @@ class Session final : public tcp::Protocol, public std::enable_shared_from_this<
   // made of, and until when their Date holds.
   std::array<char, 192> head_start_{};
   std::size_t head_start_size_ = 0;
-  std::string_view head_line_;
+  int head_status_ = 0;  // 0: none kept
   std::string_view head_type_;
   reactor::TimePoint head_until_{};
 

@@ -12,9 +12,10 @@
 
 namespace avant::http {
 
-std::string_view Session::make_head_start(std::string_view line, std::string_view type) {
-  head_line_ = line;
-  head_type_ = type;
+std::string_view Session::make_head_start(int status, std::string_view type) {
+  head_status_ = 0;  // none kept, unless made below
+  const std::string_view line = status_line(status);
+  if (line.empty()) return {};
   // The Date line holds until the wall clock passes the second it names, as the loop's clock
   // counts. Its second is std::time()'s (date_line_now()), a clock that may lag the precise one
   // by a tick: read first, so that the line's second is never earlier than `second`; a deadline
@@ -26,6 +27,9 @@ std::string_view Session::make_head_start(std::string_view line, std::string_vie
   clock_gettime(CLOCK_REALTIME, &wall);
   head_until_ = loop_.poll_time() + std::chrono::seconds(second + 1 - wall.tv_sec) -
                 std::chrono::nanoseconds(wall.tv_nsec);
+  // Kept even when empty (lines too long to fit): the next answer does not try again.
+  head_status_ = status;
+  head_type_ = type;
   head_start_size_ = 0;
   const std::string_view date = date_line_now();
   const std::string_view server = shared_->server_line;
@@ -47,9 +51,7 @@ bool Session::write_common_answer(detail::Exchange& ex, const Response& response
   if (!response.headers.empty() || response.shared_fields || ex.close || ex.http10 ||
       ex.switch_to || draining_ || !status_allows_body(response.status))
     return false;
-  const std::string_view line = status_line(response.status);
-  const std::string_view start =
-      line.empty() ? std::string_view() : head_start(line, response.content_type_line());
+  const std::string_view start = head_start(response.status, response.content_type_line());
   if (start.empty()) return false;
   constexpr std::string_view kLength = "Content-Length: ";
   constexpr std::string_view kEnd = "\r\n\r\n";
@@ -123,7 +125,7 @@ void Session::serialize_head(detail::Exchange& ex, Response& response, detail::O
   // the type first): one piece for a prebuilt status line, which is most heads.
   const std::string_view start_lines =
       custom.empty() && !has_date && server.size() == shared_->server_line.size()
-          ? head_start(line, type)
+          ? head_start(response.status, type)
           : std::string_view();
   fields += start_lines.empty() ? line.size() + server.size() + type.size() +
                                       (has_date ? 0 : date_line_now().size())

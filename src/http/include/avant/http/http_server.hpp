@@ -79,7 +79,9 @@ class Responder {
   explicit Responder(std::shared_ptr<detail::Exchange> exchange) noexcept
       : exchange_(std::move(exchange)) {}
   ~Responder() {
-    if (exchange_) release();  // (a moved-from Responder, as most are, costs no call)
+    // A moved-from Responder, and one that answered with send(), only let go of the exchange (no
+    // call); any other may owe an answer (release()).
+    if (exchange_ && !sent_) release();
   }
   Responder(Responder&&) noexcept = default;
   Responder& operator=(Responder&& other) noexcept;
@@ -124,6 +126,7 @@ class Responder {
  private:
   void release() noexcept;
   std::shared_ptr<detail::Exchange> exchange_;
+  bool sent_ = false;  // send() or upgrade() answered whole through this Responder
 };
 
 // The handler: called on the connection's loop for each request, in order. `request` is valid
