@@ -73,6 +73,7 @@ std::string Channel::events_to_string(std::uint32_t events) {
   add(EPOLLRDHUP, "RDHUP");
   add(EPOLLHUP, "HUP");
   add(EPOLLERR, "ERR");
+  add(EPOLLET, "ET");
   return text.empty() ? "NONE" : text;
 }
 

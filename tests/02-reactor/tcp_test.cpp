@@ -130,6 +130,21 @@ TEST(TcpServer, EchoesEverySizeFromOneByteTo16MiB) {
   }
 }
 
+TEST(TcpServer, AReadThatFillsItsRoomIsFollowedByAnotherWithoutNewBytes) {
+  // A connection is edge-triggered: epoll reports bytes once, when they arrive. With max_input
+  // 1000 a read takes 1000 bytes at most, and the 20,000 sent in one write are in the socket
+  // before the second read: nothing new arrives to report them, so the connection must come
+  // back for them itself (TcpConnection::on_readable).
+  TcpServerOptions options;
+  options.connection.max_input = 1000;
+  Server server(options);
+  Client client(server.address());
+  const std::string data = pattern(20000, 7);
+  const std::string echoed = client.exchange(data);
+  ASSERT_EQ(echoed.size(), data.size());
+  EXPECT_TRUE(echoed == data);
+}
+
 TEST(TcpServer, ServesTwoHundredClientsAtOnce) {
   Server server;
   constexpr int kClients = 200;

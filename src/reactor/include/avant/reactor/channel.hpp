@@ -73,7 +73,10 @@ class Channel {
   void tie(const std::shared_ptr<void>& owner);
 
   [[nodiscard]] int fd() const noexcept { return fd_; }
-  [[nodiscard]] std::uint32_t events() const noexcept { return events_; }
+  // What the poller asks epoll for: the enabled events, with EPOLLET when edge-triggered.
+  [[nodiscard]] std::uint32_t events() const noexcept {
+    return edge_triggered_ && events_ != 0 ? events_ | EPOLLET : events_;
+  }
   void set_revents(std::uint32_t revents) noexcept { revents_ = revents; }
   [[nodiscard]] std::uint32_t revents() const noexcept { return revents_; }
 
@@ -85,6 +88,14 @@ class Channel {
   [[nodiscard]] bool is_reading() const noexcept { return (events_ & kReadEvents) != 0; }
   [[nodiscard]] bool is_writing() const noexcept { return (events_ & EPOLLOUT) != 0; }
   [[nodiscard]] bool has_no_events() const noexcept { return events_ == 0; }
+
+  // Edge-triggered: epoll reports the descriptor when it becomes ready (new bytes, new room),
+  // not at every poll while it stays ready; enabling an event reports it if it holds already.
+  // The owner must then take all that is there, or come back for the rest itself: a descriptor
+  // left ready is not reported again. For an owner that reads and writes until the kernel says
+  // so (TcpConnection); the default is level-triggered. Takes effect at the next update.
+  void set_edge_triggered(bool on) noexcept { edge_triggered_ = on; }
+  [[nodiscard]] bool edge_triggered() const noexcept { return edge_triggered_; }
 
   // Takes the channel out of the poller. Required before destruction if it was ever enabled.
   void remove();
@@ -123,6 +134,7 @@ class Channel {
   PollerState state_ = PollerState::fresh;
   bool handling_ = false;
   bool tied_ = false;
+  bool edge_triggered_ = false;
   std::weak_ptr<void> tie_;
   Handler* handler_ = nullptr;
   std::unique_ptr<Callbacks> callbacks_;  // made by the first on_*()

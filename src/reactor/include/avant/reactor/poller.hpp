@@ -9,6 +9,10 @@
 // one epoll_ctl to turn EPOLLOUT off when an output buffer drains — paid only by connections that
 // filled their socket buffer.
 //
+// A Channel may ask for edge-triggered instead (Channel::set_edge_triggered; TcpConnection does,
+// for the order of service it gives many busy connections: chapter 02, "A connection is
+// edge-triggered"): its events() then carry EPOLLET, which control() passes to epoll_ctl as it is.
+//
 // Ownership: owns the epoll descriptor; knows Channels by pointer and owns none of them.
 // Threads: the owning loop's thread only.
 #pragma once
