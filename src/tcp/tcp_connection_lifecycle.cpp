@@ -210,10 +210,15 @@ void TcpConnection::on_readable() {
   // The next read runs from the loop's queue, after the other connections' events of this round
   // (where a level-triggered poll would have put it). A shorter read emptied the socket: bytes
   // that come later raise a new edge.
-  const net::Buffer& wire = read_buffer();
-  const std::size_t room =
-      std::min(wire.writable_bytes() + net::Buffer::kExtraRead,
-               wire.max_size() - std::min(wire.max_size(), wire.readable_bytes()));
+  // The room of the buffer read_buffer() picks: the thread's (kExtraRead, empty) when input_ is
+  // empty and max_input allows a whole one, else input_. (Worked out here rather than asked of
+  // read_buffer(): its thread-local costs a call. Should the thread's buffer be busy, which reads
+  // never nest for, input_ is read and this errs towards one read too many.)
+  const std::size_t max_input = options_->max_input;
+  const std::size_t room = input_.empty() && max_input >= net::Buffer::kExtraRead
+                               ? net::Buffer::kExtraRead
+                               : std::min(input_.writable_bytes() + net::Buffer::kExtraRead,
+                                          max_input - std::min(max_input, input_.readable_bytes()));
   const std::uint64_t before = bytes_read_.load(std::memory_order_relaxed);
   handle_read();
   const std::uint64_t got = bytes_read_.load(std::memory_order_relaxed) - before;
