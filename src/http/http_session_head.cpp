@@ -13,7 +13,7 @@
 namespace avant::http {
 
 std::string_view Session::make_head_start(int status, std::string_view type) {
-  head_status_ = 0;  // none kept, unless made below
+  // A status without a prebuilt line has no kept start: the one kept stays for the next answer.
   const std::string_view line = status_line(status);
   if (line.empty()) return {};
   // The Date line holds until the wall clock passes the second it names, as the loop's clock

@@ -201,12 +201,14 @@ void TcpConnection::connect_destroyed() {
 }
 
 void TcpConnection::on_readable() {
-  // Edge-triggered, an event reports what arrived once. Two reads leave something behind that
+  // Edge-triggered, an event reports what arrived once. Three reads leave something behind that
   // no new edge will report, so the connection comes back for it itself:
   // - one that took all the room it had (Buffer::read_fd reads into the writable part and a
   //   kExtraRead side buffer, up to max_size: buffer.hpp): more bytes may wait in the socket;
   // - one that got bytes while the peer had closed its side (EPOLLRDHUP): the end of the stream
-  //   waits behind them.
+  //   waits behind them;
+  // - one that got bytes while urgent data was pending (EPOLLPRI): a read stops at the urgent
+  //   mark, with bytes after it still in the socket.
   // The next read runs from the loop's queue, after the other connections' events of this round
   // (where a level-triggered poll would have put it). A shorter read emptied the socket: bytes
   // that come later raise a new edge.
@@ -222,8 +224,8 @@ void TcpConnection::on_readable() {
   const std::uint64_t before = bytes_read_.load(std::memory_order_relaxed);
   handle_read();
   const std::uint64_t got = bytes_read_.load(std::memory_order_relaxed) - before;
-  const bool peer_closed = (channel_.revents() & (EPOLLRDHUP | EPOLLHUP)) != 0;
-  if (got > 0 && (got >= room || peer_closed) && state() != State::disconnected &&
+  const bool more_behind = (channel_.revents() & (EPOLLRDHUP | EPOLLHUP | EPOLLPRI)) != 0;
+  if (got > 0 && (got >= room || more_behind) && state() != State::disconnected &&
       channel_.is_reading()) {
     loop().queue_in_loop([weak = weak_from_this()] {
       if (const auto self = weak.lock(); self && self->channel_.is_reading()) self->on_readable();
@@ -247,7 +249,8 @@ void TcpConnection::handle_error() {
   const int error = socket_.pending_error();
   reactor::log::debug("tcp",
                       "connection " + std::to_string(id_) + " error: " + net::error_text(error));
-  // Level-triggered epoll reports EPOLLERR until the descriptor is gone: close, do not spin.
+  // epoll reports EPOLLERR until the descriptor is gone (level-triggered, or with each new edge):
+  // close, do not spin.
   handle_close();
 }
 

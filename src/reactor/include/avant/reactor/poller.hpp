@@ -1,4 +1,5 @@
-// poller.hpp — the readiness source of one EventLoop: epoll, level-triggered.
+// poller.hpp — the readiness source of one EventLoop: epoll, level-triggered unless a Channel asks
+// for edge-triggered (below).
 //
 // Why level-triggered: a connection reads at most one buffer-full per readiness event and may stop
 // reading on purpose (backpressure: its output is above the high-water mark). With level-triggered
