@@ -63,9 +63,10 @@ TcpConnection::TcpConnection(reactor::EventLoop& loop, std::uint64_t id, net::So
       output_(net::BufferOptions{.initial_size = 0, .max_size = options_->max_output}),
       protocol_(dropping_protocol()) {
   channel_.set_handler(*this);
-  // Edge-triggered (chapter 02, "Level or edge"): epoll reports the connections that have new
-  // bytes in the order they arrived, not the same order round after round, which keeps the tail
-  // latency of many busy connections down. on_readable() comes back for what a full read left.
+  // Edge-triggered (chapter 02, "A connection is edge-triggered"): epoll reports the connections
+  // with new bytes in the order the bytes arrived, not in the same order round after round, which
+  // keeps the tail latency of many busy connections down. on_readable() comes back for what a
+  // read leaves in the socket.
   channel_.set_edge_triggered(true);
   if (options_->no_delay) socket_.set_no_delay(true);
 }
