@@ -149,14 +149,24 @@ class Server:
         except (OSError, ValueError):
             return ""
 
-    def stop(self, timeout: float = 30.0) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+    def stop(self, timeout: float = 30.0, again_after: float = 5.0) -> int | None:
+        """SIGTERM, repeated every `again_after` seconds until the server exits; SIGKILL after
+        `timeout`. The repeat is for nginx under valgrind (bench/run --profile): now and then it
+        stays in an epoll_wait without a timer after the SIGTERM (valgrind holds a signal back
+        until a system call, and nginx checks its flag before it blocks), and a second one ends
+        it. Avant and the ceilings take a repeated SIGTERM as the first."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 self.proc.kill()
                 self.proc.wait()
+                break
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=min(again_after, left))
+            except subprocess.TimeoutExpired:
+                continue
         return self.proc.returncode
 
 
@@ -761,7 +771,11 @@ def callgrind_run(argv: list[str], load: Path, cores: dict, count: int, case: di
         try:
             run_load(load, cores["load"], server.address, server.pid, case, 0, None, count=count)
         finally:
-            server.stop(timeout=120)
+            code = server.stop(timeout=120)
+        size = out.stat().st_size if out.exists() else -1
+        if code != 0 or size <= 0:
+            raise RuntimeError(f"callgrind run exited with {code}, output {size} bytes; stderr: "
+                               f"{server.stderr_tail()}")
         return read(out)
 
 
