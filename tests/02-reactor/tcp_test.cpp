@@ -9,6 +9,10 @@
 #include <string>
 #include <vector>
 
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+
 #include <avant/testing/harness.hpp>
 #include <avant/testing/steps.hpp>
 
@@ -143,6 +147,34 @@ TEST(TcpServer, AReadThatFillsItsRoomIsFollowedByAnotherWithoutNewBytes) {
   const std::string echoed = client.exchange(data);
   ASSERT_EQ(echoed.size(), data.size());
   EXPECT_TRUE(echoed == data);
+}
+
+TEST(TcpServer, BytesBehindAnUrgentMarkAreReadWithoutNewBytes) {
+  // A read stops at the urgent mark (a byte sent with MSG_OOB): "abc" X "def" is read as "abc",
+  // then, by a second read, "def" (X is out of band). With the loop held until all of it has
+  // arrived, one edge reports the lot, and nothing new comes to report "def": the connection
+  // must come back for it itself because the event said EPOLLPRI (TcpConnection::on_readable).
+  Server server;
+  Client client(server.address());
+  ASSERT_TRUE(server.events.wait([](const Events& e) { return e.up == 1; }));
+  auto held = std::make_shared<std::promise<void>>();
+  auto release = std::make_shared<std::promise<void>>();
+  server.loop_thread().loop().queue_in_loop([held, waiting = release->get_future().share()] {
+    held->set_value();
+    static_cast<void>(waiting.wait_for(kDeadline));
+  });
+  ASSERT_EQ(held->get_future().wait_for(kDeadline), std::future_status::ready);
+  const int fd = client.fd();
+  ASSERT_TRUE(client.send_all("abc"));
+  ASSERT_EQ(::send(fd, "X", 1, MSG_OOB), 1);
+  ASSERT_TRUE(client.send_all("def"));
+  // Every byte acknowledged by the server's kernel: all of it is in the server's socket.
+  EXPECT_TRUE(harness::eventually([fd] {
+    int unacknowledged = -1;
+    return ::ioctl(fd, SIOCOUTQ, &unacknowledged) == 0 && unacknowledged == 0;
+  }));
+  release->set_value();
+  EXPECT_EQ(client.receive(6), "abcdef");
 }
 
 TEST(TcpServer, ServesTwoHundredClientsAtOnce) {
