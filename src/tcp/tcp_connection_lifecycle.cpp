@@ -206,8 +206,8 @@ void TcpConnection::on_readable() {
   // no new edge will report, so the connection comes back for it itself:
   // - one that took all the room it had (Buffer::read_fd reads into the writable part and a
   //   kExtraRead side buffer, up to max_size: buffer.hpp): more bytes may wait in the socket;
-  // - one that got bytes while the peer had closed its side (EPOLLRDHUP): the end of the stream
-  //   waits behind them;
+  // - one that got bytes while the peer had closed its side (EPOLLRDHUP, or EPOLLHUP when both
+  //   sides are): the end of the stream waits behind them;
   // - one that got bytes while urgent data was pending (EPOLLPRI): a read stops at the urgent
   //   mark, with bytes after it still in the socket.
   // The next read runs from the loop's queue, after the other connections' events of this round

@@ -1,14 +1,14 @@
 // poller.hpp — the readiness source of one EventLoop: epoll, level-triggered unless a Channel asks
 // for edge-triggered (below).
 //
-// Why level-triggered: a connection reads at most one buffer-full per readiness event and may stop
-// reading on purpose (backpressure: its output is above the high-water mark). With level-triggered
-// epoll the kernel simply reports the descriptor again on the next iteration while data remains, so
-// fairness and backpressure cost nothing. Edge-triggered epoll reports only changes: every reader
-// would have to drain to EAGAIN before returning (one greedy peer starves the others) or keep its
-// own "still readable" list, and a missed drain is a silent stall. The price of level-triggered is
-// one epoll_ctl to turn EPOLLOUT off when an output buffer drains — paid only by connections that
-// filled their socket buffer.
+// Why level-triggered by default: a reader takes at most one buffer-full per readiness event and
+// may stop reading on purpose (backpressure: its output is above the high-water mark). With
+// level-triggered epoll the kernel reports the descriptor again on the next iteration while data
+// remains, so fairness and backpressure cost nothing. Edge-triggered epoll reports only changes:
+// every reader would have to drain to EAGAIN before returning (one greedy peer starves the others)
+// or keep its own "still readable" list, and a missed drain is a silent stall. The price of
+// level-triggered is one epoll_ctl to turn EPOLLOUT off when an output buffer drains — paid only
+// by connections that filled their socket buffer.
 //
 // A Channel may ask for edge-triggered instead (Channel::set_edge_triggered; TcpConnection does,
 // for the order of service it gives many busy connections: chapter 02, "A connection is
